@@ -1,0 +1,1 @@
+"""The HTTP API: route declarations and the Powertools resolver apps behind them."""

@@ -1,0 +1,150 @@
+"""The `tripwire` command. Each subcommand is a thin adapter onto the package."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_TENANT = "local"
+
+
+def _use_local_stack_if_running() -> None:
+    """Point boto3 at a running `tripwire local up`, unless an endpoint is already set."""
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        return
+    from tripwire.local.stack import load_stack_env
+
+    env = load_stack_env()
+    if env is None:
+        sys.exit(
+            "no AWS endpoint: start the local stack with `tripwire local up` "
+            "(or set AWS_ENDPOINT_URL / AWS credentials for a deployed stack)"
+        )
+    os.environ.update(env)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from tripwire.domain.metrics import Interval
+    from tripwire.ingest.errors import ImportRejected
+    from tripwire.ingest.importer import import_account
+
+    _use_local_stack_if_running()
+    profile = args.profile or _single_root(args.entities)
+    try:
+        report = import_account(
+            args.tenant,
+            profile,
+            args.entities,
+            args.metrics,
+            interval=Interval(args.interval),
+            skip_bad_rows=args.skip_bad_rows,
+            progress=not args.quiet,
+        )
+    except ImportRejected as rejected:
+        print(f"import stopped, nothing written: {rejected}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+def _single_root(entities: Path) -> str:
+    import csv
+
+    with entities.open(newline="", encoding="utf-8-sig") as handle:
+        roots = [r["entity_id"] for r in csv.DictReader(handle) if not (r.get("parent_id") or "")]
+    if len(roots) != 1:
+        sys.exit("the entities file has several roots: name the profile with --profile")
+    return roots[0]
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from tripwire.demo.generator import GeneratorConfig, generate, write
+
+    config = GeneratorConfig(seed=args.seed, keywords=args.keywords, days=args.days)
+    paths = write(generate(config), args.out)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def cmd_local_up(args: argparse.Namespace) -> int:
+    from tripwire.local.stack import run_local_up
+
+    run_local_up(args.port, args.api_port)
+    return 0
+
+
+def cmd_local_token(args: argparse.Namespace) -> int:
+    from tripwire.local.auth import issue_token
+
+    print(issue_token(args.tenant, args.user))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from tripwire.detection.score_cli import main as score_main
+
+    return score_main([str(args.file)] if args.file else [])
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tripwire.demo.run import run_demo
+
+    return run_demo(keywords=args.keywords, days=args.days, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tripwire", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("import", help="load entities.csv and metrics.csv into a profile")
+    p.add_argument("--entities", type=Path, required=True)
+    p.add_argument("--metrics", type=Path, required=True)
+    p.add_argument("--profile", help="profile id (default: the account's entity id)")
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--interval", default="1d", choices=["1d", "1h", "15m", "5m"])
+    p.add_argument("--skip-bad-rows", action="store_true", help="skip and report bad rows")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("demo-data", help="generate a synthetic PPC account with incidents")
+    p.add_argument("out", type=Path)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--keywords", type=int, default=1000)
+    p.add_argument("--days", type=int, default=120)
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("demo", help="the whole job on the local stack with a demo account")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--keywords", type=int, default=1000)
+    p.add_argument("--days", type=int, default=120)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("score", help="score a timestamp,value CSV (stdin or file), one per row")
+    p.add_argument("file", nargs="?", type=Path)
+    p.set_defaults(func=cmd_score)
+
+    local = sub.add_parser("local", help="the local stack").add_subparsers(
+        dest="local", required=True
+    )
+    p = local.add_parser("up", help="start moto server and the API gateway on 127.0.0.1")
+    p.add_argument("--port", type=int, help="moto server port (default: a free one)")
+    p.add_argument("--api-port", type=int, help="API port (default: a free one)")
+    p.set_defaults(func=cmd_local_up)
+    p = local.add_parser("token", help="issue a JWT the local stack accepts")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--user", required=True)
+    p.set_defaults(func=cmd_local_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

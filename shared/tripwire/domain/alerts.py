@@ -1,0 +1,90 @@
+"""Alerts and what they carry: scores, explanations, root causes, workflow state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tripwire.domain.entities import EntityType, Identifier
+from tripwire.domain.metrics import Interval
+
+Probability = float
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Direction(StrEnum):
+    ABOVE = "above"
+    BELOW = "below"
+
+
+class Relation(StrEnum):
+    SELF = "self"
+    ANCESTOR = "ancestor"
+    DESCENDANT = "descendant"
+    SIBLING = "sibling"
+
+
+class Attribution(BaseModel):
+    """One feature's share of the anomaly score (a Shapley value)."""
+
+    feature: str
+    contribution: float
+    direction: Direction
+    expected: float
+    actual: float
+
+
+class RootCause(BaseModel):
+    entity_id: Identifier
+    entity_type: EntityType
+    relation: Relation
+    hops: int = Field(ge=0)
+    confidence: Probability = Field(ge=0, le=1)
+    sentence: str
+
+
+class Alert(BaseModel):
+    model_config = ConfigDict(use_enum_values=False)
+
+    alert_id: Identifier
+    tenant_id: Identifier
+    profile_id: Identifier
+    entity_id: Identifier
+    entity_type: EntityType
+    interval: Interval = Interval.D1
+    period: datetime
+    score: Probability = Field(ge=0, le=1)
+    threshold: Probability = Field(ge=0, le=1)
+    severity: Severity
+    detector_scores: dict[str, Probability] = Field(default_factory=dict)
+    explanation: list[Attribution] = Field(default_factory=list)
+    root_causes: list[RootCause] = Field(default_factory=list)
+    group_id: str | None = None
+    status: AlertStatus = AlertStatus.OPEN
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution_notes: str | None = None
+    resolution_minutes: float | None = None
+    run_id: str
+    model_versions: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime

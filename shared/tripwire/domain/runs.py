@@ -1,0 +1,63 @@
+"""Detection runs (the audit trail) and per-series detection state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from tripwire.domain.entities import Identifier
+from tripwire.domain.metrics import Interval
+
+
+class Trigger(StrEnum):
+    API = "api"
+    SCHEDULE = "schedule"
+    BACKFILL = "backfill"
+    VERIFICATION = "verification"
+
+
+class RunStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class DetectionRun(BaseModel):
+    run_id: Identifier
+    tenant_id: Identifier
+    profile_id: Identifier
+    trigger: Trigger
+    model_versions: dict[str, str] = Field(default_factory=dict)
+    started_at: datetime
+    completed_at: datetime | None = None
+    entities_checked: int = Field(default=0, ge=0)
+    rows_loaded: int = Field(default=0, ge=0)
+    rows_processed: int = Field(default=0, ge=0)
+    anomalies_found: int = Field(default=0, ge=0)
+    alert_ids: list[str] = Field(default_factory=list)
+    status: RunStatus = RunStatus.IN_PROGRESS
+    error: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    expires_at: int = Field(description="epoch seconds; DynamoDB TTL removes the run then")
+
+
+class SeriesStatus(StrEnum):
+    OK = "ok"
+    INSUFFICIENT_HISTORY = "insufficient_history"
+    FAILED = "failed"
+
+
+class DetectionMetadata(BaseModel):
+    """Where detection stands for one entity series at one interval."""
+
+    tenant_id: Identifier
+    profile_id: Identifier
+    entity_id: Identifier
+    interval: Interval
+    last_detected: datetime | None = None
+    model_version: str | None = None
+    rows_processed: int = Field(default=0, ge=0)
+    anomalies_found: int = Field(default=0, ge=0)
+    status: SeriesStatus = SeriesStatus.OK
