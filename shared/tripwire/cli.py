@@ -11,6 +11,13 @@ from pathlib import Path
 DEFAULT_TENANT = "local"
 
 
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    return path
+
+
 def _use_local_stack_if_running() -> None:
     """Point boto3 at a running `tripwire local up`, unless an endpoint is already set."""
     if os.environ.get("AWS_ENDPOINT_URL"):
@@ -101,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("import", help="load entities.csv and metrics.csv into a profile")
-    p.add_argument("--entities", type=Path, required=True)
-    p.add_argument("--metrics", type=Path, required=True)
+    p.add_argument("--entities", type=_existing_file, required=True)
+    p.add_argument("--metrics", type=_existing_file, required=True)
     p.add_argument("--profile", help="profile id (default: the account's entity id)")
     p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
     p.add_argument("--interval", default="1d", choices=["1d", "1h", "15m", "5m"])
@@ -124,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("score", help="score a timestamp,value CSV (stdin or file), one per row")
-    p.add_argument("file", nargs="?", type=Path)
+    p.add_argument("file", nargs="?", type=_existing_file)
     p.set_defaults(func=cmd_score)
 
     local = sub.add_parser("local", help="the local stack").add_subparsers(

@@ -24,7 +24,11 @@ TENANT = "demo"
 
 def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tripwire-demo-") as folder, LocalStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="tripwire-demo-") as folder,
+        # Its own state folder, so the demo runs beside a `tripwire local up` in another shell.
+        LocalStack(directory=Path(folder) / "stack") as stack,
+    ):
         print(f"local stack: API {stack.api_url} · AWS (moto server) {stack.aws_endpoint}")
         account = generate(GeneratorConfig(seed=seed, keywords=keywords, days=days))
         paths = write(account, Path(folder))
