@@ -20,8 +20,8 @@ test: lint
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared functions tests bench infra
-	$(BIN)/ruff format --check shared functions tests bench infra
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 unit: $(STAMP)

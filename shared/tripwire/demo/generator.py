@@ -24,15 +24,19 @@ The account model
 * **Incidents** are planted only in the last ``incident_days`` days; the history before is
   clean. Each is a multiplier on the impression rate, the CPC or the CVR of its keywords for
   1–4 days, applied *before* sampling so counts stay self-consistent. No keyword-day carries
-  two incidents, so every label is unambiguous. Incidents that only drop orders/sales are kept
-  out of the last three days, which Amazon restates (attributed sales arrive up to 48 h late).
+  two incidents, so every label is unambiguous. Roots are picked among entities busy enough
+  for the incident to be real (a conversion collapse hits a keyword that normally has orders
+  daily), both in the history and on the incident days themselves. Incidents that only drop
+  orders/sales are kept out of the last three days, which Amazon restates (attributed sales
+  arrive up to 48 h late), so no label sits where a detector should stay provisional.
 
 Returned data
 -------------
-``GeneratedAccount.metrics`` is a numpy structured array (dtype :data:`METRICS_DTYPE`) with one
-row per keyword per day, sorted by date then entity id. Because every keyword has every day,
-``metrics.reshape(config.days, -1)`` is a dense day × keyword table (columns in keyword-id
-order). ``spend`` and ``sales`` are float dollars already rounded to cents.
+``GeneratedAccount.metrics`` is a numpy structured array (fields as in ``METRIC_COLUMNS``,
+dtype from ``metrics_dtype``) with one row per keyword per day, sorted by date then id.
+Because every keyword has every day, ``metrics.reshape(config.days, -1)`` is a dense
+day × keyword table (columns in keyword-id order). ``spend`` and ``sales`` are float dollars
+already rounded to cents. ``write`` turns it into CSV at about a million rows a second.
 """
 
 from __future__ import annotations
@@ -64,13 +68,13 @@ LATE_ATTRIBUTION_DAYS = 3  # Amazon restates roughly the last three days of sale
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    seed: int = 7
+    seed: int = 7  # same seed → byte-identical files
     keywords: int = 1000
     days: int = 120
     start: datetime.date = datetime.date(2026, 1, 1)
     portfolios: int = 4
-    campaigns: int = 40
-    incident_days: int = 30
+    campaigns: int = 40  # keywords spread unevenly over them (~5..60 each at the defaults)
+    incident_days: int = 30  # incidents only in these last days; the history before is clean
     account_id: str = "A1"
 
 
@@ -90,14 +94,23 @@ class Incident:
 
 @dataclass(frozen=True)
 class GeneratedAccount:
+    """The account: entity rows (parents before children), keyword metrics, planted truth.
+
+    ``metrics`` is a numpy structured array with the fields of ``METRIC_COLUMNS`` (dtype
+    ``metrics_dtype(width)``: date datetime64[D], entity_id str, impressions/clicks/orders
+    int64, spend/sales float64 dollars rounded to cents), one row per keyword per day, sorted
+    by date then entity_id, so ``metrics.reshape(config.days, -1)`` is day × keyword.
+    """
+
     entities: list[dict[str, str]]  # entity_id, entity_type, parent_id, name
-    metrics: npt.NDArray[np.void]  # structured, METRICS_DTYPE-like, sorted by date, entity_id
+    metrics: npt.NDArray[np.void]
     incidents: list[Incident]
     config: GeneratorConfig
 
 
 def metrics_dtype(id_width: int = 16) -> np.dtype[np.void]:
-    """The structured dtype of ``GeneratedAccount.metrics`` (entity ids up to ``id_width``)."""
+    """The structured dtype of ``GeneratedAccount.metrics`` (entity ids up to ``id_width``;
+    the generator uses the width of its longest id)."""
     return np.dtype(
         [
             ("date", "datetime64[D]"),
@@ -719,7 +732,7 @@ _KINDS = (
     ),
     _Kind(
         "keyword_conversion_collapse", "keyword", ("orders", "sales"), "down", (1, 4),
-        _NO, _NO, (0.0, 0.05), 0.0, 1.5,
+        _NO, _NO, (0.0, 0.03), 0.0, 2.0,
         "Keyword '{name}' ({id}) kept its clicks but its orders and sales collapsed to about"
         " zero (conversion ×{cvr:.2f}).",
     ),
@@ -809,11 +822,16 @@ def _candidates(
     Returns the roots and whether the traffic floor still applies (False after falling back
     to the busiest roots of a small account)."""
     history = slice(0, traffic.first)
-    ok = np.array([traffic.busy_enough(kind, r.keywords, history) for r in roots], dtype=bool)
+    # Roots of one level partition the keywords: one bincount sums them all.
+    label = np.zeros(traffic.clicks.shape[1], dtype=np.int64)
+    for i, root in enumerate(roots):
+        label[root.keywords] = i
+    clicks = np.bincount(label, traffic.clicks[history].mean(axis=0), len(roots))
+    orders = np.bincount(label, traffic.orders[history].mean(axis=0), len(roots))
+    ok = (clicks >= kind.min_clicks) & (orders >= kind.min_orders)
     if ok.sum() >= need:
         return [r for r, keep in zip(roots, ok.tolist(), strict=True) if keep], True
-    per_day = traffic.orders if kind.min_orders > 0 else traffic.clicks
-    score = np.array([per_day[history, r.keywords].sum() for r in roots])
+    score = orders if kind.min_orders > 0 else clicks
     top = np.argsort(-score, kind="stable")[: max(need * 2, 1)]
     return [roots[i] for i in sorted(top.tolist())], False
 
