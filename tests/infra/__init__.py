@@ -1,0 +1,1 @@
+"""CDK assertions: the synthesised stack against the declarations it is built from."""
