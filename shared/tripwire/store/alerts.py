@@ -14,11 +14,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tripwire.domain.alerts import Alert, AlertStatus, Severity
 from tripwire.store import keys
 from tripwire.store.batch import Item, batch_put, query_all
+from tripwire.store.dynamo import DynamoStore
 from tripwire.store.items import from_item, to_item
 from tripwire.store.tables import ALERTS
 
@@ -47,14 +47,7 @@ def _item(alert: Alert) -> Item:
     )
 
 
-class AlertStore:
-    def __init__(self, client: Any | None = None) -> None:
-        if client is None:
-            from tripwire.store.provision import aws_client
-
-            client = aws_client("dynamodb")
-        self._client = client
-
+class AlertStore(DynamoStore):
     def put_many(self, alerts: Iterable[Alert]) -> int:
         return batch_put(self._client, ALERTS.name, [_item(a) for a in alerts])
 

@@ -15,6 +15,7 @@ from typing import Any
 from tripwire.domain.entities import Entity, Profile
 from tripwire.store import keys
 from tripwire.store.batch import batch_get, query_all
+from tripwire.store.dynamo import DynamoStore
 from tripwire.store.tables import CATALOG
 
 CHUNK = 2000  # entities per item: ~100 bytes each keeps a chunk far below 400 KB
@@ -26,14 +27,7 @@ def hierarchy_version(entities: Iterable[Entity]) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
 
-class CatalogStore:
-    def __init__(self, client: Any | None = None) -> None:
-        if client is None:
-            from tripwire.store.provision import aws_client
-
-            client = aws_client("dynamodb")
-        self._client = client
-
+class CatalogStore(DynamoStore):
     # -- profiles -------------------------------------------------------------------
     def put_profile(self, profile: Profile) -> None:
         self._client.put_item(

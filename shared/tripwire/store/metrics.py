@@ -16,6 +16,7 @@ from typing import Any
 from tripwire.domain.metrics import Interval, format_period
 from tripwire.store import keys
 from tripwire.store.batch import Item, batch_get, batch_put
+from tripwire.store.dynamo import DynamoStore
 from tripwire.store.tables import METRICS
 
 Values = tuple[float, ...]
@@ -46,13 +47,9 @@ def _entity_and_bucket(sk: str) -> tuple[str, str]:
     return entity, bucket
 
 
-class MetricStore:
+class MetricStore(DynamoStore):
     def __init__(self, client: Any | None = None) -> None:
-        if client is None:
-            from tripwire.store.provision import aws_client
-
-            client = aws_client("dynamodb")
-        self._client = client
+        super().__init__(client)
         self.reads = 0  # items read, for benchmarks and the reads-per-entity budget
         self.writes = 0
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tripwire.domain.runs import DetectionRun
 from tripwire.store import keys
 from tripwire.store.batch import query_all
+from tripwire.store.dynamo import DynamoStore
 from tripwire.store.items import from_item, to_item
 from tripwire.store.tables import RUNS
 
 
-class RunStore:
-    def __init__(self, client: Any | None = None) -> None:
-        if client is None:
-            from tripwire.store.provision import aws_client
-
-            client = aws_client("dynamodb")
-        self._client = client
-
+class RunStore(DynamoStore):
     def put(self, run: DetectionRun) -> None:
         self._client.put_item(
             TableName=RUNS.name,
