@@ -45,3 +45,14 @@ def test_declared_routes() -> None:
     assert len({r.route_key for r in ROUTES}) == len(ROUTES)
     assert resolve("GET", "/health") == (ROUTES[0], {})
     assert resolve("GET", "/nope") is None
+
+
+def test_alert_routes_are_declared_for_the_alerts_function() -> None:
+    found = resolve("GET", "/alerts/active")
+    assert found is not None and found[0].path == "/alerts/active" and found[0].auth
+    assert resolve("PATCH", "/alerts/a1/resolve") == (
+        Route("PATCH", "/alerts/{id}/resolve", "alerts"),
+        {"id": "a1"},
+    )
+    alerts = [r for r in ROUTES if r.path.startswith("/alerts")]
+    assert len(alerts) == 5 and all(r.function == "alerts" and r.auth for r in alerts)

@@ -34,7 +34,14 @@ class Route:
         return match_path(self.segments, _split(path))
 
 
-ROUTES: tuple[Route, ...] = (Route("GET", "/health", "health", auth=False),)
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "health", auth=False),
+    Route("GET", "/alerts/active", "alerts"),
+    Route("GET", "/alerts/{id}", "alerts"),
+    Route("PATCH", "/alerts/{id}/acknowledge", "alerts"),
+    Route("PATCH", "/alerts/{id}/resolve", "alerts"),
+    Route("POST", "/alerts/{id}/feedback", "alerts"),
+)
 
 
 def _split(path: str) -> tuple[str, ...]:

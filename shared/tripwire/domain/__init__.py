@@ -5,9 +5,11 @@ from tripwire.domain.alerts import (
     AlertStatus,
     Attribution,
     Direction,
+    Feedback,
     Relation,
     RootCause,
     Severity,
+    StatusChange,
 )
 from tripwire.domain.entities import (
     LEAF_TYPES,
@@ -43,6 +45,7 @@ __all__ = [
     "Direction",
     "Entity",
     "EntityType",
+    "Feedback",
     "Interval",
     "OHLCVBar",
     "PPCPoint",
@@ -53,6 +56,7 @@ __all__ = [
     "RunStatus",
     "SeriesStatus",
     "Severity",
+    "StatusChange",
     "Tenant",
     "Trigger",
     "check_parent",

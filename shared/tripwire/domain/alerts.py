@@ -88,3 +88,33 @@ class Alert(BaseModel):
     run_id: str
     model_versions: dict[str, str] = Field(default_factory=dict)
     created_at: datetime
+
+
+class StatusChange(BaseModel):
+    """One line of an alert's history: a status transition, who made it and when."""
+
+    tenant_id: Identifier
+    alert_id: Identifier
+    status: AlertStatus  # the status entered
+    previous: AlertStatus
+    at: datetime
+    by: str
+    notes: str | None = None
+
+
+class Feedback(BaseModel):
+    """A user's label on an alert: training data for the next model (one per alert)."""
+
+    tenant_id: Identifier
+    profile_id: Identifier
+    alert_id: Identifier
+    entity_id: Identifier
+    entity_type: EntityType
+    interval: Interval
+    period: datetime
+    score: Probability
+    model_versions: dict[str, str] = Field(default_factory=dict)
+    is_anomaly: bool
+    note: str = ""
+    by: str
+    at: datetime

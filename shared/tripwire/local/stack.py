@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tripwire.local import state_dir
+from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.gateway import Gateway
 from tripwire.store import provision as store
 from tripwire.store.tables import physical_names
@@ -77,6 +78,7 @@ class LocalStack:
         if self.aws_port:
             _check_free(self.aws_port)  # moto's start() would wait forever on a taken port
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call
+        serialize_dynamodb()  # conditional writes and transactions must be atomic
         self._moto = ThreadedMotoServer(HOST, self.aws_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()

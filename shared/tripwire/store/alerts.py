@@ -5,6 +5,8 @@
   one partition per severity, merged newest first;
 - recent alerts of an entity: the ``by_entity`` index, newest period first;
 - every alert of a profile (groups, statistics): the ``by_profile`` index.
+Status changes are transactions with their history record (``transition``), conditional
+on the alert being unchanged since it was read, so no update is lost or half-stored.
 Alert ids are deterministic (entity, interval, period), so writing the same alert twice
 stores it once.
 """
@@ -12,15 +14,27 @@ stores it once.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
 
-from tripwire.domain.alerts import Alert, AlertStatus, Severity
+from botocore.exceptions import ClientError
+
+from tripwire.domain.alerts import Alert, AlertStatus, Severity, StatusChange
 from tripwire.store import keys
 from tripwire.store.batch import Item, batch_put, query_all
 from tripwire.store.dynamo import DynamoStore
+from tripwire.store.history import history_item
 from tripwire.store.items import from_item, to_item
-from tripwire.store.tables import ALERTS
+from tripwire.store.tables import ALERTS, HISTORY
+
+# Top-level copies of body fields, so list filters run in DynamoDB (FilterExpression).
+FILTERABLE = ("entity_type", "entity_id", "group_id")
+
+
+class StaleAlert(Exception):
+    """The alert changed (or vanished) between the read and the conditional write."""
 
 
 def active_pk(tenant: str, profile: str, severity: Severity) -> str:
@@ -41,6 +55,10 @@ def _item(alert: Alert) -> Item:
         entity_sk=f"{alert.period.isoformat()}{keys.SEP}{alert.alert_id}",
         profile_pk=pk,
         profile_sk=created,
+        status=alert.status.value,
+        entity_type=alert.entity_type.value,
+        entity_id=alert.entity_id,
+        group_id=alert.group_id,
         expires_at=int(
             (alert.created_at.replace(tzinfo=UTC) + timedelta(days=ttl_days)).timestamp()
         ),
@@ -65,11 +83,59 @@ class AlertStore(DynamoStore):
         limit: int = 50,
     ) -> list[Alert]:
         """Unresolved alerts, newest first, across the chosen severities."""
+        return self.active_page(tenant, profile, severities=severities, limit=limit)[0]
+
+    def active_page(
+        self,
+        tenant: str,
+        profile: str,
+        *,
+        severities: Sequence[Severity] = tuple(Severity),
+        where: Mapping[str, str] | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> tuple[list[Alert], str | None]:
+        """A page of unresolved alerts, newest first, and the sort key to continue after.
+
+        Every severity partition shares the sort key ``{created_at}#{alert}``, so one key
+        (the last one returned) is a position in the merged stream of all of them.
+        ``where`` holds equality filters on FILTERABLE attributes.
+        """
         streams = [
-            self._query_index("active", active_pk(tenant, profile, s), limit) for s in severities
+            self._active_stream(active_pk(tenant, profile, s), where or {}, limit + 1, before)
+            for s in severities
         ]
         newest = heapq.merge(*streams, key=lambda i: i["active_sk"]["S"], reverse=True)
-        return [from_item(Alert, item) for _, item in zip(range(limit), newest, strict=False)]
+        items = list(islice(newest, limit + 1))
+        page = items[:limit]
+        after = page[-1]["active_sk"]["S"] if len(items) > limit else None
+        return [from_item(Alert, item) for item in page], after
+
+    def _active_stream(
+        self, pk: str, where: Mapping[str, str], page: int, before: str | None
+    ) -> Iterator[Item]:
+        condition = "active_pk = :pk" + (" AND active_sk < :before" if before else "")
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        if before:
+            values[":before"] = {"S": before}
+        params: dict[str, Any] = {}
+        if where:
+            unknown = set(where) - set(FILTERABLE)
+            if unknown:
+                raise ValueError(f"cannot filter on {sorted(unknown)}")
+            params["FilterExpression"] = " AND ".join(f"#{n} = :{n}" for n in where)
+            params["ExpressionAttributeNames"] = {f"#{n}": n for n in where}
+            values.update({f":{n}": {"S": v} for n, v in where.items()})
+        return query_all(
+            self._client,
+            TableName=ALERTS.name,
+            IndexName="active",
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+            Limit=page,
+            **params,
+        )
 
     def of_entity(self, tenant: str, profile: str, entity: str, limit: int = 50) -> list[Alert]:
         pk = f"{keys.profile_pk(tenant, profile)}{keys.SEP}{entity}"
@@ -94,9 +160,44 @@ class AlertStore(DynamoStore):
         self._client.put_item(
             TableName=ALERTS.name,
             Item=_item(resolved),
-            ConditionExpression="attribute_exists(active_pk)",
+            # Status unchanged since read, too: an acknowledgement in between is not lost.
+            ConditionExpression="attribute_exists(active_pk) AND #status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":status": {"S": alert.status.value}},
         )
         return resolved
+
+    def transition(self, before: Alert, after: Alert, change: StatusChange) -> None:
+        """Store ``after`` and its history record together, if the alert's status is still
+        ``before``'s (every change of an alert is a status change, so that is its version).
+
+        Raises StaleAlert when the status changed since it was read; the caller re-reads.
+        """
+        alert = {
+            "Put": {
+                "TableName": ALERTS.name,
+                "Item": _item(after),
+                "ConditionExpression": "#status = :status",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":status": {"S": before.status.value}},
+            }
+        }
+        history = {
+            "Put": {
+                "TableName": HISTORY.name,
+                "Item": history_item(change),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self._client.transact_write_items(TransactItems=[alert, history])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons") or [{}]
+            if reasons[0].get("Code") not in (None, "None", "ConditionalCheckFailed"):
+                raise
+            raise StaleAlert(before.alert_id) from error
 
     def _query_index(self, index: str, pk: str, limit: int) -> Iterable[Item]:
         spec = next(i for i in ALERTS.indexes if i.name == index)

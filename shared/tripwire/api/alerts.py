@@ -1,0 +1,98 @@
+"""The alerts function: list, read, acknowledge, resolve and label alerts.
+
+Route functions only adapt HTTP to ``AlertService``; the caller comes from the token.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from tripwire.api import cursor
+from tripwire.api.context import Caller, caller_of
+from tripwire.api.schemas import ActiveQuery, FeedbackBody, ResolveBody
+from tripwire.domain.alerts import Severity
+from tripwire.service.alerts import AlertConflict, AlertNotFound, AlertService
+
+app = APIGatewayHttpResolver(enable_validation=True)
+AlertId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
+
+
+@cache
+def service() -> AlertService:
+    return AlertService.default()  # built on first use: clients follow the environment
+
+
+def caller() -> Caller:
+    return caller_of(app.current_event.raw_event)
+
+
+@app.get("/alerts/active")
+def active(query: Annotated[ActiveQuery, Query()]) -> dict[str, Any]:
+    me = caller()
+    after = cursor.decode(query.cursor, me.tenant, query.profile_id) if query.cursor else None
+    alerts, last = service().active(
+        me.tenant,
+        query.profile_id,
+        severities=[query.severity] if query.severity else tuple(Severity),
+        where=query.where(),
+        limit=query.limit,
+        after=after,
+    )
+    next_cursor = cursor.encode(last, me.tenant, query.profile_id) if last else None
+    return {"items": [a.model_dump(mode="json") for a in alerts], "next_cursor": next_cursor}
+
+
+@app.get("/alerts/<alert_id>")
+def get(alert_id: AlertId) -> dict[str, Any]:
+    alert, history = service().get(caller().tenant, alert_id)
+    return {
+        **alert.model_dump(mode="json"),
+        "history": [h.model_dump(mode="json") for h in history],
+    }
+
+
+@app.patch("/alerts/<alert_id>/acknowledge")
+def acknowledge(alert_id: AlertId) -> dict[str, Any]:
+    me = caller()
+    return service().acknowledge(me.tenant, alert_id, me.user).model_dump(mode="json")
+
+
+@app.patch("/alerts/<alert_id>/resolve")
+def resolve(alert_id: AlertId, body: ResolveBody) -> dict[str, Any]:
+    me = caller()
+    return service().resolve(me.tenant, alert_id, me.user, body.notes).model_dump(mode="json")
+
+
+@app.post("/alerts/<alert_id>/feedback")
+def feedback(alert_id: AlertId, body: FeedbackBody) -> tuple[dict[str, Any], int]:
+    me = caller()
+    label = service().label(me.tenant, alert_id, me.user, body.is_anomaly, body.note)
+    return label.model_dump(mode="json"), HTTPStatus.CREATED.value
+
+
+def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
+    payload = json.dumps({"statusCode": status.value, **body})
+    return Response(status.value, content_types.APPLICATION_JSON, payload)
+
+
+@app.exception_handler(AlertNotFound)
+def _not_found(_: AlertNotFound) -> Response[str]:
+    return _error(HTTPStatus.NOT_FOUND, {"message": "alert not found"})
+
+
+@app.exception_handler(AlertConflict)
+def _conflict(error: AlertConflict) -> Response[str]:
+    return _error(HTTPStatus.CONFLICT, {"message": str(error)})
+
+
+@app.exception_handler(cursor.InvalidCursor)
+def _bad_cursor(error: cursor.InvalidCursor) -> Response[str]:
+    # Shaped like Powertools' own 422s, so clients handle one error format.
+    detail = [{"loc": ["query", "query", "cursor"], "type": "value_error", "msg": str(error)}]
+    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
