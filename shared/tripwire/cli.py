@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 DEFAULT_TENANT = "local"
@@ -97,6 +98,23 @@ def cmd_score(args: argparse.Namespace) -> int:
     return score_main([str(args.file)] if args.file else [])
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from tripwire.service.backtest import run_backtest
+
+    report = run_backtest(
+        args.entities, args.metrics, args.start, args.end, args.out, progress=not args.quiet
+    )
+    print(report.summary())
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tripwire.demo.run import run_demo
 
@@ -129,6 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keywords", type=int, default=1000)
     p.add_argument("--days", type=int, default=120)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("backtest", help="replay the daily scan over a date range, in-process")
+    p.add_argument("--entities", type=_existing_file, required=True)
+    p.add_argument("--metrics", type=_existing_file, required=True)
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first day scanned")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last day scanned")
+    p.add_argument("--out", type=Path, required=True, help="alerts as JSON lines")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("score", help="score a timestamp,value CSV (stdin or file), one per row")
     p.add_argument("file", nargs="?", type=_existing_file)
