@@ -1,0 +1,249 @@
+"""The ticker feature set, declared once: five raw OHLCV measures and fourteen indicators.
+
+``indicators(bars)`` turns bars ``(n_tickers, T, 5)`` (or ``(T, 5)``; last axis in ``RAW``
+order: open, high, low, close, volume) into ``(..., T, 14)`` features in ``FEATURES`` order.
+Every value at bar ``t`` uses bars ``<= t`` only (causal), and all tickers are computed at
+once (numpy along the ticker axis; only the EMA / Wilder recursions loop over time).
+
+Notation: ``o, h, l, c, v`` are the bar's open, high, low, close, volume; ``c[-1]`` is the
+previous close; ``SMA_n`` / ``std_n`` are the mean / population standard deviation
+(``ddof=0``) of the last ``n`` values including the current one;
+``EMA_n`` is the recursion ``e[0] = x[0]``, ``e[t] = e[t-1] + a·(x[t] - e[t-1])`` with
+``a = 2 / (n + 1)``; ``Wilder_n`` starts at ``t = n`` with the plain mean of ``x[1..n]`` and
+continues ``w[t] = (w[t-1]·(n - 1) + x[t]) / n``.
+
+=====================  ========================================================  ====  =======
+feature                definition                                                first neutral
+=====================  ========================================================  ====  =======
+``log_return``         ``ln(c / c[-1])``                                         1     0
+``log_volume_change``  ``ln(1 + v) - ln(1 + v[-1])`` (zero-volume safe)          1     0
+``rsi``                ``100·G / (G + L)``, ``G, L`` = Wilder_14 of the close's  14    50
+                       gains / losses (= ``100 - 100 / (1 + G/L)``); 50 if flat
+``macd``               ``(EMA_12(c) - EMA_26(c)) / c`` (scale-free)              25    0
+``macd_signal``        ``EMA_9(macd)`` of the (unmasked) macd line               33    0
+``bb_pct_b``           ``(c - (SMA_20 - 2·std_20)) / (4·std_20)``; 0.5 if flat   19    0.5
+``bb_bandwidth``       ``4·std_20 / SMA_20`` (upper minus lower band over mid)   19    0
+``atr``                ``Wilder_14(TR) / c``, ``TR = max(h - l, |h - c[-1]|,     14    0
+                       |l - c[-1]|)``
+``stoch_k``            ``100·(c - LL_14) / (HH_14 - LL_14)`` over the last 14    13    50
+                       highs / lows, clipped to [0, 100]; 50 if the range is 0
+``obv_change``         ``sign(c - c[-1])·v / SMA_20(v)`` (the OBV step in units  19    0
+                       of the typical volume); 0 when there is no volume
+``volatility``         ``std_20`` of ``log_return`` (returns ``t-19..t``)        20    0
+``gap``                ``ln(o / c[-1])`` (overnight jump)                        1     0
+``dist_sma20``         ``ln(c / SMA_20(c))``                                     19    0
+``dist_sma50``         ``ln(c / SMA_50(c))``                                     49    0
+=====================  ========================================================  ====  =======
+
+"first" (``FIRST_VALID``) is the first bar index at which the indicator is defined; before
+it the indicator holds its neutral value (``NEUTRAL``). ``warmed_up(T)`` marks the bars
+from which *every* indicator is defined (index ``>= 49``). The EMAs are seeded with the
+first close, so MACD still remembers that seed for a while; ``MIN_HISTORY`` (64 bars) is the
+history after which the seed's weight in EMA_26 is below 1 % and detection should trust the
+features.
+
+Zero-safety: prices are cleaned to ``[PRICE_FLOOR, 1e15]`` (NaN → floor) and volumes to
+``[0, 1e15]``; a standard deviation or range smaller than ``1e-9`` of its level counts as
+zero (so a flat series gives the neutral %B / %K, not rounding noise). No NaN or inf leaves
+this module. Apart from ``PRICE_FLOOR``, every indicator is unchanged when all prices are
+multiplied by the same factor, and ``obv_change`` is unchanged when volume is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tripwire.domain.metrics import OHLCV_MEASURES
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+RAW: tuple[str, ...] = OHLCV_MEASURES  # open, high, low, close, volume
+FEATURES: tuple[str, ...] = (
+    "log_return",
+    "log_volume_change",
+    "rsi",
+    "macd",
+    "macd_signal",
+    "bb_pct_b",
+    "bb_bandwidth",
+    "atr",
+    "stoch_k",
+    "obv_change",
+    "volatility",
+    "gap",
+    "dist_sma20",
+    "dist_sma50",
+)
+INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
+
+RSI_PERIOD = 14
+MACD_FAST, MACD_SLOW, MACD_SIGNAL = 12, 26, 9
+BB_PERIOD, BB_WIDTH = 20, 2.0
+ATR_PERIOD = 14
+STOCH_PERIOD = 14
+OBV_VOLUME_PERIOD = 20
+VOLATILITY_PERIOD = 20
+SMA_SHORT, SMA_LONG = 20, 50
+
+FIRST_VALID: dict[str, int] = {
+    "log_return": 1,
+    "log_volume_change": 1,
+    "rsi": RSI_PERIOD,
+    "macd": MACD_SLOW - 1,
+    "macd_signal": MACD_SLOW - 1 + MACD_SIGNAL - 1,
+    "bb_pct_b": BB_PERIOD - 1,
+    "bb_bandwidth": BB_PERIOD - 1,
+    "atr": ATR_PERIOD,
+    "stoch_k": STOCH_PERIOD - 1,
+    "obv_change": OBV_VOLUME_PERIOD - 1,
+    "volatility": VOLATILITY_PERIOD,
+    "gap": 1,
+    "dist_sma20": SMA_SHORT - 1,
+    "dist_sma50": SMA_LONG - 1,
+}
+NEUTRAL: dict[str, float] = {name: 0.0 for name in FEATURES} | {
+    "rsi": 50.0,
+    "bb_pct_b": 0.5,
+    "stoch_k": 50.0,
+}
+WARMUP = max(FIRST_VALID.values())  # first index at which every indicator is defined
+MIN_HISTORY = 64  # (25/27)**63 < 1 %: the EMA_26 seed has been forgotten
+
+PRICE_FLOOR = 1e-12
+_FINITE_MAX = 1e15
+_FLAT = 1e-9  # a spread below this fraction of its level is "no spread"
+
+
+def warmed_up(T: int) -> BoolArray:
+    """(T,) True from the first bar at which every indicator is fully defined."""
+    return np.arange(T) >= WARMUP
+
+
+def clean(bars: npt.ArrayLike) -> FloatArray:
+    """Bars as finite float64: prices in [PRICE_FLOOR, 1e15], volumes in [0, 1e15]."""
+    x = np.asarray(bars, dtype=np.float64)
+    if x.ndim < 2 or x.shape[-1] != len(RAW):
+        raise ValueError(f"expected bars (..., T, {len(RAW)}) in {RAW} order, got {x.shape}")
+    x = np.nan_to_num(x, nan=0.0, posinf=_FINITE_MAX, neginf=0.0)
+    prices = np.clip(x[..., :4], PRICE_FLOOR, _FINITE_MAX)
+    volume = np.clip(x[..., 4:], 0.0, _FINITE_MAX)
+    return np.concatenate([prices, volume], axis=-1)
+
+
+def indicators(bars: npt.ArrayLike) -> FloatArray:
+    """(..., T, 5) OHLCV bars → (..., T, 14) indicators in ``FEATURES`` order (causal)."""
+    x = np.moveaxis(clean(bars), -1, 0)  # (5, ..., T): each measure with time last
+    o, h, lo, c, v = x[0], x[1], x[2], x[3], x[4]
+    prev_c = _lag(c)
+    macd_line = (ema(c, MACD_FAST) - ema(c, MACD_SLOW)) / c
+    bb_mean, bb_std = _rolling(c, BB_PERIOD, np.mean), _rolling(c, BB_PERIOD, np.std)
+    columns = {
+        "log_return": np.log(c / prev_c),
+        "log_volume_change": np.log1p(v) - np.log1p(_lag(v)),
+        "rsi": _rsi(c, prev_c),
+        "macd": macd_line,
+        "macd_signal": ema(macd_line, MACD_SIGNAL),
+        "bb_pct_b": _pct_b(c, bb_mean, bb_std),
+        "bb_bandwidth": _ratio(2 * BB_WIDTH * bb_std, bb_mean),
+        "atr": wilder(_true_range(h, lo, prev_c), ATR_PERIOD) / c,
+        "stoch_k": _stoch_k(c, h, lo),
+        "obv_change": _ratio(np.sign(c - prev_c) * v, _rolling(v, OBV_VOLUME_PERIOD, np.mean)),
+        "volatility": _rolling(np.log(c / prev_c), VOLATILITY_PERIOD, np.std),
+        "gap": np.log(o / prev_c),
+        "dist_sma20": _log_ratio(c, _rolling(c, SMA_SHORT, np.mean)),
+        "dist_sma50": _log_ratio(c, _rolling(c, SMA_LONG, np.mean)),
+    }
+    out = np.stack([_warm(columns[name], name) for name in FEATURES], axis=-1)
+    return np.asarray(np.clip(np.nan_to_num(out), -_FINITE_MAX, _FINITE_MAX))
+
+
+def ema(x: FloatArray, span: int) -> FloatArray:
+    """EMA along the last axis, seeded with the first value (``a = 2 / (span + 1)``)."""
+    alpha = 2.0 / (span + 1)
+    out = np.empty_like(x)
+    if x.shape[-1] == 0:
+        return out
+    out[..., 0] = x[..., 0]
+    for t in range(1, x.shape[-1]):
+        out[..., t] = out[..., t - 1] + alpha * (x[..., t] - out[..., t - 1])
+    return out
+
+
+def wilder(x: FloatArray, n: int) -> FloatArray:
+    """Wilder's smoothing along the last axis: mean of ``x[1..n]`` at ``n``, then
+    ``(prev·(n-1) + x) / n``; 0 before ``n`` (``x[0]`` is never used: it has no previous bar).
+    """
+    out = np.zeros_like(x)
+    T = x.shape[-1]
+    if n >= T:
+        return out
+    out[..., n] = x[..., 1 : n + 1].mean(axis=-1)
+    for t in range(n + 1, T):
+        out[..., t] = (out[..., t - 1] * (n - 1) + x[..., t]) / n
+    return out
+
+
+def _lag(x: FloatArray) -> FloatArray:
+    """x shifted one bar later; the first bar is its own predecessor (so its change is 0)."""
+    return np.concatenate([x[..., :1], x[..., :-1]], axis=-1)
+
+
+def _rolling(
+    x: FloatArray, window: int, reduce: Callable[..., npt.NDArray[np.float64]]
+) -> FloatArray:
+    """``reduce`` over the last ``window`` values (incl. the current one); 0 before that."""
+    out = np.zeros_like(x)
+    if x.shape[-1] >= window:
+        out[..., window - 1 :] = reduce(sliding_window_view(x, window, axis=-1), axis=-1)
+    return out
+
+
+def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    """num / den where den > 0, else 0."""
+    out = np.zeros(np.broadcast(num, den).shape)
+    with np.errstate(over="ignore"):
+        np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _log_ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    """ln(num / den) where den > 0, else 0 (num is a cleaned, positive price)."""
+    return np.log(num / np.where(den > 0, den, num))
+
+
+def _rsi(c: FloatArray, prev_c: FloatArray) -> FloatArray:
+    change = c - prev_c
+    gains = wilder(np.maximum(change, 0.0), RSI_PERIOD)
+    losses = wilder(np.maximum(-change, 0.0), RSI_PERIOD)
+    total = gains + losses
+    return np.where(total > 0, 100.0 * _ratio(gains, total), 50.0)
+
+
+def _pct_b(c: FloatArray, mean: FloatArray, std: FloatArray) -> FloatArray:
+    flat = std <= _FLAT * mean
+    lower = mean - BB_WIDTH * std
+    return np.where(flat, 0.5, _ratio(c - lower, np.where(flat, 0.0, 2 * BB_WIDTH * std)))
+
+
+def _true_range(h: FloatArray, lo: FloatArray, prev_c: FloatArray) -> FloatArray:
+    return np.maximum.reduce([h - lo, np.abs(h - prev_c), np.abs(lo - prev_c)])
+
+
+def _stoch_k(c: FloatArray, h: FloatArray, lo: FloatArray) -> FloatArray:
+    highest = _rolling(h, STOCH_PERIOD, np.max)
+    lowest = _rolling(lo, STOCH_PERIOD, np.min)
+    span = highest - lowest
+    flat = span <= _FLAT * highest
+    k = 100.0 * _ratio(c - lowest, np.where(flat, 0.0, span))
+    return np.where(flat, 50.0, np.clip(k, 0.0, 100.0))
+
+
+def _warm(column: FloatArray, name: str) -> FloatArray:
+    """The neutral value before the indicator's first defined bar."""
+    defined = np.arange(column.shape[-1]) >= FIRST_VALID[name]
+    return np.where(defined, column, NEUTRAL[name])
