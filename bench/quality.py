@@ -1,6 +1,7 @@
 """Detection quality on a generated account: backtest its incident period against the truth.
 
     python bench/quality.py [--seed 20261123] [--keywords 1000] [--days 120] [--detector ensemble]
+                            [--combine bonferroni|geometric] [--weights count=2,lstm=0.5,...]
 
 The generator plants labelled incidents in the last ``incident_days`` days (the history
 before is clean). The backtest trains on that history and replays the incident period
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
-from tripwire.detection.pipeline import PipelineConfig
+from tripwire.detection.pipeline import DEFAULT_WEIGHTS, PipelineConfig
 from tripwire.service.backtest import run_backtest
 
 HELD_OUT_SEED = 20261123
@@ -128,6 +129,8 @@ def main() -> None:
     parser.add_argument("--keywords", type=int, default=1000)
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--detector", default="ensemble")
+    parser.add_argument("--combine", default="bonferroni", choices=["bonferroni", "geometric"])
+    parser.add_argument("--weights", help="e.g. count=2,lstm=0.5,streaming=0.3 (others 0)")
     parser.add_argument("--out", type=Path, help="also keep the alerts as JSON lines here")
     args = parser.parse_args()
 
@@ -145,14 +148,15 @@ def main() -> None:
             end,
             args.out,
             progress=False,
-            config=PipelineConfig(detector=args.detector),
+            config=_pipeline_config(args),
         )
     kinds, totals, unattributed = evaluate(account.entities, account.incidents, report.alerts)
     entity_days = len(account.entities) * report.days
     print(
         f"seed {args.seed}: {len(account.entities)} entities × {report.days} days "
         f"({start}..{end}) = {entity_days:,} entity-days, {len(report.alerts)} alerts, "
-        f"detector {args.detector}, {report.seconds:.1f}s"
+        f"detector {args.detector} ({args.combine}, {args.weights or 'default weights'}), "
+        f"{report.seconds:.1f}s"
     )
     header = (
         f"{'kind':30} {'inc':>4} {'recall':>7} {'prec':>6} {'F1':>6} {'FA/1k':>6} {'al/inc':>7}"
@@ -162,6 +166,16 @@ def main() -> None:
         _print_row(kind, kinds[kind], kinds[kind].false_alerts, entity_days)
     print(f"{'(false alerts near no incident)':36} {unattributed:>5}")
     _print_row("TOTAL", totals, totals.false_alerts, entity_days)
+
+
+def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
+    if not args.weights:
+        return PipelineConfig(detector=args.detector, combine=args.combine)
+    weights = {name: 0.0 for name in DEFAULT_WEIGHTS}
+    for item in args.weights.split(","):
+        name, value = item.split("=")
+        weights[name.strip()] = float(value)
+    return PipelineConfig(detector=args.detector, combine=args.combine, weights=weights)
 
 
 def _print_row(name: str, score: KindScore, false_alerts: int, entity_days: int) -> None:

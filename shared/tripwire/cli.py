@@ -98,6 +98,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     return score_main([str(args.file)] if args.file else [])
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from tripwire.service.train import InsufficientHistory, train_profile
+
+    _use_local_stack_if_running()
+    try:
+        report = train_profile(args.tenant, args.profile, args.end)
+    except InsufficientHistory as error:
+        print(f"not trained: {error}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from tripwire.service.backtest import run_backtest
 
@@ -147,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keywords", type=int, default=1000)
     p.add_argument("--days", type=int, default=120)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train a profile's detectors and publish them")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--end", type=_date, default=date.today(), help="last day trained on")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("backtest", help="replay the daily scan over a date range, in-process")
     p.add_argument("--entities", type=_existing_file, required=True)

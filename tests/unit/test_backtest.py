@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tripwire.demo.generator import GeneratorConfig, generate, write
+from tripwire.detection.pipeline import PipelineConfig
 from tripwire.service.backtest import (
     ProfileSeries,
     backtest_profile,
@@ -19,6 +20,14 @@ from tripwire.service.backtest import (
 
 _CONFIG = GeneratorConfig(
     seed=3, keywords=150, campaigns=8, portfolios=2, days=80, incident_days=15
+)
+# Small learnt models: the full ensemble runs, the file stays fast.
+_PIPELINE = PipelineConfig(
+    detector_options={
+        "lstm": {"epochs": 1, "hidden": 8, "max_sequences": 1500},
+        "isolation_forest": {"n_estimators": 20},
+        "streaming": {"window_size": 150},
+    }
 )
 _REQUIRED = {
     "entity_id",
@@ -49,7 +58,13 @@ def test_alerts_are_json_lines_with_every_field(
     start, end = _range()
     out = tmp_path / "alerts.jsonl"
     report = run_backtest(
-        account_files["entities"], account_files["metrics"], start, end, out, progress=False
+        account_files["entities"],
+        account_files["metrics"],
+        start,
+        end,
+        out,
+        progress=False,
+        config=_PIPELINE,
     )
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines == report.alerts and lines
@@ -60,6 +75,9 @@ def test_alerts_are_json_lines_with_every_field(
         assert alert["group_id"] == group_id(alert["entity_id"], alert["date"])
         assert alert["severity"] in {"low", "medium", "high", "critical"}
         assert alert["explanation"] and 0.0 <= alert["score"] <= 1.0
+        assert set(alert["detector_scores"]) == {"count", "isolation_forest", "streaming", "lstm"}
+        for entry in alert["explanation"]:
+            assert {"feature", "contribution", "direction", "expected", "actual"} <= set(entry)
     incidents = generate(_CONFIG).incidents
     alerted = {(a["entity_id"], a["date"]) for a in lines}
     found = sum(
@@ -79,8 +97,8 @@ def test_a_day_never_sees_the_future(account_files: dict[str, Path]) -> None:
     shorter = ProfileSeries(
         profile.entities, profile.first_day, profile.raw[:, : profile.index_of(cut) + 1]
     )
-    full = backtest_profile(profile, start, end).alerts
-    truncated = backtest_profile(shorter, start, cut).alerts
+    full = backtest_profile(profile, start, end, config=_PIPELINE).alerts
+    truncated = backtest_profile(shorter, start, cut, config=_PIPELINE).alerts
     # The settled re-scan of the last days before `cut` happens after it: compare what both
     # runs had the chance to see.
     seen_by_both = [a for a in full if a["scan_date"] <= cut.isoformat()]

@@ -1,12 +1,13 @@
 """`tripwire demo`: the main job on the embedded default — the local stack.
 
-Starts moto server and the API gateway on 127.0.0.1, generates the demo account,
-imports it over real HTTP, and checks the API end to end. Later stages (training,
-the scheduled scan, alerts and notifications) join here as they land.
+Starts moto server and the API gateway on 127.0.0.1, generates the demo account, imports
+it over real HTTP, trains its models into the registry (S3), scans each day of the incident
+period the way the daily schedule would, and prints the alerts with their explanations.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import tempfile
 import time
@@ -14,12 +15,17 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from tqdm import tqdm
+
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
+from tripwire.domain import Alert, Severity
 from tripwire.ingest.importer import import_account
 from tripwire.local.stack import LocalStack
-from tripwire.store.catalog import CatalogStore
+from tripwire.service.scan import scan_profile
+from tripwire.service.train import train_profile
 
 TENANT = "demo"
+SHOWN = 15
 
 
 def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
@@ -30,32 +36,65 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         LocalStack(directory=Path(folder) / "stack") as stack,
     ):
         print(f"local stack: API {stack.api_url} · AWS (moto server) {stack.aws_endpoint}")
-        account = generate(GeneratorConfig(seed=seed, keywords=keywords, days=days))
+        config = GeneratorConfig(seed=seed, keywords=keywords, days=days)
+        account = generate(config)
         paths = write(account, Path(folder))
+        profile = account.config.account_id
         print(f"demo account: {keywords} keywords × {days} days → {folder}")
-        report = import_account(
-            TENANT, account.config.account_id, paths["entities"], paths["metrics"], progress=True
+        print(
+            import_account(
+                TENANT, profile, paths["entities"], paths["metrics"], progress=True
+            ).summary()
         )
-        print(report.summary())
-        _show_hierarchy(account.config.account_id)
-        _show_health(stack.api_url)
+
+        first = config.start + datetime.timedelta(days=days - account.config.incident_days)
+        last = config.start + datetime.timedelta(days=days - 1)
+        print(train_profile(TENANT, profile, first - datetime.timedelta(days=1)).summary())
+        alerts = _scan_days(profile, first, last)
+        _show_alerts(alerts)
         _show_incidents(account.incidents)
+        _show_api(stack.api_url)
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
 
 
-def _show_hierarchy(profile: str) -> None:
-    _, entities = CatalogStore().get_hierarchy(TENANT, profile)
-    counts = Counter(e.entity_type.value for e in entities)
-    print("stored hierarchy: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items()))
+def _scan_days(profile: str, first: datetime.date, last: datetime.date) -> list[Alert]:
+    alerts: list[Alert] = []
+    days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
+    for day in tqdm(days, desc="daily scans", unit="day"):
+        alerts += scan_profile(TENANT, profile, day).alerts
+    return alerts
 
 
-def _show_health(api_url: str) -> None:
-    with urllib.request.urlopen(f"{api_url}/health", timeout=10) as response:
-        print(f"GET /health → {response.status} {json.loads(response.read())}")
+def _show_alerts(alerts: list[Alert]) -> None:
+    counts = Counter(a.severity for a in alerts)
+    by_severity = ", ".join(f"{counts[s]} {s.value}" for s in reversed(Severity))
+    print(f"\n{len(alerts)} alerts from the daily scans: {by_severity}")
+    worst = sorted(alerts, key=lambda a: (-a.severity.rank, -a.score, a.period))[:SHOWN]
+    print(f"the {len(worst)} most severe, with their explanation and root cause:")
+    for a in worst:
+        cause = a.root_causes[0].sentence if a.root_causes else ""
+        print(f"  {a.period.date()} {a.severity.value:<8} {a.entity_type.value:<9} {cause}")
+        for item in a.explanation[:2]:
+            print(
+                f"      {item.feature:<12} {item.direction.value:<5} expected "
+                f"{item.expected:>10.2f}  actual {item.actual:>10.2f}  ({item.contribution:+.3f})"
+            )
 
 
 def _show_incidents(incidents: list[Incident]) -> None:
-    print(f"\n{len(incidents)} incidents planted in the account (the truth file):")
+    print(f"\n{len(incidents)} incidents were planted in the account (the truth file):")
     for i in incidents:
         print(f"  {i.start} {i.kind:<30} {i.root_entity:<10} {i.description}")
+
+
+def _show_api(api_url: str) -> None:
+    with urllib.request.urlopen(f"{api_url}/health", timeout=10) as response:
+        print(f"\nGET {api_url}/health → {response.status} {json.loads(response.read())}")
+    print(
+        "To explore the API yourself: `tripwire local up` in one shell, then\n"
+        "  tripwire demo-data out/ && tripwire import --entities out/entities.csv "
+        "--metrics out/metrics.csv --tenant acme\n"
+        "  TOKEN=$(tripwire local token --tenant acme --user you)\n"
+        "  curl -H \"Authorization: Bearer $TOKEN\" '<api>/alerts/active?profile_id=A1'"
+    )

@@ -1,52 +1,58 @@
 """PPC batch scoring of one scan period for a whole profile at once.
 
 raw windows (n, T, 5) → ``features.baseline`` deviations (n, 10) → each detector's raw
-score → its ``TailCalibrator`` (fitted on the training history's scores) → ``WeightedVote``
-→ score = 1 - p in [0, 1] → ``severity`` threshold and level.
+score → its ``CompactTail`` calibrator (fitted on the training history's scores) → the vote
+→ score = 1 - p in [0, 1] → ``severity`` threshold and level → exact Shapley explanations
+for the alerting rows.
 
-Detectors are looked up by name in a registry. ``"count"`` (``CountModel``) is built in;
-``"isolation_forest"``, ``"streaming"`` and ``"lstm"`` are slots other modules fill with
-``register_detector``: any object with ``fit``/``score`` over the deviation matrix (n, 10),
-or, for sequence detectors such as the LSTM, over (n, L, 10) — the last L deviation
-vectors, oldest first. (The count model also reads the last few periods summed, to see a
-conversion collapse no single day can show.) A request names one detector or
-``"ensemble"`` (every registered detector with a positive weight).
+Detectors by name: ``"count"`` (``CountModel``: count-aware, reads the period and the last
+few periods summed), ``"isolation_forest"`` (ONNX forest on the deviations), ``"streaming"``
+(half-space trees on the deviations, learning online through ``learn``) and ``"lstm"`` (ONNX
+autoencoder on the last L deviation vectors, oldest first). ``register_detector`` replaces a
+slot. A request names one detector or ``"ensemble"`` (every detector with a positive weight).
+Training code (scikit-learn, torch, river) is imported only inside ``fit``.
 
-Default weights: the original design's LSTM 0.5 / half-space trees 0.3 / isolation forest
-0.2 apply among those three, and the count model votes with weight 2.0 — two thirds of the
-surprise when all four are present. ``WeightedVote`` is a weighted geometric mean of tail
-probabilities, so a detector that cannot see an anomaly drags a confident one down. Measured
-on dev seed 7 with a scikit-learn isolation forest on the deviations as a stand-in (it
-barely separates one-feature outliers: a 50σ move scores below its training maximum) —
-incident recall / F1: count 1.0 + IF 0.2 → 1.00 / 1.00; count 2.0 + IF 1.0 → 0.96 / 0.98;
-count 1.0 + IF 1.0 → 0.80 / 0.89; false alerts per 1,000 entity-days 0 in all three. The
-count model is the only detector that knows what small counts can do, so it keeps the
-larger say; revisit with ``bench/quality.py --detector ensemble`` once the others land.
+The vote is weighted Bonferroni (``detection.vote``): p = min_k p_k / w_k with weights
+normalised to sum 1 — each detector spends its weight's share of the false-alert budget, a
+confident detector carries the vote alone, none drags another down. Default weights: count
+2.0, then the design's LSTM 0.5 / half-space trees 0.3 / isolation forest 0.2. The measured
+quality table (``bench/quality.py``) is in ``detection.vote``: the count model finds the
+incidents; alone the learnt detectors are precise but rarely reach the alert threshold, and
+in the ensemble every alert so far was carried by the count model — so the learnt three
+share one third of the budget (costing the count model a factor 1.5 in p, no recall).
 
 Late attribution: when ``provisional`` is set (the scan's own period, whose sales and orders
 Amazon will still restate), drops in sales-side features (sales, orders, CVR, ROAS; a rise
 in ACOS) are zeroed before any detector sees them. Callers re-score the period once it is
 settled (``LATE_ATTRIBUTION_PERIODS`` later) with ``provisional=False``.
+
+Export: ``export()`` → {artifact name: (bytes, metadata)}: ``"pipeline"`` (JSON: config,
+calibrators, the count model, training window), ``"isolation_forest"`` and ``"lstm"`` (ONNX),
+``"streaming"`` (pickled river state); ``from_export`` rebuilds a pipeline scoring the same.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from tripwire.detection.base import Detector, FloatArray
-from tripwire.detection.calibration import TailCalibrator
 from tripwire.detection.count_model import CountModel
-from tripwire.detection.ensemble import WeightedVote
+from tripwire.detection.explain import coalitions
+from tripwire.detection.ppc_detectors import PPCLSTM, PPCHalfSpaceTrees, PPCIsolationForest
 from tripwire.detection.severity import ALERT_TAIL_PROB, severity_codes
+from tripwire.detection.vote import Combine, CompactTail, combine
 from tripwire.features import baseline
-from tripwire.features.ppc import INDEX, SALES_SIDE, SALES_SIDE_RISING
+from tripwire.features.ppc import FEATURES, INDEX, SALES_SIDE, SALES_SIDE_RISING
 
-DetectorFactory = Callable[[], Detector]
+DetectorFactory = Callable[..., Detector]
 
 DEFAULT_WEIGHTS: Mapping[str, float] = {
     "count": 2.0,
@@ -55,6 +61,8 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "isolation_forest": 0.2,
 }
 DETECTOR_SLOTS = ("count", "isolation_forest", "streaming", "lstm")
+EXPORT_FORMAT = 1
+EXPLAINED_FEATURES = 5
 
 # What a detector is fed: "deviation" (n, 10) the scanned period's deviations; "run" (n, 20)
 # those plus the deviations of the last ``run_periods`` periods summed (sustained moves);
@@ -62,8 +70,30 @@ DETECTOR_SLOTS = ("count", "isolation_forest", "streaming", "lstm")
 InputKind = Literal["deviation", "run", "sequence"]
 _RUN_FACTOR = 2.0  # a run counts where today's value is at least halved or doubled
 _RUN_EPS = 1e-3  # keeps the factor finite for zeros (tiny next to any real count or rate)
-_FACTORIES: dict[str, DetectorFactory] = {"count": CountModel}
-_INPUTS: dict[str, InputKind] = {"count": "run"}
+_SHAPLEY_CHUNK = 64  # explained rows per detector call (64 × 1,024 coalitions)
+
+
+class _Exportable(Protocol):
+    def export(self) -> tuple[bytes, dict[str, Any]]: ...
+
+
+_FACTORIES: dict[str, DetectorFactory] = {
+    "count": CountModel,
+    "isolation_forest": PPCIsolationForest,
+    "streaming": PPCHalfSpaceTrees,
+    "lstm": PPCLSTM,
+}
+_INPUTS: dict[str, InputKind] = {
+    "count": "run",
+    "isolation_forest": "deviation",
+    "streaming": "deviation",
+    "lstm": "sequence",
+}
+_LOADERS: dict[str, Callable[[bytes, dict[str, Any]], Detector]] = {
+    "isolation_forest": PPCIsolationForest.load,
+    "streaming": PPCHalfSpaceTrees.load,
+    "lstm": PPCLSTM.load,
+}
 
 
 def register_detector(
@@ -82,17 +112,34 @@ def registered_detectors() -> tuple[str, ...]:
 class PipelineConfig:
     detector: str = "ensemble"  # one registered name, or "ensemble"
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    combine: Combine = "bonferroni"
     history_periods: int = 56  # history each scan's baseline sees (weekday profile: 8 weeks)
     min_history: int = 14  # the first training period scored has this much history
     sequence_length: int = 14  # L for sequence detectors
     run_periods: int = 3  # a sustained move is judged on this many periods summed
     alert_tail_prob: float = ALERT_TAIL_PROB
+    calibration_rows: int = 200_000  # training rows each calibrator sees (seeded sample)
+    seed: int = 0
+    # Per-detector constructor options, e.g. {"lstm": {"epochs": 2, "hidden": 8}}.
+    detector_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     baseline: baseline.BaselineConfig = field(default_factory=baseline.BaselineConfig)
 
     @property
     def window(self) -> int:
         """Periods a scan window needs: the history plus the period scanned."""
         return self.history_periods + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["weights"] = dict(self.weights)
+        out["detector_options"] = {k: dict(v) for k, v in self.detector_options.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> PipelineConfig:
+        fields = dict(state)
+        fields["baseline"] = baseline.BaselineConfig(**fields["baseline"])
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -103,6 +150,8 @@ class ScanResult:
     alert: npt.NDArray[np.bool_]  # (n,)
     severity: npt.NDArray[np.int64]  # (n,) -1 none, else Severity.rank
     baseline: baseline.Baseline  # deviations (damped when provisional), expected, actual
+    # alerting row → Shapley entries (feature, contribution, direction, expected, actual)
+    explanations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class ScanPipeline:
@@ -112,8 +161,12 @@ class ScanPipeline:
         self.config = config or PipelineConfig()
         self.names = self._chosen()
         self.detectors: dict[str, Detector] = {}
-        self.calibrators: dict[str, TailCalibrator] = {}
-        self.vote = WeightedVote({n: self._weight(n) for n in self.names})
+        self.calibrators: dict[str, CompactTail] = {}
+        self.weights = {n: self._weight(n) for n in self.names}
+        self.training: dict[str, Any] = {}
+        # Deviations of earlier periods, by window content: consecutive scans (a backtest's
+        # days; a scan's provisional and settled passes) share all but one of their L - 1.
+        self._earlier: OrderedDict[tuple[bytes, int], FloatArray] = OrderedDict()
 
     def _chosen(self) -> tuple[str, ...]:
         wanted = self.config.detector
@@ -152,12 +205,20 @@ class ScanPipeline:
                 axis=1,
             )
         for name in self.names:
-            detector = _FACTORIES[name]()
+            options = dict(self.config.detector_options.get(name, {}))
+            detector = _FACTORIES[name](**options)
             inputs = self._inputs_for_training(name, devs, runs)
             detector.fit(inputs)
-            raw_scores = np.asarray(detector.score(inputs), dtype=np.float64)
+            sample = _sample_index(len(inputs), self.config.calibration_rows, self.config.seed)
+            raw_scores = np.asarray(detector.score(inputs[sample]), dtype=np.float64)
             self.detectors[name] = detector
-            self.calibrators[name] = TailCalibrator().fit(raw_scores)
+            self.calibrators[name] = CompactTail().fit(raw_scores)
+        self.training = {
+            "entities": int(history.shape[0]),
+            "periods": int(days),
+            "first_weekday": int(first_weekday),
+            "rows": int(devs.shape[0] * devs.shape[1]),
+        }
         return self
 
     def _baseline(self, raw: FloatArray, t: int, first_weekday: int) -> baseline.Baseline:
@@ -182,41 +243,102 @@ class ScanPipeline:
     def _inputs_for_training(
         self, name: str, devs: FloatArray, runs: FloatArray | None
     ) -> FloatArray:
+        """Period-major rows (the latest period last): online learners see recent last."""
         kind = _INPUTS[name]
+        by_period = np.swapaxes(devs, 0, 1)  # (P, n, 10)
         if kind == "run" and runs is not None:
-            return np.concatenate([devs, runs], axis=-1).reshape(-1, 2 * devs.shape[-1])
+            both = np.concatenate([by_period, np.swapaxes(runs, 0, 1)], axis=-1)
+            return both.reshape(-1, 2 * devs.shape[-1])
         if kind != "sequence":
-            return devs.reshape(-1, devs.shape[-1])
+            return by_period.reshape(-1, devs.shape[-1])
         length = self.config.sequence_length
         windows = np.lib.stride_tricks.sliding_window_view(devs, length, axis=1)
-        return np.moveaxis(windows, -1, 2).reshape(-1, length, devs.shape[-1])
+        seqs = np.moveaxis(windows, -1, 2)  # (n, P - L + 1, L, 10)
+        return np.swapaxes(seqs, 0, 1).reshape(-1, length, devs.shape[-1])
 
     # -- scanning ----------------------------------------------------------------------
 
     def score(
-        self, window: npt.ArrayLike, last_weekday: int, *, provisional: bool = False
+        self,
+        window: npt.ArrayLike,
+        last_weekday: int,
+        *,
+        provisional: bool = False,
+        explain: bool = True,
     ) -> ScanResult:
-        """Score the last period of (n, T, 5) windows (sequence detectors need T ≥ L + 1)."""
+        """Score the last period of (n, T, 5) windows (sequence detectors need T ≥ L + 1);
+        explain every alerting row with exact Shapley values (one batch per detector)."""
         if not self.detectors:
             raise RuntimeError("fit the pipeline before scoring")
         raw = np.asarray(window, dtype=np.float64)[:, -self._periods_needed() :, :]
         base = baseline.compute(raw[:, -self.config.window :], last_weekday, self.config.baseline)
         current = damp_provisional(base.deviation) if provisional else base.deviation
         inputs = _ScanInputs(self, raw, last_weekday, base, current, provisional)
-        tail: dict[str, FloatArray] = {}
-        for name, detector in self.detectors.items():
-            raw_scores = np.asarray(detector.score(inputs.of(_INPUTS[name])), dtype=np.float64)
-            tail[name] = self.calibrators[name].tail_prob(raw_scores)
-        p = self.vote.combine(tail)
+        tail = {name: self._tail(name, inputs.of(_INPUTS[name])) for name in self.detectors}
+        p = self._combine(tail)
         score = 1.0 - p
-        return ScanResult(
+        alert = p <= self.config.alert_tail_prob
+        result = ScanResult(
             score=score,
             tail_prob=p,
             detector_scores={name: 1.0 - t for name, t in tail.items()},
-            alert=p <= self.config.alert_tail_prob,
+            alert=alert,
             severity=severity_codes(score),
             baseline=baseline.Baseline(current, base.expected, base.actual),
         )
+        if explain and alert.any():
+            rows = np.flatnonzero(alert)
+            phi = self.shapley(inputs, rows)
+            for i, row in enumerate(rows.tolist()):
+                result.explanations[row] = _entries(phi[i], result.baseline, row)
+        return result
+
+    def _tail(self, name: str, x: FloatArray) -> FloatArray:
+        raw_scores = np.asarray(self.detectors[name].score(x), dtype=np.float64)
+        return self.calibrators[name].tail_prob(raw_scores)
+
+    def _combine(self, tail: Mapping[str, FloatArray]) -> FloatArray:
+        return combine(tail, self.weights, self.config.combine)
+
+    def shapley(self, inputs: _ScanInputs, rows: npt.NDArray[np.int64]) -> FloatArray:
+        """(k, 10) exact Shapley values of the calibrated ensemble score for ``rows``, each
+        against its baseline (deviation 0 = the entity's expected values). The rest of an
+        entity's context (its run, its earlier periods) stays as scanned."""
+        masks, weights = coalitions(len(FEATURES))
+        out = np.zeros((len(rows), len(FEATURES)))
+        for start in range(0, len(rows), _SHAPLEY_CHUNK):
+            chunk = rows[start : start + _SHAPLEY_CHUNK]
+            x = inputs.current[chunk]
+            batch = np.where(masks[None], x[:, None, :], 0.0).reshape(-1, len(FEATURES))
+            owner = np.repeat(chunk, masks.shape[0])
+            tail = {
+                name: self._tail(name, inputs.with_current(_INPUTS[name], batch, owner))
+                for name in self.detectors
+            }
+            values = 1.0 - self._combine(tail)
+            out[start : start + len(chunk)] = values.reshape(len(chunk), -1) @ weights
+        return out
+
+    def explain_score(
+        self, window: npt.ArrayLike, last_weekday: int, rows: npt.ArrayLike, current: FloatArray
+    ) -> FloatArray:
+        """The ensemble score of ``rows`` with their current deviations replaced (tests)."""
+        raw = np.asarray(window, dtype=np.float64)[:, -self._periods_needed() :, :]
+        base = baseline.compute(raw[:, -self.config.window :], last_weekday, self.config.baseline)
+        inputs = _ScanInputs(self, raw, last_weekday, base, base.deviation, False)
+        owner = np.asarray(rows, dtype=np.int64)
+        tail = {
+            name: self._tail(name, inputs.with_current(_INPUTS[name], current, owner))
+            for name in self.detectors
+        }
+        return 1.0 - self._combine(tail)
+
+    def learn(self, result: ScanResult) -> None:
+        """Online detectors absorb a scanned period (call after scoring it)."""
+        for detector in self.detectors.values():
+            learn = getattr(detector, "learn", None)
+            if learn is not None:
+                learn(result.baseline.deviation)
 
     def _periods_needed(self) -> int:
         kinds = {_INPUTS[n] for n in self.detectors}
@@ -229,9 +351,124 @@ class ScanPipeline:
         first_weekday = (last_weekday - raw.shape[1] + 1) % 7
         days = raw.shape[1]
         earlier = [
-            self._baseline(raw, t, first_weekday).deviation for t in range(days - length, days - 1)
+            self._earlier_deviation(raw, t, first_weekday) for t in range(days - length, days - 1)
         ]
         return np.stack([*earlier, current], axis=1)
+
+    def _earlier_deviation(self, raw: FloatArray, t: int, first_weekday: int) -> FloatArray:
+        lo = max(0, t - self.config.history_periods)
+        window = np.ascontiguousarray(raw[:, lo : t + 1])
+        weekday = (first_weekday + t) % 7
+        # SHA-256 of the window's bytes in place (no copy): ~10 ms for 10k entities.
+        key = (hashlib.sha256(window.data.cast("B")).digest(), weekday)
+        cached = self._earlier.get(key)
+        if cached is None:
+            cached = baseline.compute(window, weekday, self.config.baseline).deviation
+            self._earlier[key] = cached
+            while len(self._earlier) > 2 * self.config.sequence_length:
+                self._earlier.popitem(last=False)
+        return cached
+
+    # -- export ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, tuple[bytes, dict[str, Any]]]:
+        """{artifact: (bytes, metadata)}; deterministic for the same seed and data."""
+        if not self.detectors:
+            raise RuntimeError("fit the pipeline before exporting")
+        out: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        common = {"training_rows": self.training.get("rows"), "training": dict(self.training)}
+        for name, detector in self.detectors.items():
+            if name in _LOADERS:
+                data, meta = _as_exportable(detector).export()
+                # Plain JSON types only (torch's version string is a str subclass).
+                plain = json.loads(json.dumps({**meta, **common, "artifact": name}))
+                out[name] = (data, plain)
+        count = self.detectors.get("count")
+        state = {
+            "format": EXPORT_FORMAT,
+            "config": self.config.to_dict(),
+            "names": list(self.names),
+            "inputs": {n: _INPUTS[n] for n in self.names},
+            "calibrators": {n: c.to_dict() for n, c in self.calibrators.items()},
+            "count": _count_state(count) if isinstance(count, CountModel) else None,
+            "training": self.training,
+        }
+        data = json.dumps(state, sort_keys=True, separators=(",", ":")).encode()
+        meta = {
+            **common,
+            "artifact": "pipeline",
+            "format": "json",
+            "detectors": list(self.names),
+            "features": list(FEATURES),
+            "combine": self.config.combine,
+            "weights": dict(self.weights),
+        }
+        out["pipeline"] = (data, meta)
+        return out
+
+    @classmethod
+    def from_export(cls, artifacts: Mapping[str, tuple[bytes, Mapping[str, Any]]]) -> ScanPipeline:
+        state = json.loads(artifacts["pipeline"][0])
+        if state.get("format") != EXPORT_FORMAT:
+            raise ValueError(f"unknown pipeline export format {state.get('format')!r}")
+        pipe = cls(PipelineConfig.from_dict(state["config"]))
+        pipe.names = tuple(state["names"])
+        pipe.weights = {n: pipe._weight(n) for n in pipe.names}
+        pipe.training = state["training"]
+        for name in pipe.names:
+            if name == "count":
+                pipe.detectors[name] = _count_from(state["count"])
+            else:
+                data, meta = artifacts[name]
+                pipe.detectors[name] = _LOADERS[name](data, dict(meta))
+            pipe.calibrators[name] = CompactTail.from_dict(state["calibrators"][name])
+        return pipe
+
+
+def _as_exportable(detector: Detector) -> _Exportable:
+    if not hasattr(detector, "export"):
+        raise TypeError(f"detector {detector.name!r} cannot be exported")
+    return detector  # type: ignore[return-value]
+
+
+def _count_state(model: CountModel) -> dict[str, Any]:
+    reference = model.reference
+    return {
+        "reference_quantile": model.reference_quantile,
+        "run_min_today": model.run_min_today,
+        "reference": None if reference is None else reference.tolist(),
+    }
+
+
+def _count_from(state: Mapping[str, Any]) -> CountModel:
+    model = CountModel(state["reference_quantile"], state["run_min_today"])
+    if state["reference"] is not None:
+        model.reference = np.asarray(state["reference"], dtype=np.float64)
+    return model
+
+
+def _sample_index(n: int, cap: int, seed: int) -> npt.NDArray[np.int64]:
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, cap, replace=False))
+
+
+def _entries(phi: FloatArray, base: baseline.Baseline, row: int) -> list[dict[str, Any]]:
+    """Shapley entries of one row, largest |contribution| first; unmoved features left out."""
+    deviation = base.deviation[row]
+    order = np.argsort(-np.abs(phi), kind="stable")
+    return [
+        {
+            "feature": FEATURES[j],
+            "contribution": float(phi[j]),
+            "direction": "above" if deviation[j] > 0 else "below",
+            "expected": float(base.expected[row, j]),
+            "actual": float(base.actual[row, j]),
+            "deviation": float(deviation[j]),
+        }
+        for j in order.tolist()
+        if deviation[j] != 0
+    ][:EXPLAINED_FEATURES]
 
 
 @dataclass
@@ -252,6 +489,20 @@ class _ScanInputs:
         if kind not in self._built:
             self._built[kind] = self._build(kind)
         return self._built[kind]
+
+    def with_current(
+        self, kind: InputKind, current: FloatArray, owner: npt.NDArray[np.int64]
+    ) -> FloatArray:
+        """Inputs of kind for rows whose current deviations are ``current``, the rest of
+        their context taken from entity ``owner[i]``."""
+        if kind == "deviation":
+            return current
+        full = self.of(kind)
+        if kind == "sequence":
+            seqs = full[owner].copy()
+            seqs[:, -1, :] = current
+            return seqs
+        return np.concatenate([current, full[owner, current.shape[1] :]], axis=1)
 
     def _build(self, kind: InputKind) -> FloatArray:
         if kind == "sequence":

@@ -7,11 +7,14 @@
 3. For each day D of [start, end], seeing data up to D only: score D for every entity with
    D's sales and orders provisional (late attribution: their drops cannot alert yet), then
    re-score D - ``LATE_ATTRIBUTION_PERIODS`` now that it is settled. An (entity, period)
-   alerts at most once; the alert records the scan day that raised it.
+   alerts at most once; the alert records the scan day that raised it. Online detectors
+   (half-space trees) learn each period of the range once it is settled
+   (``ScanPipeline.learn`` after its settled re-scan): still causal.
 
 Each alert is one JSON line: entity_id, entity_type, date, scan_date, provisional, score,
-tail_prob, severity, detector_scores, explanation (the most deviating features with expected
-and actual values; Shapley attributions arrive with the explanation engine), root_cause
+tail_prob, severity, detector_scores, explanation (exact Shapley attributions of the ensemble
+score against the entity's expected values: feature, contribution, direction, expected,
+actual), root_cause
 (the entity itself until root-cause analysis lands) and group_id (deterministic: the same
 root cause on the same date is the same group).
 """
@@ -143,6 +146,8 @@ def backtest_profile(
         for period, provisional in scans:
             window = profile.raw[:, : period + 1]
             result = pipeline.score(window, profile.day(period).weekday(), provisional=provisional)
+            if not provisional:
+                pipeline.learn(result)  # online detectors absorb each settled period
             for alert in _alerts(profile, result, period, today, provisional):
                 key = (alert["entity_id"], alert["date"])
                 if key not in seen:
@@ -179,16 +184,22 @@ def _alerts(
 
 
 def explain_row(result: ScanResult, row: int) -> list[dict[str, Any]]:
-    """The features that deviate most, with direction, expected and actual values."""
+    """The row's exact Shapley attributions of the ensemble score (computed in one batch per
+    detector for every alerting row by ``ScanPipeline.score``): feature, contribution,
+    direction, expected, actual. A row scored without explanations falls back to its most
+    deviating features (contribution = the deviation) so an alert never goes unexplained."""
+    if row in result.explanations:
+        return result.explanations[row]
     deviation = result.baseline.deviation[row]
     top = np.argsort(-np.abs(deviation), kind="stable")[:EXPLAINED_FEATURES]
     return [
         {
             "feature": FEATURES[i],
-            "deviation": round(float(deviation[i]), 3),
+            "contribution": float(deviation[i]),
             "direction": (Direction.ABOVE if deviation[i] > 0 else Direction.BELOW).value,
-            "expected": round(float(result.baseline.expected[row, i]), 4),
-            "actual": round(float(result.baseline.actual[row, i]), 4),
+            "expected": float(result.baseline.expected[row, i]),
+            "actual": float(result.baseline.actual[row, i]),
+            "deviation": float(deviation[i]),
         }
         for i in top.tolist()
         if deviation[i] != 0

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from tripwire.domain.alerts import Alert, AlertStatus, Severity, StatusChange
 from tripwire.store import keys
-from tripwire.store.batch import Item, batch_put, query_all
+from tripwire.store.batch import Item, batch_get, batch_put, query_all
 from tripwire.store.dynamo import DynamoStore
 from tripwire.store.history import history_item
 from tripwire.store.items import from_item, to_item
@@ -68,6 +68,13 @@ def _item(alert: Alert) -> Item:
 class AlertStore(DynamoStore):
     def put_many(self, alerts: Iterable[Alert]) -> int:
         return batch_put(self._client, ALERTS.name, [_item(a) for a in alerts])
+
+    def existing(self, tenant: str, alert_ids: Sequence[str]) -> set[str]:
+        """Which of these alert ids are already stored (one batched read)."""
+        prefix = f"{tenant}{keys.SEP}"
+        request = [{"pk": {"S": prefix + a}} for a in alert_ids]
+        found = batch_get(self._client, ALERTS.name, request, ProjectionExpression="pk")
+        return {item["pk"]["S"].removeprefix(prefix) for item in found}
 
     def get(self, tenant: str, alert_id: str) -> Alert | None:
         item = self._client.get_item(

@@ -1,0 +1,253 @@
+"""The three learnt detectors on PPC deviation features, ready for ``ScanPipeline``.
+
+Each takes what the pipeline feeds it (``deviation`` (n, 10) or ``sequence`` (n, L, 10)),
+scores whole batches in one call, and round-trips through ``export`` / ``load``:
+
+* ``PPCIsolationForest`` — ``training.isolation_forest`` at fit time (scikit-learn, lazily
+  imported), one ``TreeEnsembleRegressor`` ONNX graph at scan time. Raw deviations: trees
+  are invariant to monotone rescaling.
+* ``PPCLSTM`` — ``training.lstm_autoencoder`` (torch, lazily imported) on the last L
+  deviation vectors, squashed by sign(x)·log1p(|x|) so one 500σ day cannot dominate the
+  training loss; scored by the ONNX graph's last-step reconstruction error.
+* ``PPCHalfSpaceTrees`` — river's ``HalfSpaceTrees`` (height ≤ 10) on deviations clipped to
+  ±``limit`` and mapped affinely into [0, 1] (known limits, never re-learnt). Scoring walks
+  the trees' arrays with numpy (river's ``score_one`` is 25 µs a row); ``learn`` feeds
+  river a seeded shuffle of at most ``window_size`` rows of the scanned period (a profile's
+  rows come ordered by campaign; the mass window must not be one campaign). The river model
+  is unpickled only when something learns, so a scan imports no river.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tripwire.detection.base import FloatArray, as_rows
+from tripwire.detection.isolation_forest import IsolationForestDetector
+from tripwire.detection.lstm_autoencoder import LSTMAutoencoderDetector
+
+
+def squash(x: npt.ArrayLike) -> FloatArray:
+    a = np.asarray(x, dtype=np.float64)
+    return np.asarray(np.sign(a) * np.log1p(np.abs(a)), dtype=np.float64)
+
+
+def _sample(rows: FloatArray, cap: int, seed: int) -> FloatArray:
+    if len(rows) <= cap:
+        return rows
+    pick = np.random.default_rng(seed).choice(len(rows), cap, replace=False)
+    return rows[np.sort(pick)]
+
+
+class PPCIsolationForest:
+    name = "isolation_forest"
+
+    def __init__(self, n_estimators: int = 100, max_rows: int = 50_000, seed: int = 0) -> None:
+        self.n_estimators, self.max_rows, self.seed = n_estimators, max_rows, seed
+        self.inner = IsolationForestDetector()
+
+    def fit(self, history: FloatArray) -> PPCIsolationForest:
+        from tripwire.training.isolation_forest import train_isolation_forest
+
+        rows = _sample(as_rows(history), self.max_rows, self.seed)
+        onnx_bytes, meta = train_isolation_forest(
+            rows, n_estimators=self.n_estimators, seed=self.seed
+        )
+        self.inner = IsolationForestDetector(onnx_bytes, meta)
+        return self
+
+    def score(self, x: FloatArray) -> FloatArray:
+        return self.inner.score(x)
+
+    def export(self) -> tuple[bytes, dict[str, Any]]:
+        if self.inner.onnx_bytes is None:
+            raise RuntimeError("fit before export")
+        return self.inner.onnx_bytes, dict(self.inner.metadata)
+
+    @classmethod
+    def load(cls, data: bytes, meta: dict[str, Any]) -> PPCIsolationForest:
+        out = cls()
+        out.inner = IsolationForestDetector(data, meta)
+        return out
+
+
+class PPCLSTM:
+    name = "lstm"
+
+    def __init__(
+        self,
+        hidden: int = 32,
+        epochs: int = 8,
+        max_sequences: int = 20_000,
+        max_seconds: float = 25.0,
+        seed: int = 0,
+    ) -> None:
+        self.hidden, self.epochs, self.max_sequences = hidden, epochs, max_sequences
+        self.max_seconds, self.seed = max_seconds, seed
+        self.inner = LSTMAutoencoderDetector()
+
+    def fit(self, history: FloatArray) -> PPCLSTM:
+        from tripwire.training.lstm_autoencoder import train_lstm_autoencoder
+
+        seqs = np.asarray(history, dtype=np.float64)
+        if len(seqs) > self.max_sequences:
+            pick = np.random.default_rng(self.seed).choice(len(seqs), self.max_sequences, False)
+            seqs = seqs[np.sort(pick)]
+        onnx_bytes, meta = train_lstm_autoencoder(
+            squash(seqs),
+            hidden=self.hidden,
+            epochs=self.epochs,
+            seed=self.seed,
+            max_seconds=self.max_seconds,
+        )
+        self.inner = LSTMAutoencoderDetector(onnx_bytes, meta)
+        return self
+
+    def score(self, x: FloatArray) -> FloatArray:
+        return self.inner.score(squash(x))
+
+    def export(self) -> tuple[bytes, dict[str, Any]]:
+        if self.inner.onnx_bytes is None:
+            raise RuntimeError("fit before export")
+        return self.inner.onnx_bytes, dict(self.inner.metadata)
+
+    @classmethod
+    def load(cls, data: bytes, meta: dict[str, Any]) -> PPCLSTM:
+        out = cls()
+        out.inner = LSTMAutoencoderDetector(data, meta)
+        return out
+
+
+class PPCHalfSpaceTrees:
+    name = "streaming"
+
+    def __init__(
+        self,
+        n_trees: int = 10,
+        height: int = 8,
+        window_size: int = 1000,
+        limit: float = 8.0,
+        seed: int = 42,
+    ) -> None:
+        if height > 10:
+            raise ValueError("height > 10 makes state and learn time explode (DESIGN.md)")
+        self.n_trees, self.height, self.window_size = n_trees, height, window_size
+        self.limit, self.seed = limit, seed
+        self.learnt_periods = 0
+        self._river: Any = None  # river HalfSpaceTrees, unpickled lazily
+        self._river_bytes: bytes | None = None
+        self._arrays: dict[str, npt.NDArray[Any]] = {}
+
+    def scale(self, x: FloatArray) -> FloatArray:
+        return np.asarray((np.clip(x, -self.limit, self.limit) + self.limit) / (2 * self.limit))
+
+    def fit(self, history: FloatArray) -> PPCHalfSpaceTrees:
+        from river.anomaly import HalfSpaceTrees
+
+        self._river = HalfSpaceTrees(
+            n_trees=self.n_trees, height=self.height, window_size=self.window_size, seed=self.seed
+        )
+        self._river_bytes = None
+        # Two whole windows of the most recent history: the mass profile is the last one.
+        rows = as_rows(history)[-4 * self.window_size :]
+        self._learn_rows(_sample(rows, 2 * self.window_size, self.seed))
+        return self
+
+    def learn(self, x: FloatArray) -> None:
+        """Absorb one scanned period (a seeded sample of at most one window of its rows)."""
+        self.learnt_periods += 1
+        rows = _sample(as_rows(x), self.window_size, self.seed + self.learnt_periods)
+        self._learn_rows(rows)
+
+    def _learn_rows(self, rows: FloatArray) -> None:
+        model = self._model()
+        order = np.random.default_rng(self.seed + self.learnt_periods).permutation(len(rows))
+        for row in self.scale(rows[order]):
+            model.learn_one({j: float(v) for j, v in enumerate(row)})
+        self._river_bytes = None
+        self._arrays = _tree_arrays(model)
+
+    def _model(self) -> Any:
+        if self._river is None:
+            if self._river_bytes is None:
+                raise RuntimeError("fit before learning")
+            self._river = pickle.loads(self._river_bytes)
+        return self._river
+
+    def score(self, x: FloatArray) -> FloatArray:
+        """river's ``score_one`` for every row at once (equal to it, tested)."""
+        rows = self.scale(as_rows(x))
+        a = self._arrays
+        if not a or a["warm"][0] == 0:
+            return np.zeros(len(rows))
+        n_trees = a["feature"].shape[0]
+        size_limit = 0.1 * self.window_size
+        score = np.zeros(len(rows))
+        for t in range(n_trees):
+            feature, threshold, r_mass = a["feature"][t], a["threshold"][t], a["r_mass"][t]
+            idx = np.zeros(len(rows), dtype=np.int64)
+            alive = np.ones(len(rows), dtype=bool)
+            for depth in range(self.height):
+                r = r_mass[idx]
+                score += np.where(alive, r * float(1 << depth), 0.0)
+                alive &= r >= size_limit
+                go_left = rows[np.arange(len(rows)), feature[idx]] < threshold[idx]
+                idx = 2 * idx + 1 + (~go_left).astype(np.int64)
+            score += np.where(alive, r_mass[idx] * float(1 << self.height), 0.0)
+        max_score = n_trees * self.window_size * (2 ** (self.height + 1) - 1)
+        return np.asarray(1.0 - score / max_score, dtype=np.float64)
+
+    def export(self) -> tuple[bytes, dict[str, Any]]:
+        river_bytes = self._river_bytes
+        if river_bytes is None:
+            river_bytes = pickle.dumps(self._model(), protocol=5)
+            self._river_bytes = river_bytes
+        state = {
+            "params": [self.n_trees, self.height, self.window_size, self.limit, self.seed],
+            "learnt_periods": self.learnt_periods,
+            "arrays": self._arrays,
+            "river": river_bytes,
+        }
+        meta = {
+            "detector": "half_space_trees",
+            "n_trees": self.n_trees,
+            "height": self.height,
+            "window_size": self.window_size,
+            "limit": self.limit,
+            "learnt_periods": self.learnt_periods,
+            "format": "pickle",
+        }
+        return pickle.dumps(state, protocol=5), meta
+
+    @classmethod
+    def load(cls, data: bytes, meta: dict[str, Any]) -> PPCHalfSpaceTrees:
+        state = pickle.loads(data)  # the registry verifies these bytes' SHA-256
+        out = cls(*state["params"])
+        out.learnt_periods = state["learnt_periods"]
+        out._arrays = state["arrays"]
+        out._river_bytes = state["river"]
+        return out
+
+
+def _tree_arrays(model: Any) -> dict[str, npt.NDArray[Any]]:
+    """Each padded tree as heap-ordered arrays (node i's children: 2i + 1, 2i + 2)."""
+    n_nodes = 2 ** (model.height + 1) - 1
+    shape = (len(model.trees), n_nodes)
+    feature = np.zeros(shape, dtype=np.int64)
+    threshold = np.zeros(shape)
+    r_mass = np.zeros(shape)
+    for t, root in enumerate(model.trees):
+        queue = [(root, 0)]
+        while queue:
+            node, i = queue.pop()
+            r_mass[t, i] = node.r_mass
+            children = getattr(node, "children", None)
+            if children and 2 * i + 2 < n_nodes:
+                feature[t, i] = int(node.feature)
+                threshold[t, i] = float(node.threshold)
+                queue += [(children[0], 2 * i + 1), (children[1], 2 * i + 2)]
+    warm = np.array([0 if model._first_window else 1], dtype=np.int64)
+    return {"feature": feature, "threshold": threshold, "r_mass": r_mass, "warm": warm}

@@ -1,0 +1,64 @@
+"""A profile's stored metrics as one dense (entities × days × measures) array.
+
+The scan, training and backtest paths all score dense arrays; a leaf with no stored point
+for a day counts as zero that day (Amazon omits rows without activity).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from tripwire.domain.entities import Entity
+from tripwire.domain.metrics import PPC_MEASURES, Interval
+from tripwire.service.backtest import ProfileSeries
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.metrics import MetricStore, Series
+
+
+class UnknownProfile(LookupError):
+    """The tenant has no hierarchy stored for this profile."""
+
+
+def dense(
+    entities: Sequence[Entity],
+    series: Mapping[str, Series],
+    first: datetime.date,
+    days: int,
+) -> np.ndarray:
+    raw = np.zeros((len(entities), days, len(PPC_MEASURES)))
+    for row, entity in enumerate(entities):
+        points = series.get(entity.entity_id, {})
+        cols = [(datetime.date.fromisoformat(p[:10]) - first).days for p in points]
+        keep = [i for i, c in enumerate(cols) if 0 <= c < days]
+        if keep:
+            values = list(points.values())
+            raw[row, [cols[i] for i in keep]] = np.array([values[i] for i in keep], dtype=float)
+    return raw
+
+
+def load_series(
+    tenant: str,
+    profile: str,
+    end: datetime.date,
+    days: int,
+    *,
+    catalog: CatalogStore | None = None,
+    metrics: MetricStore | None = None,
+) -> ProfileSeries:
+    """The ``days`` periods ending at ``end`` (inclusive) for every entity of the profile."""
+    _, entities = (catalog or CatalogStore()).get_hierarchy(tenant, profile)
+    if not entities:
+        raise UnknownProfile(profile)
+    first = end - datetime.timedelta(days=days - 1)
+    window = (metrics or MetricStore()).read_window(
+        tenant,
+        profile,
+        Interval.D1,
+        [e.entity_id for e in entities],
+        datetime.datetime.combine(first, datetime.time()),
+        datetime.datetime.combine(end, datetime.time()),
+    )
+    return ProfileSeries(list(entities), first, dense(entities, window, first, days))
