@@ -22,6 +22,19 @@ Definitions
   set of an incident of that kind and its date falls within ``ECHO_DAYS`` after the
   incident's end (the echo of an incident leaving the baseline); other false alerts are
   "unattributed" and count in the totals only. F1 = 2PR / (P + R).
+
+Root cause and grouping (a second table)
+----------------------------------------
+* **An incident's alerts** are the true alerts matched to it (as above).
+* **Top-1 root cause**: the most common ``root_cause`` among the incident's alerts names the
+  incident's ``root_entity``; accuracy per kind = correct / recalled incidents of the kind
+  (an incident without alerts has no root cause to judge), TOTAL over all recalled ones.
+* **Groups per incident**: distinct ``group_id`` values among the incident's alerts; "1 grp"
+  is the share of recalled incidents whose alerts form exactly one group. "al/inc" vs
+  "grp/inc" is alerts per incident before and after grouping.
+* "1 grp*" is the same share counting only alerts matched to this incident alone: an
+  account or portfolio alert on a day two incidents overlap below it is matched to both but
+  rightly grouped under one of them (the one that moved it most).
 """
 
 from __future__ import annotations
@@ -29,7 +42,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +136,59 @@ def evaluate(
     return dict(kinds), totals, unattributed
 
 
+@dataclass
+class CauseScore:
+    incidents: int = 0  # recalled incidents (with at least one alert)
+    correct: int = 0  # top root cause names the true root entity
+    alerts: int = 0
+    groups: int = 0
+    single_group: int = 0
+    single_group_own: int = 0  # counting only alerts matched to this incident alone
+
+    def row(self, name: str) -> str:
+        n = self.incidents or 1
+        return (
+            f"{name:30} {self.incidents:>4} {self.correct / n:>7.2f} {self.alerts / n:>7.1f} "
+            f"{self.groups / n:>7.2f} {self.single_group / n:>6.2f} "
+            f"{self.single_group_own / n:>6.2f}"
+        )
+
+
+def cause_scores(
+    entities: list[dict[str, str]], incidents: list[Incident], alerts: list[dict[str, Any]]
+) -> tuple[dict[str, CauseScore], CauseScore]:
+    """Root-cause top-1 accuracy and groups per incident, per kind and in total."""
+    sets = truth_sets(entities, incidents)
+    mine: list[list[dict[str, Any]]] = [[] for _ in incidents]
+    alone: list[list[dict[str, Any]]] = [[] for _ in incidents]
+    for alert in alerts:
+        day = datetime.date.fromisoformat(alert["date"])
+        matched = [
+            i
+            for i, inc in enumerate(incidents)
+            if inc.start <= day <= inc.end and alert["entity_id"] in sets[i]
+        ]
+        for i in matched:
+            mine[i].append(alert)
+            if len(matched) == 1:
+                alone[i].append(alert)
+    kinds: dict[str, CauseScore] = defaultdict(CauseScore)
+    totals = CauseScore()
+    for inc, own, only in zip(incidents, mine, alone, strict=True):
+        if not own:
+            continue
+        top = Counter(a["root_cause"] for a in own).most_common(1)[0][0]
+        groups = len({a["group_id"] for a in own})
+        for score in (kinds[inc.kind], totals):
+            score.incidents += 1
+            score.correct += top == inc.root_entity
+            score.alerts += len(own)
+            score.groups += groups
+            score.single_group += groups == 1
+            score.single_group_own += len({a["group_id"] for a in only}) <= 1
+    return dict(kinds), totals
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
@@ -166,6 +232,15 @@ def main() -> None:
         _print_row(kind, kinds[kind], kinds[kind].false_alerts, entity_days)
     print(f"{'(false alerts near no incident)':36} {unattributed:>5}")
     _print_row("TOTAL", totals, totals.false_alerts, entity_days)
+    causes, cause_totals = cause_scores(account.entities, account.incidents, report.alerts)
+    print()
+    print(
+        f"{'kind':30} {'rec':>4} {'top-1':>7} {'al/inc':>7} {'grp/inc':>7} "
+        f"{'1 grp':>6} {'1 grp*':>6}"
+    )
+    for kind in sorted(causes):
+        print(causes[kind].row(kind))
+    print(cause_totals.row("TOTAL"))
 
 
 def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:

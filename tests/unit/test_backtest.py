@@ -67,12 +67,21 @@ def test_alerts_are_json_lines_with_every_field(
         config=_PIPELINE,
     )
     lines = [json.loads(line) for line in out.read_text().splitlines()]
+    entity_ids = {
+        e.entity_id
+        for e in load_profile(account_files["entities"], account_files["metrics"]).entities
+    }
     assert lines == report.alerts and lines
     for alert in lines:
         assert set(alert) >= _REQUIRED
         assert start.isoformat() <= alert["date"] <= end.isoformat()
-        assert alert["root_cause"] == alert["entity_id"]
-        assert alert["group_id"] == group_id(alert["entity_id"], alert["date"])
+        assert alert["root_cause"] in entity_ids
+        day = datetime.date.fromisoformat(alert["date"])
+        opened = {  # the group opened on the first day of the root's run of days
+            group_id(alert["root_cause"], (start + datetime.timedelta(k)).isoformat())
+            for k in range((day - start).days + 1)
+        }
+        assert alert["group_id"] in opened
         assert alert["severity"] in {"low", "medium", "high", "critical"}
         assert alert["explanation"] and 0.0 <= alert["score"] <= 1.0
         assert set(alert["detector_scores"]) == {"count", "isolation_forest", "streaming", "lstm"}

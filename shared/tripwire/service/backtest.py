@@ -14,15 +14,16 @@
 Each alert is one JSON line: entity_id, entity_type, date, scan_date, provisional, score,
 tail_prob, severity, detector_scores, explanation (exact Shapley attributions of the ensemble
 score against the entity's expected values: feature, contribution, direction, expected,
-actual), root_cause
-(the entity itself until root-cause analysis lands) and group_id (deterministic: the same
-root cause on the same date is the same group).
+actual), root_cause (the top root cause entity from ``tripwire.rootcause.analyse`` over the
+scan's alerting entities, with temporal precedence from the alerts of the periods before) and
+group_id (``tripwire.rootcause.group_id`` of the root and the date its run of consecutive days
+as a root cause began, ``GroupTracker``: alerts of one date sharing a top root cause are one
+group, and an incident lasting several days stays one group).
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -40,8 +41,11 @@ from tripwire.domain.metrics import INTEGER_MEASURES, PPC_MEASURES
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
 from tripwire.ingest.csv_files import Collector, read_entities, read_ppc_metrics
 from tripwire.ingest.rollup import roll_up
+from tripwire.rootcause import EntityGraph, GroupTracker, analyse, build_graph
+from tripwire.rootcause import group_id as group_id
 
 EXPLAINED_FEATURES = 3
+ONSET_LOOKBACK = 7  # periods looked back for how long an entity has been alerting
 _SEVERITIES = list(Severity)
 
 
@@ -138,6 +142,9 @@ def backtest_profile(
         )
     pipeline = ScanPipeline(config).fit(profile.raw[:, :first], profile.first_day.weekday())
     report = BacktestReport(start, end, len(profile.entities), last - first + 1)
+    graph = build_graph(profile.entities)
+    alerted: dict[int, npt.NDArray[np.bool_]] = {}  # period → entities alerting in it so far
+    groups = GroupTracker()
     seen: set[tuple[str, str]] = set()
     for today in tqdm(range(first, last + 1), desc="backtest", unit="day", disable=not progress):
         scans = [(today, True)]
@@ -148,22 +155,61 @@ def backtest_profile(
             result = pipeline.score(window, profile.day(period).weekday(), provisional=provisional)
             if not provisional:
                 pipeline.learn(result)  # online detectors absorb each settled period
-            for alert in _alerts(profile, result, period, today, provisional):
+            causes = _root_causes(graph, result, _onset(alerted, period, len(graph)))
+            mask = alerted.setdefault(period, np.zeros(len(graph), dtype=bool))
+            mask |= result.alert
+            for alert in _alerts(profile, result, period, today, provisional, causes):
                 key = (alert["entity_id"], alert["date"])
                 if key not in seen:
                     seen.add(key)
+                    root = alert["root_cause"]
+                    groups.record(root, period)
+                    opened = profile.day(groups.run_start(root, period)).isoformat()
+                    alert["group_id"] = group_id(root, opened)
                     report.alerts.append(alert)
     report.alerts.sort(key=lambda a: (a["date"], a["entity_id"]))
     return report
 
 
+def _onset(alerted: dict[int, npt.NDArray[np.bool_]], period: int, n: int) -> npt.NDArray[np.int64]:
+    """Per entity: how many consecutive periods right before ``period`` it alerted in."""
+    run = np.zeros(n, dtype=np.int64)
+    still = np.ones(n, dtype=bool)
+    for back in range(1, ONSET_LOOKBACK + 1):
+        mask = alerted.get(period - back)
+        if mask is None:
+            break
+        still &= mask
+        if not still.any():
+            break
+        run += still
+    return run
+
+
+def _root_causes(
+    graph: EntityGraph, result: ScanResult, onset: npt.NDArray[np.int64]
+) -> dict[str, str]:
+    """Alerting entity → its top root cause entity."""
+    base = result.baseline
+    ranked = analyse(
+        graph, graph.ids, result.alert, base.deviation, base.expected, base.actual, onset
+    )
+    return {entity: causes[0].entity_id for entity, causes in ranked.items()}
+
+
 def _alerts(
-    profile: ProfileSeries, result: ScanResult, period: int, today: int, provisional: bool
+    profile: ProfileSeries,
+    result: ScanResult,
+    period: int,
+    today: int,
+    provisional: bool,
+    causes: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     date = profile.day(period).isoformat()
     out = []
     for row in np.flatnonzero(result.alert).tolist():
         entity = profile.entities[row]
+        root = (causes or {}).get(entity.entity_id, entity.entity_id)
         out.append(
             {
                 "entity_id": entity.entity_id,
@@ -176,8 +222,8 @@ def _alerts(
                 "severity": _SEVERITIES[int(result.severity[row])].value,
                 "detector_scores": {k: float(v[row]) for k, v in result.detector_scores.items()},
                 "explanation": explain_row(result, row),
-                "root_cause": entity.entity_id,
-                "group_id": group_id(entity.entity_id, date),
+                "root_cause": root,
+                "group_id": group_id(root, date),
             }
         )
     return out
@@ -204,8 +250,3 @@ def explain_row(result: ScanResult, row: int) -> list[dict[str, Any]]:
         for i in top.tolist()
         if deviation[i] != 0
     ]
-
-
-def group_id(root_cause: str, date: str) -> str:
-    """Deterministic group id: one root cause on one date is one group."""
-    return "G-" + hashlib.sha256(f"{root_cause}|{date}".encode()).hexdigest()[:12]

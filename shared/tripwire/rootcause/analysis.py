@@ -1,0 +1,499 @@
+"""Ranked root causes for every alerting entity of one scan period.
+
+Inputs are the scan's arrays (rows in ``entity_ids`` order): the alert mask, deviations
+(n, 10) in ``FEATURES`` order, expected and actual values (natural units), and optionally how
+many consecutive periods right before this one each entity was already alerting (its onset).
+
+Rules, applied per alerting entity ``e`` on its leading features (those deviating at least
+half as much as its strongest one, up to three, each with its own direction):
+
+1. **Sibling anomaly ratio (inherited cause).** For every node, the share of its *eligible*
+   children (busy enough on that feature to show a move) that moved the same way this period
+   is computed for all nodes at once. The highest ancestor of ``e`` where most children moved
+   (share ≥ ``SPREAD_SHARE`` = 0.7 and at least two movers) is the cause, relation ``ancestor``
+   with its hop count. An aggregate whose own children mostly moved is its own cause.
+2. **Contribution (one child drives an aggregate).** For an aggregate whose move is not
+   spread, the child explaining the largest share of its deviation on the additive measure
+   carrying the feature (child's actual − expected over the parent's) is followed down while
+   it explains at least ``DRIVER_SHARE``: that descendant is the cause (``descendant``).
+   Derived features are carried by an additive one: CTR by clicks, CPC by spend, CVR by
+   orders, ACOS and ROAS by whichever of spend (up) and sales (down) moved more.
+3. **Temporal precedence.** A related entity (an ancestor moving the same way, or the
+   driving descendant) whose anomaly began earlier than ``e``'s gains confidence, one whose
+   anomaly began later loses some: a cause precedes or coincides with its effect.
+4. **Derived measures** are explained in the sentence by their components: ACOS by CPC and
+   CVR, ROAS likewise, CPC by spend and clicks, CVR by orders and clicks, CTR by clicks and
+   impressions ("ACOS rose 310% because CVR fell 96%, not because CPC rose 2%").
+
+Everything that touches every entity is vectorised (the share matrices are two
+``np.add.at`` calls); the per-alert work is a few array lookups along a ≤ 3-hop chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from tripwire.domain.alerts import Relation, RootCause
+from tripwire.domain.entities import EntityType
+from tripwire.features.ppc import FEATURES, INDEX
+from tripwire.rootcause.graph import EntityGraph
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+SPREAD_SHARE = 0.7  # share of a node's eligible children moving the same way: a shared cause
+MIN_MOVERS = 2  # a "most children" verdict needs at least this many movers
+DRIVER_SHARE = 0.5  # a child explaining this share of its parent's move drives it
+MOVE_DEVIATION = 1.0  # |standardised deviation| of a child counted as moving
+MOVE_RELATIVE = 0.2  # … and at least this relative change
+LEAD_FEATURE_RATIO = 0.5  # features within this ratio of the strongest one lead the analysis
+LEAD_FEATURES = 3
+PRECEDENCE_BONUS = 0.3
+LATE_PENALTY = 0.1
+MAX_CAUSES = 3
+STEADY = 0.05  # a component that moved less than this relative change "held steady"
+MIN_CONFIDENCE = 0.05  # weaker alternatives are not listed
+ECHO_FACTOR = 0.8  # a shared move below the highest one echoes it
+
+_I, _C, _S, _SA, _O = (INDEX[m] for m in ("impressions", "clicks", "spend", "sales", "orders"))
+# Volume that must be expected for a feature's move to be visible, and how much of it.
+_VOLUME: dict[str, tuple[int, float]] = {
+    "impressions": (_I, 10.0),
+    "clicks": (_C, 1.0),
+    "spend": (_C, 1.0),
+    "sales": (_O, 0.3),
+    "orders": (_O, 0.3),
+    "ctr": (_I, 10.0),
+    "cpc": (_C, 1.0),
+    "acos": (_C, 1.0),
+    "cvr": (_C, 1.0),
+    "roas": (_C, 1.0),
+}
+# Derived feature → (component, sign of its effect on the feature)
+_COMPONENTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "ctr": (("clicks", 1), ("impressions", -1)),
+    "cpc": (("spend", 1), ("clicks", -1)),
+    "acos": (("cpc", 1), ("cvr", -1)),
+    "cvr": (("orders", 1), ("clicks", -1)),
+    "roas": (("cvr", 1), ("cpc", -1)),
+}
+# Additive measures that can carry a feature's move: (measure, sign relating the two).
+_CARRIERS: dict[str, tuple[tuple[int, int], ...]] = {
+    "impressions": ((_I, 1),),
+    "clicks": ((_C, 1),),
+    "spend": ((_S, 1),),
+    "sales": ((_SA, 1),),
+    "orders": ((_O, 1),),
+    "ctr": ((_C, 1),),
+    "cpc": ((_S, 1),),
+    "cvr": ((_O, 1),),
+    "acos": ((_S, 1), (_SA, -1)),
+    "roas": ((_SA, 1), (_S, -1)),
+}
+_DISPLAY = {f: f.upper() if f in _COMPONENTS else f for f in FEATURES}
+_PLURAL = {t: f"{t.value}s" for t in EntityType}
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """The scan's arrays in graph row order plus the all-entity share matrices."""
+
+    deviation: FloatArray
+    expected: FloatArray
+    actual: FloatArray
+    relative: FloatArray
+    onset: npt.NDArray[np.int64]
+    alerting: BoolArray
+    eligible_children: FloatArray  # (N, 10)
+    movers_up: FloatArray  # (N, 10)
+    movers_down: FloatArray  # (N, 10)
+    sentences: dict[tuple[object, ...], str] = field(default_factory=dict)  # per-scan memo
+
+
+@dataclass(frozen=True)
+class _Spread:
+    share: float
+    movers: int
+    eligible: int
+    feature: int
+    sign: int
+
+    @property
+    def is_shared(self) -> bool:
+        return self.share >= SPREAD_SHARE and self.movers >= MIN_MOVERS
+
+
+def analyse(
+    graph: EntityGraph,
+    entity_ids: Sequence[str],
+    alerting: npt.ArrayLike,
+    deviation: npt.ArrayLike,
+    expected: npt.ArrayLike,
+    actual: npt.ArrayLike,
+    previous: npt.ArrayLike | None = None,
+    *,
+    max_causes: int = MAX_CAUSES,
+) -> dict[str, list[RootCause]]:
+    """Alerting entity id → its root causes, most likely first (never empty).
+
+    ``previous`` (n,): for each entity, how many consecutive periods right before this one
+    it was alerting (a bool "alerted last period" works too); None means no history.
+    """
+    scan = _prepare(graph, entity_ids, alerting, deviation, expected, actual, previous)
+    out: dict[str, list[RootCause]] = {}
+    for row in np.flatnonzero(scan.alerting).tolist():
+        out[graph.ids[row]] = _causes(graph, scan, row, max_causes)
+    return out
+
+
+# -- vectorised preparation -------------------------------------------------------------
+
+
+def _prepare(
+    graph: EntityGraph,
+    entity_ids: Sequence[str],
+    alerting: npt.ArrayLike,
+    deviation: npt.ArrayLike,
+    expected: npt.ArrayLike,
+    actual: npt.ArrayLike,
+    previous: npt.ArrayLike | None,
+) -> _Scan:
+    n_graph, width = len(graph), len(FEATURES)
+    dev_in = np.asarray(deviation, dtype=np.float64)
+    if dev_in.shape != (len(entity_ids), width):
+        raise ValueError(f"deviations must be ({len(entity_ids)}, {width}), got {dev_in.shape}")
+    if tuple(entity_ids) == graph.ids:
+        rows = np.arange(n_graph)
+    else:
+        try:
+            rows = np.array([graph.index[e] for e in entity_ids], dtype=np.int64)
+        except KeyError as missing:
+            raise ValueError(f"entity {missing} is not in the graph") from None
+
+    def place(values: npt.ArrayLike, fill: float = 0.0) -> FloatArray:
+        arr = np.asarray(values, dtype=np.float64)
+        full = np.full((n_graph, *arr.shape[1:]), fill)
+        full[rows] = arr
+        return full
+
+    dev, exp, act = place(dev_in), place(expected), place(actual)
+    alert = np.zeros(n_graph, dtype=bool)
+    alert[rows] = np.asarray(alerting, dtype=bool)
+    onset = np.zeros(n_graph, dtype=np.int64)
+    if previous is not None:
+        onset[rows] = np.asarray(previous).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(exp > 0, (act - exp) / np.where(exp > 0, exp, 1.0), np.sign(act) * 1e9)
+    volume_col = np.array([_VOLUME[f][0] for f in FEATURES])
+    volume_min = np.array([_VOLUME[f][1] for f in FEATURES])
+    eligible = exp[:, volume_col] >= volume_min
+    up = eligible & (dev >= MOVE_DEVIATION) & (rel >= MOVE_RELATIVE)
+    down = eligible & (dev <= -MOVE_DEVIATION) & (rel <= -MOVE_RELATIVE)
+    has_parent = graph.parent_index >= 0
+    parents = graph.parent_index[has_parent]
+    counts = np.zeros((3, n_graph, width))
+    for k, mask in enumerate((eligible, up, down)):
+        np.add.at(counts[k], parents, mask[has_parent].astype(np.float64))
+    return _Scan(dev, exp, act, rel, onset, alert, counts[0], counts[1], counts[2])
+
+
+# -- per alert ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    row: int
+    relation: Relation
+    hops: int
+    confidence: float
+    sentence: str
+    effect: bool = False  # moved because of the alerting entity: never its cause
+
+
+def _lead_features(dev: FloatArray) -> list[tuple[int, int]]:
+    strength = np.abs(dev)
+    top = float(strength.max()) if strength.size else 0.0
+    if top <= 0:
+        return []
+    order = np.argsort(-strength, kind="stable")[:LEAD_FEATURES]
+    return [
+        (int(f), 1 if dev[f] > 0 else -1)
+        for f in order.tolist()
+        if strength[f] >= LEAD_FEATURE_RATIO * top
+    ]
+
+
+def _spread(scan: _Scan, node: int, leads: list[tuple[int, int]]) -> _Spread | None:
+    best: _Spread | None = None
+    for f, s in leads:
+        eligible = int(scan.eligible_children[node, f])
+        if eligible == 0:
+            continue
+        movers = int((scan.movers_up if s > 0 else scan.movers_down)[node, f])
+        spread = _Spread(movers / eligible, movers, eligible, f, s)
+        if best is None or (spread.share, spread.movers) > (best.share, best.movers):
+            best = spread
+    return best
+
+
+def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootCause]:
+    leads = _lead_features(scan.deviation[row])
+    candidates: list[_Candidate] = []
+    if not leads:
+        return [
+            _root(
+                graph,
+                _Candidate(row, Relation.SELF, 0, 0.3, _self_sentence(graph, scan, row, None)),
+            )
+        ]
+    f0, s0 = leads[0]
+    chain = graph.ancestor_rows(row)
+    # 1. inherited from the highest ancestor whose children mostly moved the same way
+    for hops, anc in enumerate(chain, start=1):
+        spread = _spread(scan, anc, leads)
+        if spread is not None and spread.is_shared:
+            confidence = _spread_confidence(spread)
+            key = ("inherited", anc, hops, spread.feature, spread.sign)
+            sentence = scan.sentences.get(key) or scan.sentences.setdefault(
+                key, _inherited_sentence(graph, scan, anc, hops, spread)
+            )
+            candidates.append(_Candidate(anc, Relation.ANCESTOR, hops, confidence, sentence))
+        elif _moves_with(scan, anc, f0, s0):
+            # a weak candidate: moving the same way, but not across its children
+            share = _share_of(scan, row, anc, f0, s0)
+            confidence = 0.35 * (1.0 - min(1.0, max(0.0, share)))
+            sentence = _weak_ancestor_sentence(graph, scan, anc, hops, f0)
+            # when this entity explains most of the ancestor's move, the ancestor is its effect
+            weak = _Candidate(anc, Relation.ANCESTOR, hops, confidence, sentence)
+            weak.effect = share >= DRIVER_SHARE
+            candidates.append(weak)
+    own = _spread(scan, row, leads) if graph.children_rows(row).size else None
+    if own is not None and own.is_shared:
+        sentence = _spread_self_sentence(graph, scan, row, own)
+        candidates.append(_Candidate(row, Relation.SELF, 0, _spread_confidence(own), sentence))
+    elif graph.children_rows(row).size:
+        driver = _driver(graph, scan, row, leads)
+        if driver is not None:
+            candidates.append(driver)
+    # the highest node whose children mostly moved is the cause; nearer ones only echo it
+    shared = [
+        c for c in candidates if c.relation is not Relation.DESCENDANT and c.confidence >= 0.5
+    ]
+    if shared:
+        highest = max(shared, key=lambda c: c.hops)
+        for cand in shared:
+            if cand is not highest:
+                cand.confidence *= ECHO_FACTOR
+    self_conf = 0.5 if not graph.children_rows(row).size else 0.4
+    candidates.append(
+        _Candidate(row, Relation.SELF, 0, self_conf, _self_sentence(graph, scan, row, f0))
+    )
+    # 3. temporal precedence
+    for cand in candidates:
+        if cand.row == row:
+            continue
+        lead = int(scan.onset[cand.row]) - int(scan.onset[row])
+        if lead > 0 and cand.relation is Relation.ANCESTOR and not cand.effect:
+            cand.effect = _explained_elsewhere(graph, scan, cand.row, row, chain)
+        if lead > 0 and not cand.effect:
+            # a related entity anomalous earlier is preferred over the entity itself
+            cand.confidence = max(cand.confidence, self_conf) + PRECEDENCE_BONUS
+            cand.sentence += f" (anomalous {_periods(lead)} earlier)"
+        elif lead < 0:
+            cand.confidence -= LATE_PENALTY
+    # the highest ancestor with a shared move wins over nearer ones at equal confidence
+    ranked = sorted(candidates, key=lambda c: (-round(c.confidence, 6), -c.hops))
+    seen: set[int] = set()
+    out: list[RootCause] = []
+    for cand in ranked:
+        if cand.row in seen or (out and cand.confidence < MIN_CONFIDENCE):
+            continue
+        seen.add(cand.row)
+        out.append(_root(graph, cand))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _explained_elsewhere(
+    graph: EntityGraph, scan: _Scan, anc: int, row: int, chain: list[int]
+) -> bool:
+    """Is the ancestor's own move driven by a descendant off ``row``'s branch? Then it is
+    anomalous for another reason, and its earlier onset says nothing about ``row``."""
+    leads = _lead_features(scan.deviation[anc])
+    if not leads:
+        return False
+    driver = _driver(graph, scan, anc, leads)
+    if driver is None:
+        return False
+    return (
+        driver.row != row
+        and driver.row not in chain
+        and row not in set(graph.ancestor_rows(driver.row))
+    )
+
+
+def _root(graph: EntityGraph, cand: _Candidate) -> RootCause:
+    # fields are valid by construction (ids from the graph, confidence clipped): skip validation
+    return RootCause.model_construct(
+        entity_id=graph.ids[cand.row],
+        entity_type=graph.types[cand.row],
+        relation=cand.relation,
+        hops=cand.hops,
+        confidence=float(min(1.0, max(0.0, cand.confidence))),
+        sentence=cand.sentence,
+    )
+
+
+def _spread_confidence(spread: _Spread) -> float:
+    # more eligible children → firmer verdict; higher ancestors rank first on ties
+    return (0.5 + 0.45 * spread.share) * (1.0 - 0.5 ** (spread.eligible + 1))
+
+
+def _moves_with(scan: _Scan, node: int, f: int, s: int) -> bool:
+    return bool(scan.alerting[node] or s * scan.deviation[node, f] >= MOVE_DEVIATION)
+
+
+def _carrier(scan: _Scan, node: int, f: int, s: int) -> tuple[int, int]:
+    """The additive measure carrying feature ``f``'s move at ``node``, and its direction."""
+    options = _CARRIERS[FEATURES[f]]
+    measure, sign = max(options, key=lambda o: o[1] * s * scan.deviation[node, o[0]])
+    return measure, sign * s
+
+
+def _delta(scan: _Scan, node: int | npt.NDArray[np.int64], measure: int) -> FloatArray:
+    return np.asarray(scan.actual[node, measure] - scan.expected[node, measure])
+
+
+def _share_of(scan: _Scan, child: int, parent: int, f: int, s: int) -> float:
+    """How much of ``parent``'s move on f's carrier ``child``'s own move explains."""
+    measure, _ = _carrier(scan, parent, f, s)
+    total = float(_delta(scan, parent, measure))
+    return float(_delta(scan, child, measure)) / total if total else 0.0
+
+
+def _driver(
+    graph: EntityGraph, scan: _Scan, row: int, leads: list[tuple[int, int]]
+) -> _Candidate | None:
+    """Follow the child explaining most of the move down while it explains enough."""
+    f, s = leads[0]
+    measure, direction = _carrier(scan, row, f, s)
+    total = float(_delta(scan, row, measure))
+    if total == 0 or direction * total <= 0:
+        return None
+    node, hops, share = row, 0, 1.0
+    while True:
+        children = graph.children_rows(node)
+        if children.size == 0:
+            break
+        node_total = float(_delta(scan, node, measure))
+        if node_total == 0:
+            break
+        shares = _delta(scan, children, measure) / node_total
+        best = int(np.argmax(shares))
+        if shares[best] < DRIVER_SHARE:
+            break
+        if hops and (spread := _spread(scan, node, leads)) is not None and spread.is_shared:
+            break
+        node, hops = int(children[best]), hops + 1
+        share = float(_delta(scan, node, measure)) / total
+    if hops == 0:
+        return None
+    confidence = 0.3 + 0.65 * min(1.0, max(0.0, share))
+    sentence = (
+        f"Driven by {_name(graph, node)} ({_levels(hops)} down): it explains "
+        f"{100 * min(share, 9.99):.0f}% of the {FEATURES[measure]} "
+        f"{'rise' if total > 0 else 'fall'} here ({total:+,.2f}); "
+        f"{_move(scan, node, f)}{_because(scan, node, f)}"
+    )
+    return _Candidate(node, Relation.DESCENDANT, hops, confidence, sentence)
+
+
+# -- sentences ---------------------------------------------------------------------------
+
+
+def _name(graph: EntityGraph, row: int) -> str:
+    return f"{graph.types[row].value} {graph.ids[row]}"
+
+
+def _levels(hops: int) -> str:
+    return f"{hops} level{'s' if hops != 1 else ''}"
+
+
+def _periods(n: int) -> str:
+    return f"{n} period{'s' if n != 1 else ''}"
+
+
+def _move(scan: _Scan, row: int, f: int) -> str:
+    name = _DISPLAY[FEATURES[f]]
+    exp, act = float(scan.expected[row, f]), float(scan.actual[row, f])
+    if exp <= 0:
+        return f"{name} rose from 0 to {act:,.4g}" if act > 0 else f"{name} stayed at 0"
+    change = (act - exp) / exp
+    verb = "rose" if change > 0 else "fell"
+    return f"{name} {verb} {100 * abs(change):,.0f}%"
+
+
+def _because(scan: _Scan, row: int, f: int) -> str:
+    """For a derived feature: which component moved it, and which did not."""
+    components = _COMPONENTS.get(FEATURES[f])
+    if not components:
+        return ""
+    s = 1 if scan.deviation[row, f] >= 0 else -1
+    pushes = [(sign * s * scan.deviation[row, INDEX[c]], c) for c, sign in components]
+    pushes.sort(reverse=True)
+    (main_push, main), (_, other) = pushes[0], pushes[-1]
+    if main_push <= 0:
+        return ""
+    exp, act = scan.expected[row, INDEX[other]], scan.actual[row, INDEX[other]]
+    if exp > 0 and abs(act - exp) < STEADY * exp:
+        return f" because {_move(scan, row, INDEX[main])}, with {_DISPLAY[other]} steady"
+    return f" because {_move(scan, row, INDEX[main])}, not because {_move(scan, row, INDEX[other])}"
+
+
+def _children_phrase(graph: EntityGraph, row: int, spread: _Spread) -> str:
+    kinds = {graph.types[c] for c in graph.children_rows(row).tolist()}
+    noun = _PLURAL[next(iter(kinds))] if len(kinds) == 1 else "children"
+    return f"across {spread.movers} of {spread.eligible} {noun}"
+
+
+def _inherited_sentence(
+    graph: EntityGraph, scan: _Scan, anc: int, hops: int, spread: _Spread
+) -> str:
+    return (
+        f"Inherited from {_name(graph, anc)} ({_levels(hops)} up): "
+        f"{_move(scan, anc, spread.feature)} {_children_phrase(graph, anc, spread)}"
+        f"{_because(scan, anc, spread.feature)}"
+    )
+
+
+def _spread_self_sentence(graph: EntityGraph, scan: _Scan, row: int, spread: _Spread) -> str:
+    name = _name(graph, row)
+    return (
+        f"{name[0].upper()}{name[1:]} itself: {_move(scan, row, spread.feature)} "
+        f"{_children_phrase(graph, row, spread)}{_because(scan, row, spread.feature)}"
+    )
+
+
+def _weak_ancestor_sentence(graph: EntityGraph, scan: _Scan, anc: int, hops: int, f: int) -> str:
+    return (
+        f"Possibly from {_name(graph, anc)} ({_levels(hops)} up), which moved the same way: "
+        f"{_move(scan, anc, f)}"
+    )
+
+
+def _self_sentence(graph: EntityGraph, scan: _Scan, row: int, f: int | None) -> str:
+    name = _name(graph, row)
+    head = f"{name[0].upper()}{name[1:]} itself"
+    if f is None:
+        return f"{head}: no single measure stands out"
+    return f"{head}: {_move(scan, row, f)}{_because(scan, row, f)}"
+
+
+def top_causes(causes: Mapping[str, list[RootCause]]) -> dict[str, str]:
+    """Alerting entity id → its top root cause entity id."""
+    return {entity: ranked[0].entity_id for entity, ranked in causes.items() if ranked}

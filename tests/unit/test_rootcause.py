@@ -1,0 +1,226 @@
+"""Root cause: each relation on a small account, the graph's lookups, and grouping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+
+from tripwire.domain.alerts import Relation, RootCause, Severity
+from tripwire.domain.entities import Entity, EntityType
+from tripwire.features.ppc import FEATURES, INDEX, derive
+from tripwire.rootcause import GroupTracker, analyse, build_graph, graph_for, group_alerts
+from tripwire.rootcause.graph import EntityGraph
+from tripwire.rootcause.grouping import GroupMember, group_id
+
+# account A1 > portfolio P1 > campaigns C1..C3 > keywords C{c}K{k}; C4 directly under A1
+_KEYWORDS = {"C1": 5, "C2": 5, "C3": 6, "C4": 4}
+_BUSY = np.array([1000.0, 50.0, 50.0, 200.0, 5.0])  # impressions, clicks, spend, sales, orders
+
+
+def _entities() -> list[Entity]:
+    out = [
+        Entity(entity_id="A1", entity_type=EntityType.ACCOUNT),
+        Entity(entity_id="P1", entity_type=EntityType.PORTFOLIO, parent_id="A1"),
+    ]
+    for camp, n in _KEYWORDS.items():
+        parent = "A1" if camp == "C4" else "P1"
+        out.append(Entity(entity_id=camp, entity_type=EntityType.CAMPAIGN, parent_id=parent))
+        out += [
+            Entity(entity_id=f"{camp}K{k}", entity_type=EntityType.KEYWORD, parent_id=camp)
+            for k in range(n)
+        ]
+    return out
+
+
+_GRAPH = build_graph(_entities())
+
+# raw multipliers on (impressions, clicks, spend, sales, orders) per move
+PAUSE = (0.03, 0.03, 0.03, 0.03, 0.03)
+CPC_SPIKE = (1.0, 1.0, 3.0, 1.0, 1.0)
+SOFT_DIP = (0.85, 0.85, 0.85, 0.85, 0.85)
+IMPRESSION_DROP = (0.2, 0.2, 0.2, 0.2, 0.2)
+HALVED = (0.5, 0.5, 0.5, 0.5, 0.5)
+CONVERSION_COLLAPSE = (1.0, 1.0, 1.0, 0.04, 0.04)
+
+
+def _scan(moves: Mapping[str, tuple[float, ...]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deviations, expected and actual (n, 10) with keywords moved and parents rolled up."""
+    graph = _GRAPH
+    n = len(graph)
+    leaf = np.array([not graph.children_rows(i).size for i in range(n)])
+    raw_exp = np.where(leaf[:, None], _BUSY, 0.0)
+    raw_act = raw_exp.copy()
+    for entity, factors in moves.items():
+        raw_act[graph.index[entity]] *= np.array(factors)
+    for row in np.argsort(-graph.depth, kind="stable").tolist():  # deepest first
+        parent = int(graph.parent_index[row])
+        if parent >= 0:
+            raw_exp[parent] += raw_exp[row]
+            raw_act[parent] += raw_act[row]
+    exp, act = derive(raw_exp), derive(raw_act)
+    # a rough standardised deviation: Poisson-like for measures, relative × evidence for rates
+    volume = np.sqrt(np.maximum(raw_exp[:, [1]], 1.0))
+    dev = np.where(
+        np.arange(10) < 5,
+        (act - exp) / np.sqrt(np.maximum(exp, 1.0)),
+        (act - exp) / np.where(exp > 0, exp, 1.0) * volume,
+    )
+    return dev, exp, act
+
+
+def _analyse(
+    moves: Mapping[str, tuple[float, ...]],
+    alerting: set[str] | None = None,
+    previous: Mapping[str, int] | None = None,
+) -> dict[str, list[RootCause]]:
+    dev, exp, act = _scan(moves)
+    if alerting is None:
+        alerting = {e for i, e in enumerate(_GRAPH.ids) if np.abs(dev[i]).max() >= 3}
+    mask = np.array([e in alerting for e in _GRAPH.ids])
+    prev = np.array([(previous or {}).get(e, 0) for e in _GRAPH.ids])
+    return analyse(_GRAPH, _GRAPH.ids, mask, dev, exp, act, prev)
+
+
+def test_graph_lookups_and_cache() -> None:
+    g = _GRAPH
+    assert g.parent("C2K1") == "C2"
+    assert g.ancestors("C2K1") == ["C2", "P1", "A1"]
+    assert g.ancestors("C4K0") == ["C4", "A1"]
+    assert g.children("P1") == ["C1", "C2", "C3"]
+    assert set(g.graph.successors("C4")) == {f"C4K{k}" for k in range(4)}
+    assert g.ancestor_matrix(3)[g.index["C1K0"]].tolist() == [
+        g.index["C1"],
+        g.index["P1"],
+        g.index["A1"],
+    ]
+    entities = _entities()
+    first = graph_for("t1", "p1", entities)
+    assert graph_for("t1", "p1", list(entities)) is first
+    moved = [
+        *entities[:-1],
+        Entity(entity_id="C4K3", entity_type=EntityType.KEYWORD, parent_id="C1"),
+    ]
+    rebuilt = graph_for("t1", "p1", moved)
+    assert rebuilt is not first and rebuilt.parent("C4K3") == "C1"
+
+
+def test_a_campaign_cause_is_inherited_by_its_keywords() -> None:
+    causes = _analyse({f"C1K{k}": PAUSE for k in range(5)})
+    for k in range(5):
+        top = causes[f"C1K{k}"][0]
+        assert (top.entity_id, top.relation, top.hops) == ("C1", Relation.ANCESTOR, 1)
+        assert top.sentence.startswith(
+            "Inherited from campaign C1 (1 level up): impressions fell 97% across 5 of 5 keywords"
+        )
+        assert 0.8 <= top.confidence <= 1.0
+    assert causes["C1"][0].relation is Relation.SELF
+    # the portfolio and the account are driven by the campaign, not a cause of their own
+    assert causes["P1"][0].entity_id == "C1"
+    assert (causes["A1"][0].relation, causes["A1"][0].hops) == (Relation.DESCENDANT, 2)
+
+
+def test_an_account_wide_move_is_blamed_on_the_account() -> None:
+    keywords = [e for e in _GRAPH.ids if "K" in e]
+    causes = _analyse({k: CONVERSION_COLLAPSE for k in keywords})
+    tops = {entity: ranked[0].entity_id for entity, ranked in causes.items()}
+    assert len(tops) > len(keywords) and set(tops.values()) == {"A1"}
+
+
+def test_a_single_keyword_drives_its_campaign() -> None:
+    causes = _analyse({"C2K3": CPC_SPIKE})
+    top = causes["C2"][0]
+    assert (top.entity_id, top.relation, top.hops) == ("C2K3", Relation.DESCENDANT, 1)
+    assert "explains" in top.sentence and "spend rise" in top.sentence
+    assert causes["C2K3"][0].relation is Relation.SELF
+    assert causes["A1"][0].entity_id == "C2K3"
+
+
+def test_siblings_moving_independently_do_not_blame_their_parent() -> None:
+    causes = _analyse({"C3K0": IMPRESSION_DROP, "C3K1": CPC_SPIKE, "C3K2": PAUSE})
+    for keyword in ("C3K0", "C3K1", "C3K2"):
+        assert causes[keyword][0].entity_id == keyword
+        assert causes[keyword][0].relation is Relation.SELF
+
+
+def test_a_cause_anomalous_a_period_earlier_is_preferred() -> None:
+    # the campaign sags on every keyword (none enough to count as moving), one keyword halves
+    moves = {f"C2K{k}": SOFT_DIP for k in range(5)} | {"C2K0": HALVED}
+    # the same scan without history: the keyword is its own cause
+    alone = _analyse(moves, alerting={"C2", "C2K0"})
+    assert alone["C2K0"][0].entity_id == "C2K0"
+    earlier = _analyse(moves, alerting={"C2", "C2K0"}, previous={"C2": 1})
+    top = earlier["C2K0"][0]
+    assert (top.entity_id, top.relation) == ("C2", Relation.ANCESTOR)
+    assert "anomalous 1 period earlier" in top.sentence
+    # …and an ancestor anomalous only after the entity loses confidence
+    later = _analyse(moves, alerting={"C2", "C2K0"}, previous={"C2K0": 1})
+    assert later["C2K0"][0].entity_id == "C2K0"
+
+
+def test_an_earlier_ancestor_driven_by_another_child_is_not_blamed() -> None:
+    # the campaign has been alerting since yesterday because of another keyword's CPC spike
+    moves = {"C2K3": CPC_SPIKE, "C2K1": (1.0, 1.0, 1.6, 1.0, 1.0)}
+    causes = _analyse(moves, alerting={"C2", "C2K1", "C2K3"}, previous={"C2": 1, "C2K3": 1})
+    assert causes["C2K1"][0].entity_id == "C2K1"
+    assert causes["C2"][0].entity_id == "C2K3"
+
+
+def test_a_derived_measure_is_explained_by_its_components() -> None:
+    # conversions collapse while CPC creeps up 20%: ACOS rose, and CVR is why
+    dev, exp, act = _scan({"C4K2": (1.0, 1.0, 1.2, 0.04, 0.04)})
+    row = _GRAPH.index["C4K2"]
+    dev[row, INDEX["acos"]] = 50.0  # make ACOS the headline
+    mask = np.zeros(len(_GRAPH), dtype=bool)
+    mask[row] = True
+    top = analyse(_GRAPH, _GRAPH.ids, mask, dev, exp, act)["C4K2"][0]
+    assert top.entity_id == "C4K2"
+    assert "ACOS rose" in top.sentence
+    assert "because CVR fell 96%, not because CPC rose 20%" in top.sentence
+    dev, exp, act = _scan({"C4K2": CONVERSION_COLLAPSE})
+    dev[row, INDEX["acos"]] = 50.0
+    steady = analyse(_GRAPH, _GRAPH.ids, mask, dev, exp, act)["C4K2"][0]
+    assert "because CVR fell 96%, with CPC steady" in steady.sentence
+
+
+def test_entity_order_need_not_match_the_graph() -> None:
+    dev, exp, act = _scan({"C2K3": CPC_SPIKE})
+    order = np.arange(len(_GRAPH))[::-1]
+    ids = [_GRAPH.ids[i] for i in order]
+    mask = np.array([e in {"C2", "C2K3"} for e in ids])
+    causes = analyse(_GRAPH, ids, mask, dev[order], exp[order], act[order])
+    assert causes["C2"][0].entity_id == "C2K3"
+    with pytest.raises(ValueError, match="deviations"):
+        analyse(_GRAPH, ids, mask, dev[:3], exp, act)
+    assert len(FEATURES) == dev.shape[1]
+
+
+def test_alerts_sharing_a_cause_form_one_group_with_the_worst_severity() -> None:
+    causes = _analyse({f"C1K{k}": PAUSE for k in range(5)} | {"C2K3": CPC_SPIKE})
+    severities = {e: Severity.LOW for e in causes} | {"C1K2": Severity.CRITICAL}
+    members = [
+        GroupMember(e, "2026-11-20", severities[e], tuple(ranked)) for e, ranked in causes.items()
+    ]
+    groups = {g.root_entity: g for g in group_alerts(members)}
+    assert set(groups) == {"C1", "C2K3"}
+    c1 = groups["C1"]
+    assert c1.group_id == group_id("C1", "2026-11-20")
+    # the portfolio and account carry both moves; the bigger one (the pause) names them
+    assert set(c1.members) == {"A1", "C1", "P1", *(f"C1K{k}" for k in range(5))}
+    assert c1.affected == 8 and c1.severity is Severity.CRITICAL
+    assert c1.summary.startswith("2026-11-20: 8 alerts traced to campaign C1 (worst critical)")
+    assert groups["C2K3"].members == ("C2", "C2K3")
+    assert groups["C2K3"].severity is Severity.LOW
+    # deterministic: the same cause on another day is another group, the same day the same
+    assert group_id("C1", "2026-11-21") != c1.group_id
+    assert isinstance(_GRAPH, EntityGraph)
+
+
+def test_an_ongoing_incident_stays_one_group_across_days() -> None:
+    tracker = GroupTracker()
+    for day in (10, 11, 12):
+        tracker.record("C1", day)
+    tracker.record("C1", 14)  # after a quiet day the same root opens a new group
+    assert [tracker.run_start("C1", d) for d in (10, 11, 12, 14)] == [10, 10, 10, 14]
+    assert tracker.run_start("C2", 12) == 12
