@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tripwire.features.baseline import compute
+from tripwire.features.baseline import Baseline, BaselineConfig, compute, compute_many
 from tripwire.features.ppc import INDEX
 
 _DAYS = 57
@@ -87,3 +88,104 @@ def test_a_newly_launched_keyword_has_no_normal_yet() -> None:
     window = np.zeros((1, _DAYS, 5))
     window[0, -3:] = [500, 5, 4.0, 30.0, 1]  # serving for three days, after nothing
     assert not compute(window, last_weekday=0).deviation.any()
+
+
+def _one_by_one(
+    window: np.ndarray,
+    weekday: int,
+    config: BaselineConfig | None,
+    count: int,
+    history: int | None,
+    periods: int,
+) -> list[Baseline]:
+    """``compute`` on each of the last ``count`` periods' own windows (the reference)."""
+    days = window.shape[1]
+    out = []
+    for t in range(days - count, days):
+        end = t - periods + 1
+        start = 0 if history is None else max(0, end - history)
+        out.append(
+            compute(window[:, start : t + 1], (weekday - (days - 1 - t)) % 7, config, periods)
+        )
+    return out
+
+
+def _assert_many_matches(
+    window: np.ndarray,
+    weekday: int,
+    config: BaselineConfig | None = None,
+    count: int = 1,
+    history: int | None = None,
+    periods: int = 1,
+) -> None:
+    many = compute_many(window, weekday, config, count, history=history, periods=periods)
+    alone = _one_by_one(window, weekday, config, count, history, periods)
+    for part in ("deviation", "expected", "actual"):
+        got = getattr(many, part)
+        assert got.shape == (count, window.shape[0], 10)
+        want = np.stack([getattr(b, part) for b in alone])
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9, err_msg=part)
+
+
+def _random_window(rng: np.random.Generator, n: int, days: int) -> np.ndarray:
+    """Heavy-tailed counts (many zeros), money per click and per order, dormant entities."""
+    rate = rng.gamma(0.4, 30.0, (n, 1, 1)) * np.array([100.0, 1.0, 1.0, 3.0, 0.1])
+    window = rng.poisson(rate, (n, days, 5)).astype(float)
+    window[..., 2:4] *= rng.uniform(0.3, 2.0, (n, days, 2))  # spend, sales: not integers
+    window[rng.random((n, days, 5)) < 0.2] = 0.0
+    window[0] = 0.0  # never served
+    if n > 2:
+        window[1, : days // 2] = 0.0  # launched mid-window
+        window[2, days // 2 :, 1:] = 0.0  # impressions only lately
+    return window
+
+
+def test_many_periods_equal_each_period_alone_at_pipeline_scale() -> None:
+    rng = np.random.default_rng(20261123)
+    window = _random_window(rng, 60, 70)
+    _assert_many_matches(window, 3, count=13, history=56)  # the LSTM's earlier periods
+    _assert_many_matches(window, 3, count=56, history=56)  # training: short histories too
+    _assert_many_matches(window, 5, count=50, history=56, periods=3)  # the count model's runs
+
+
+def test_many_periods_equal_each_period_alone_for_seeded_windows() -> None:
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n, days = int(rng.integers(1, 7)), int(rng.integers(2, 75))
+        periods = int(rng.integers(1, min(4, days)))
+        count = int(rng.integers(1, days - periods + 1))
+        history = None if trial % 3 == 0 else int(rng.integers(1, 60))
+        config = BaselineConfig(
+            level_periods=int(rng.integers(1, 30)),
+            trim=int(rng.integers(0, 5)),
+            min_active_periods=int(rng.integers(1, 10)),
+        )
+        window = _random_window(rng, n, days)
+        _assert_many_matches(window, int(rng.integers(0, 7)), config, count, history, periods)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 4), st.integers(2, 40), st.just(5)),
+        elements=st.one_of(st.just(0.0), st.integers(0, 50).map(float), st.floats(0.0, 1e6)),
+    ),
+    st.integers(0, 6),
+    st.integers(1, 3),
+    st.one_of(st.none(), st.integers(1, 60)),
+    st.data(),
+)
+def test_many_periods_equal_each_period_alone(
+    window: np.ndarray, weekday: int, periods: int, history: int | None, data: st.DataObject
+) -> None:
+    days = window.shape[1]
+    if days - periods < 1:
+        periods = 1
+    count = data.draw(st.integers(1, days - periods))
+    _assert_many_matches(window, weekday, None, count, history, periods)
+
+
+def test_many_periods_need_a_history_for_each() -> None:
+    with pytest.raises(ValueError):
+        compute_many(np.zeros((2, 5, 5)), 0, count=5)

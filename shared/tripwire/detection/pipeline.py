@@ -192,18 +192,17 @@ class ScanPipeline:
             raise ValueError(
                 f"need more than {self.config.min_history} periods of history, got {days}"
             )
-        periods = range(self.config.min_history, days)
-        days_seen = [self._baseline(history, t, first_weekday) for t in periods]
-        devs = np.stack([b.deviation for b in days_seen], axis=1)
+        count = days - self.config.min_history
+        last_weekday = (first_weekday + days - 1) % 7
+        cfg, hp = self.config.baseline, self.config.history_periods
+        # Every training period at once (each against its own trailing history).
+        days_seen = baseline.compute_many(history, last_weekday, cfg, count, history=hp)
+        devs = np.swapaxes(days_seen.deviation, 0, 1)  # (n, P, 10)
         runs = None
         if any(_INPUTS[n] == "run" for n in self.names):
-            runs = np.stack(
-                [
-                    self._run(history, t, first_weekday, day)
-                    for t, day in zip(periods, days_seen, strict=True)
-                ],
-                axis=1,
-            )
+            k = self.config.run_periods
+            run = baseline.compute_many(history, last_weekday, cfg, count, history=hp, periods=k)
+            runs = np.swapaxes(_moved(run.deviation, days_seen), 0, 1)
         for name in self.names:
             options = dict(self.config.detector_options.get(name, {}))
             detector = _FACTORIES[name](**options)
@@ -236,9 +235,7 @@ class ScanPipeline:
         weekday = (first_weekday + t) % 7
         cfg, k = self.config.baseline, self.config.run_periods
         run = baseline.compute(raw[:, lo : t + 1], weekday, cfg, periods=k).deviation
-        factor = (day.actual + _RUN_EPS) / (day.expected + _RUN_EPS)
-        moved = (factor <= 1.0 / _RUN_FACTOR) | (factor >= _RUN_FACTOR)
-        return np.where(moved, run, 0.0)
+        return _moved(run, day)
 
     def _inputs_for_training(
         self, name: str, devs: FloatArray, runs: FloatArray | None
@@ -271,9 +268,14 @@ class ScanPipeline:
         if not self.detectors:
             raise RuntimeError("fit the pipeline before scoring")
         raw = np.asarray(window, dtype=np.float64)[:, -self._periods_needed() :, :]
-        base = baseline.compute(raw[:, -self.config.window :], last_weekday, self.config.baseline)
+        earlier = None
+        if any(_INPUTS[n] == "sequence" for n in self.detectors):
+            base, earlier = self._scanned_and_earlier(raw, last_weekday)
+        else:
+            base = self._scanned(raw, last_weekday)
         current = damp_provisional(base.deviation) if provisional else base.deviation
         inputs = _ScanInputs(self, raw, last_weekday, base, current, provisional)
+        inputs.earlier = earlier
         tail = {name: self._tail(name, inputs.of(_INPUTS[name])) for name in self.detectors}
         p = self._combine(tail)
         score = 1.0 - p
@@ -345,29 +347,67 @@ class ScanPipeline:
         extra = self.config.sequence_length - 1 if "sequence" in kinds else 0
         return self.config.window + max(extra, self.config.run_periods - 1)
 
+    def _scanned(self, raw: FloatArray, last_weekday: int) -> baseline.Baseline:
+        return baseline.compute(raw[:, -self.config.window :], last_weekday, self.config.baseline)
+
     def _sequence(self, raw: FloatArray, last_weekday: int, current: FloatArray) -> FloatArray:
         """(n, L, 10): the deviations of the last L periods, the (damped) current one last."""
-        length = self.config.sequence_length
-        first_weekday = (last_weekday - raw.shape[1] + 1) % 7
-        days = raw.shape[1]
-        earlier = [
-            self._earlier_deviation(raw, t, first_weekday) for t in range(days - length, days - 1)
-        ]
-        return np.stack([*earlier, current], axis=1)
+        earlier = self._earlier_deviations(raw, last_weekday, None)
+        return np.concatenate([earlier, current[:, None, :]], axis=1)
 
-    def _earlier_deviation(self, raw: FloatArray, t: int, first_weekday: int) -> FloatArray:
-        lo = max(0, t - self.config.history_periods)
-        window = np.ascontiguousarray(raw[:, lo : t + 1])
-        weekday = (first_weekday + t) % 7
-        # SHA-256 of the window's bytes in place (no copy): ~10 ms for 10k entities.
-        key = (hashlib.sha256(window.data.cast("B")).digest(), weekday)
-        cached = self._earlier.get(key)
-        if cached is None:
-            cached = baseline.compute(window, weekday, self.config.baseline).deviation
-            self._earlier[key] = cached
-            while len(self._earlier) > 2 * self.config.sequence_length:
-                self._earlier.popitem(last=False)
-        return cached
+    def _scanned_and_earlier(
+        self, raw: FloatArray, last_weekday: int
+    ) -> tuple[baseline.Baseline, FloatArray]:
+        """The scanned period's baseline and the (n, L - 1, 10) deviations before it: when
+        some earlier period is not cached, all of them and the scanned one in one pass."""
+        scanned: list[baseline.Baseline] = []
+        earlier = self._earlier_deviations(raw, last_weekday, scanned)
+        return (scanned[0] if scanned else self._scanned(raw, last_weekday)), earlier
+
+    def _earlier_deviations(
+        self, raw: FloatArray, last_weekday: int, scanned: list[baseline.Baseline] | None
+    ) -> FloatArray:
+        """(n, L - 1, 10) deviations of the L - 1 periods before the last, from the cache (by
+        window content) or, all missing ones at once, one ``baseline.compute_many`` pass —
+        which also covers the last period when ``scanned`` is given (appended to it)."""
+        length = self.config.sequence_length
+        days = raw.shape[1]
+        hp = self.config.history_periods
+        # SHA-256 of each day's values (one pass over the window); a period's key is its
+        # window's days' digests and its weekday.
+        by_day = np.ascontiguousarray(np.swapaxes(raw, 0, 1))  # (T, n, 5)
+        digests = [hashlib.sha256(by_day[d].data.cast("B")).digest() for d in range(days)]
+        targets = range(days - length, days - 1)
+        keys = {
+            t: (b"".join(digests[max(0, t - hp) : t + 1]), (last_weekday - (days - 1 - t)) % 7)
+            for t in targets
+        }
+        missing = [t for t in targets if keys[t] not in self._earlier]
+        fresh: dict[int, FloatArray] = {}
+        if missing:
+            first = missing[0]
+            last = days - 1 if scanned is not None else targets[-1]
+            many = baseline.compute_many(
+                raw[:, : last + 1],
+                (last_weekday - (days - 1 - last)) % 7,
+                self.config.baseline,
+                last - first + 1,
+                history=hp,
+            )
+            fresh = {t: many.deviation[t - first] for t in missing}
+            if scanned is not None:
+                scanned.append(
+                    baseline.Baseline(many.deviation[-1], many.expected[-1], many.actual[-1])
+                )
+        earlier = []
+        for t in targets:
+            value = fresh[t] if t in fresh else self._earlier[keys[t]]
+            self._earlier[keys[t]] = value
+            self._earlier.move_to_end(keys[t])
+            earlier.append(value)
+        while len(self._earlier) > 2 * length:
+            self._earlier.popitem(last=False)
+        return np.stack(earlier, axis=1)
 
     # -- export ------------------------------------------------------------------------
 
@@ -482,6 +522,7 @@ class _ScanInputs:
     current: FloatArray
     provisional: bool
     _built: dict[str, FloatArray] = field(default_factory=dict)
+    earlier: FloatArray | None = None  # (n, L - 1, 10) deviations before the scanned period
 
     def of(self, kind: InputKind) -> FloatArray:
         if kind == "deviation":
@@ -506,11 +547,21 @@ class _ScanInputs:
 
     def _build(self, kind: InputKind) -> FloatArray:
         if kind == "sequence":
+            if self.earlier is not None:
+                return np.concatenate([self.earlier, self.current[:, None, :]], axis=1)
             return self.pipeline._sequence(self.raw, self.last_weekday, self.current)
         last = self.raw.shape[1] - 1
         run = self.pipeline._run(self.raw, last, self.last_weekday - last, self.base)
         run = damp_provisional(run) if self.provisional else run
         return np.concatenate([self.current, run], axis=1)
+
+
+def _moved(run: FloatArray, day: baseline.Baseline) -> FloatArray:
+    """Run deviations kept only where the scanned period itself has at least halved or
+    doubled against its expected value (any leading axes)."""
+    factor = (day.actual + _RUN_EPS) / (day.expected + _RUN_EPS)
+    moved = (factor <= 1.0 / _RUN_FACTOR) | (factor >= _RUN_FACTOR)
+    return np.where(moved, run, 0.0)
 
 
 def damp_provisional(deviation: FloatArray) -> FloatArray:

@@ -39,6 +39,7 @@ FloatArray = npt.NDArray[np.float64]
 _IMP, _CLK, _SPEND, _SALES, _ORD = range(5)
 _MAD_TO_SD = 1.4826
 _ANSCOMBE = 3.0 / 8.0
+_FINITE_CAP = 1e15  # ppc.ratio's cap
 # Spend per click wobbles ~±20 % per click on its own: CPC needs a floor that is not Poisson.
 _CPC_RELATIVE_FLOOR = 0.25
 
@@ -203,3 +204,235 @@ def _rate_with_prior(num: FloatArray, den: FloatArray) -> FloatArray:
 
 def _finite(values: FloatArray) -> FloatArray:
     return np.nan_to_num(values, nan=0.0, posinf=1e12, neginf=-1e12)
+
+
+# -- many scan periods at once ---------------------------------------------------------
+
+_CHUNK_ELEMENTS = 1 << 18  # recent-window values per entity chunk in ``compute_many``
+_PAIRS = ((_CLK, _IMP), (_SPEND, _CLK), (_ORD, _CLK), (_SALES, _SPEND))  # CTR CPC CVR ROAS
+
+
+def compute_many(
+    window: npt.ArrayLike,
+    last_weekday: int,
+    config: BaselineConfig | None = None,
+    count: int = 1,
+    *,
+    history: int | None = None,
+    periods: int = 1,
+) -> Baseline:
+    """Baselines of the window's last ``count`` periods in one pass, oldest first: arrays of
+    shape ``(count, n, 10)``. Entry ``j`` (scan period ``t = T - count + j``) equals
+
+        compute(window[:, max(0, t - periods + 1 - history) : t + 1], weekday of t,
+                config, periods)
+
+    i.e. each period against the (at most ``history``, default all) periods before its run,
+    up to floating-point summation order (~1e-15). The trailing and weekday sums of every
+    period come from one matrix product; the order statistics (trimmed level, MAD spreads)
+    are one sort per entity chunk for all periods with the same recent-window width."""
+    cfg = config or BaselineConfig()
+    x = clean(window)
+    if x.ndim != 3 or x.shape[2] != 5 or periods < 1 or count < 1:
+        raise ValueError(f"expected (n_entities, T, 5) raw measures, got {x.shape}")
+    n, days, _ = x.shape
+    if days - count - periods + 1 < 1:
+        raise ValueError(f"{count} runs of {periods} need more than {days} periods of window")
+    cap = days if history is None else history
+    if cap < 1:
+        raise ValueError(f"history must be at least 1 period, got {history}")
+    length = cfg.period_length
+    targets = np.arange(days - count, days)
+    ends = targets - periods + 1  # each target's history is days [starts, ends)
+    starts = np.maximum(0, ends - cap)
+    widths = np.minimum(cfg.level_periods, ends - starts)  # recent-window width per target
+    day_weekday = (last_weekday - (days - 1 - np.arange(days))) % length
+
+    # Layout (n, 5 measures, L targets[, ...]). One product: every target's recent sums,
+    # today's sums and the history's sums per weekday.
+    day = np.arange(days)[:, None]
+    in_hist = (day >= starts) & (day < ends)  # (T, L)
+    in_recent = (day >= ends - widths) & (day < ends)
+    in_today = (day >= ends) & (day <= targets)
+    by_weekday = in_hist[:, :, None] & (day_weekday[:, None, None] == np.arange(length))
+    columns = np.concatenate([in_recent, in_today, by_weekday.reshape(days, -1)], axis=1)
+    xt = np.ascontiguousarray(np.swapaxes(x, 1, 2))  # (n, 5, T)
+    sums = (xt.reshape(n * 5, days) @ columns.astype(np.float64)).reshape(n, 5, -1)
+    recent_sum, today = sums[..., :count], sums[..., count : 2 * count]
+    weekday_sum = sums[..., 2 * count :].reshape(n, 5, count, length)
+    active = (xt[:, _IMP] > 0).astype(np.float64) @ in_recent.astype(np.float64)  # (n, L)
+
+    units = _units_many(recent_sum)
+    today_c = today / units
+    days_seen = by_weekday.sum(axis=0).astype(np.float64)  # (L, 7) periods per weekday
+    seen = days_seen > 0
+    pooled_means = (weekday_sum / units[..., None]).sum(axis=0, keepdims=True)
+    pooled_profile = _normalise_many(pooled_means / np.where(seen, days_seen, 1.0), seen)
+    current_days = (day_weekday[ends][:, None] + np.arange(periods)) % length  # (L, periods)
+    # The batch's pooled window rates (CTR, CPC, CVR, ROAS) per target.
+    num_sum = recent_sum / units
+    pooled_rate = np.stack(
+        [ratio(num_sum[:, a].sum(axis=0), recent_sum[:, b].sum(axis=0)) for a, b in _PAIRS]
+    )  # (4, L)
+
+    deviation = np.zeros((n, 10, count))
+    expected_c = np.zeros((n, 5, count))
+    for width in np.unique(widths).tolist():
+        group = np.flatnonzero(widths == width)
+        size = len(group)
+        rows = ends[group][:, None] - width + np.arange(width)  # (G, W) recent days
+        local = np.arange(size)[:, None] * length
+        factor_index = (local + day_weekday[rows]).ravel()
+        current_index = (local + current_days[group]).ravel()
+        chunk = max(1, _CHUNK_ELEMENTS // (size * width * 5))
+        for lo in range(0, n, chunk):
+            part = slice(lo, min(n, lo + chunk))
+            c = min(n, lo + chunk) - lo
+            units_g = units[part][..., group]
+            profile = _weekday_profile_many(
+                weekday_sum[part][:, :, group],
+                units_g,
+                days_seen[group],
+                pooled_profile[:, :, group],
+                cfg,
+            ).reshape(c, 5, size * length)
+            current_factor = np.take(profile, current_index, axis=2)
+            shape = (c, 5, size, width)
+            dev, exp_c = _deviations_many(
+                np.take(xt[part], rows.ravel(), axis=2).reshape(shape),
+                np.take(profile, factor_index, axis=2).reshape(shape),
+                units_g,
+                current_factor.reshape(c, 5, size, periods).sum(axis=3),
+                recent_sum[part][..., group],
+                today[part][..., group],
+                today_c[part][..., group],
+                pooled_rate[:, group],
+                cfg.trim,
+            )
+            deviation[part, :, group] = dev
+            expected_c[part, :, group] = exp_c
+    known = active >= np.minimum(cfg.min_active_periods, widths)[None, :]
+    deviation *= known[:, None, :]
+    expected = np.concatenate(
+        [expected_c * units, derive(np.moveaxis(recent_sum, 1, 2))[..., 5:].transpose(0, 2, 1)],
+        axis=1,
+    )
+    actual = derive(np.moveaxis(today, 1, 2))
+    return Baseline(
+        np.moveaxis(_finite(deviation), 2, 0),
+        np.moveaxis(_finite(expected), 2, 0),
+        np.swapaxes(_finite(actual), 0, 1),
+    )
+
+
+def _units_many(sums: FloatArray) -> FloatArray:
+    """``_units`` for (n, 5, L) recent sums, each target pooled over the batch on its own."""
+    total = sums.sum(axis=0)  # (5, L)
+    units: FloatArray = np.ones_like(sums)
+    for money, count in ((_SPEND, _CLK), (_SALES, _ORD)):
+        pooled = ratio(total[money], total[count])
+        pooled = np.where(pooled != 0, pooled, 1.0)
+        own = ratio(sums[:, money], sums[:, count])
+        units[:, money] = np.where(own > 0, own, pooled[None, :])
+    return units
+
+
+def _weekday_profile_many(
+    weekday_sum: FloatArray,
+    units: FloatArray,
+    days: FloatArray,
+    pooled: FloatArray,
+    cfg: BaselineConfig,
+) -> FloatArray:
+    """``_weekday_profile`` of G targets: (c, 5, G, 7) from weekday sums (c, 5, G, 7), the
+    history's periods per weekday (G, 7) and the batch's pooled profile (1, 5, G, 7)."""
+    seen = days > 0
+    sums = weekday_sum / units[..., None]
+    own = _normalise_many(sums / np.where(seen, days, 1.0), seen)
+    evidence = sums.sum(axis=3, keepdims=True)
+    weight = evidence / (evidence + cfg.profile_evidence)
+    return np.asarray(weight * own + (1.0 - weight) * pooled)
+
+
+def _normalise_many(means: FloatArray, seen: npt.NDArray[np.bool_]) -> FloatArray:
+    """``_normalise`` over the last (weekday) axis, with per-target ``seen`` (L, 7)."""
+    if seen.all():
+        average = means.sum(axis=-1, keepdims=True) / seen.shape[-1]
+    else:
+        average = np.where(seen, means, 0.0).sum(axis=-1, keepdims=True) / seen.sum(
+            axis=-1, keepdims=True
+        )
+    positive = average > 0
+    factor = np.minimum(means / np.where(positive, average, 1.0), _FINITE_CAP)
+    np.maximum(factor, 0.05, out=factor)
+    return np.where(seen & positive, factor, 1.0)
+
+
+def _deviations_many(
+    recent: FloatArray,
+    factor: FloatArray,
+    units: FloatArray,
+    current_factor: FloatArray,
+    recent_sum: FloatArray,
+    today: FloatArray,
+    today_c: FloatArray,
+    pooled_rate: FloatArray,
+    trim: int,
+) -> tuple[FloatArray, FloatArray]:
+    """(c, 10, G) deviations and (c, 5, G) expected count-equivalents of G targets sharing a
+    recent-window width W: raw ``recent`` and weekday ``factor`` are (c, 5, G, W)."""
+    recent_c = recent / units[..., None]
+    level = _sorted_last(recent_c / factor, trim).mean(axis=-1)  # (c, 5, G)
+    expected_c = level * current_factor
+    root = np.sqrt(recent_c + _ANSCOMBE)
+    residual = np.empty((recent.shape[0], 9, *recent.shape[2:]))
+    residual[:, :5] = _root_residual(root, level[..., None] * factor)
+    rates = []
+    for k, (num, den) in enumerate(_PAIRS):
+        num_sum, den_sum = recent_sum[:, num] / units[:, num], recent_sum[:, den]
+        pooled = pooled_rate[k][None, :]
+        rate = np.where(
+            pooled > 0,
+            (num_sum + 1.0) / (den_sum + 1.0 / np.where(pooled > 0, pooled, 1.0)),
+            ratio(num_sum, den_sum),
+        )
+        rates.append(rate)
+        residual[:, 5 + k] = _root_residual(root[:, num], recent[:, den] * rate[..., None])
+    mad = _median_last(residual)  # (c, 9, G)
+    count_dev = _stabilised(today_c, expected_c) / np.maximum(_MAD_TO_SD * mad[:, :5], 1.0)
+    rate_dev = []
+    for k, (num, den) in enumerate(_PAIRS):
+        expected_t = today[:, den] * rates[k]
+        floor: float | FloatArray = 1.0
+        if num == _SPEND:
+            grow = 1.0 + expected_t / (recent_sum[:, den] + 0.25)
+            floor = _CPC_RELATIVE_FLOOR * np.sqrt(np.maximum(expected_t, 1.0) * grow)
+        spread = np.maximum(_MAD_TO_SD * mad[:, 5 + k], floor)
+        rate_dev.append(_stabilised(today_c[:, num], expected_t) / spread)
+    ctr, cpc, cvr, roas = rate_dev
+    deviation = np.concatenate([count_dev, np.stack([ctr, cpc, -roas, cvr, roas], axis=1)], 1)
+    return deviation, expected_c
+
+
+def _root_residual(root_actual: FloatArray, expected: FloatArray) -> FloatArray:
+    """|``_stabilised``| with the actual side's square root already taken."""
+    out = np.maximum(expected, 0.0)
+    out += _ANSCOMBE
+    np.sqrt(out, out=out)
+    np.subtract(root_actual, out, out=out)
+    out *= 2.0
+    return np.abs(out, out=out)
+
+
+def _sorted_last(values: FloatArray, trim: int) -> FloatArray:
+    """Sorted over the last axis, ``trim`` (at most (W - 1) // 2) dropped at each end."""
+    width = values.shape[-1]
+    k = min(trim, (width - 1) // 2)
+    return np.sort(values, axis=-1)[..., k : width - k]
+
+
+def _median_last(values: FloatArray) -> FloatArray:
+    width = values.shape[-1]
+    ordered = np.sort(values, axis=-1)
+    middle = ordered[..., (width - 1) // 2 : width // 2 + 1]
+    return np.asarray(middle.mean(axis=-1))
