@@ -59,6 +59,11 @@ def test_a_scan_raises_the_planted_incident_with_explanation_and_cause(trained: 
     assert alert.period.date() == incident.start
     assert alert.explanation and alert.explanation[0].direction.value == "below"
     assert alert.root_causes[0].entity_id == incident.root_entity
+    keywords = [a for a in hit if a.entity_id in incident.affected]
+    assert keywords, "the paused campaign's keywords alert too"
+    assert {a.root_causes[0].entity_id for a in keywords} == {incident.root_entity}
+    assert {a.root_causes[0].relation.value for a in keywords} == {"ancestor"}
+    assert len({a.group_id for a in [*keywords, alert]}) == 1  # one incident, one group
     assert alert.model_versions == trained.versions
     run = RunStore().get(trained.tenant, report.run.run_id)
     assert run is not None and run.status.value == "complete"

@@ -12,7 +12,7 @@ import json
 import tempfile
 import time
 import urllib.request
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from tqdm import tqdm
@@ -69,16 +69,24 @@ def _scan_days(profile: str, first: datetime.date, last: datetime.date) -> list[
 def _show_alerts(alerts: list[Alert]) -> None:
     counts = Counter(a.severity for a in alerts)
     by_severity = ", ".join(f"{counts[s]} {s.value}" for s in reversed(Severity))
-    print(f"\n{len(alerts)} alerts from the daily scans: {by_severity}")
-    worst = sorted(alerts, key=lambda a: (-a.severity.rank, -a.score, a.period))[:SHOWN]
-    print(f"the {len(worst)} most severe, with their explanation and root cause:")
-    for a in worst:
-        cause = a.root_causes[0].sentence if a.root_causes else ""
-        print(f"  {a.period.date()} {a.severity.value:<8} {a.entity_type.value:<9} {cause}")
-        for item in a.explanation[:2]:
+    groups: dict[str, list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        groups[alert.group_id or alert.alert_id].append(alert)
+    print(f"\n{len(alerts)} alerts ({by_severity}) in {len(groups)} incident groups")
+    ranked = sorted(groups.values(), key=lambda g: (-max(a.severity.rank for a in g), -len(g)))
+    print(f"the {min(SHOWN, len(ranked))} largest of the most severe groups:")
+    for members in ranked[:SHOWN]:
+        worst = max(members, key=lambda a: (a.severity.rank, a.score))
+        cause = worst.root_causes[0]
+        print(
+            f"  {worst.period.date()} {worst.severity.value:<8} {len(members):>3} alerts · "
+            f"root {cause.entity_type.value} {cause.entity_id}: {cause.sentence}"
+        )
+        for item in worst.explanation[:2]:
             print(
-                f"      {item.feature:<12} {item.direction.value:<5} expected "
-                f"{item.expected:>10.2f}  actual {item.actual:>10.2f}  ({item.contribution:+.3f})"
+                f"      {worst.entity_id:<10} {item.feature:<12} {item.direction.value:<5} "
+                f"expected {item.expected:>10.2f}  actual {item.actual:>10.2f}  "
+                f"(Shapley {item.contribution:+.3f})"
             )
 
 

@@ -21,15 +21,14 @@ from tripwire.domain import (
     Alert,
     Attribution,
     DetectionRun,
-    Relation,
     RootCause,
     RunStatus,
     Severity,
     Trigger,
 )
-from tripwire.domain.entities import Entity
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
-from tripwire.service.backtest import ProfileSeries, explain_row, group_id
+from tripwire.rootcause import analyse, graph_for, group_id
+from tripwire.service.backtest import ProfileSeries, explain_row
 from tripwire.service.models import current_pipeline
 from tripwire.service.series import load_series
 from tripwire.store.alerts import AlertStore
@@ -78,14 +77,18 @@ def scan_profile(
         rows_loaded=int(np.count_nonzero(series.raw.any(axis=2))),
         expires_at=int((now + datetime.timedelta(days=RUNS.ttl_days or 30)).timestamp()),
     )
+    graph = graph_for(tenant, profile, series.entities)
     found: dict[str, Alert] = {}
     last = series.days - 1
     for period, provisional in ((last, True), (last - LATE_ATTRIBUTION_PERIODS, False)):
         result = pipeline.score(
             series.raw[:, : period + 1], series.day(period).weekday(), provisional=provisional
         )
+        base = result.baseline
+        causes = analyse(graph, graph.ids, result.alert, base.deviation, base.expected, base.actual)
         for row in np.flatnonzero(result.alert).tolist():
-            alert = _alert(series, row, period, result, run, now, 1.0 - cfg.alert_tail_prob)
+            ranked = causes[series.entities[row].entity_id]
+            alert = _alert(series, row, period, result, run, ranked, cfg.alert_tail_prob)
             found.setdefault(alert.alert_id, alert)
     known = alerts.existing(tenant, list(found))
     new = [a for a in found.values() if a.alert_id not in known]
@@ -109,13 +112,12 @@ def _alert(
     period: int,
     result: ScanResult,
     run: DetectionRun,
-    now: datetime.datetime,
-    threshold: float,
+    causes: list[RootCause],
+    alert_tail_prob: float,
 ) -> Alert:
     entity = series.entities[row]
     day = series.day(period).isoformat()
     explanation = [_attribution(entry) for entry in explain_row(result, row)]
-    score = float(result.score[row])
     return Alert(
         alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, day),
         tenant_id=run.tenant_id,
@@ -123,16 +125,16 @@ def _alert(
         entity_id=entity.entity_id,
         entity_type=entity.entity_type,
         period=datetime.datetime.fromisoformat(day),
-        score=score,
-        threshold=threshold,
+        score=float(result.score[row]),
+        threshold=1.0 - alert_tail_prob,
         severity=_SEVERITIES[int(result.severity[row])],
         detector_scores={k: float(v[row]) for k, v in result.detector_scores.items()},
         explanation=explanation,
-        root_causes=[_self_cause(entity, explanation, score)],
-        group_id=group_id(entity.entity_id, day),
+        root_causes=causes,
+        group_id=group_id(causes[0].entity_id, day),
         run_id=run.run_id,
         model_versions=run.model_versions,
-        created_at=now,
+        created_at=run.started_at,
     )
 
 
@@ -145,30 +147,3 @@ def _attribution(entry: dict[str, Any]) -> Attribution:
         expected=float(entry["expected"]),
         actual=float(entry["actual"]),
     )
-
-
-def _self_cause(entity: Entity, explanation: list[Attribution], score: float) -> RootCause:
-    label = f"{entity.entity_type.value} {entity.name or entity.entity_id}"
-    if explanation:
-        top = explanation[0]
-        change = _change(top.expected, top.actual)
-        sentence = (
-            f"{label}: {top.feature} {change} (expected {top.expected:g}, got {top.actual:g})"
-        )
-    else:
-        sentence = f"{label} behaved unusually"
-    return RootCause(
-        entity_id=entity.entity_id,
-        entity_type=entity.entity_type,
-        relation=Relation.SELF,
-        hops=0,
-        confidence=min(max(score, 0.0), 1.0),
-        sentence=sentence,
-    )
-
-
-def _change(expected: float, actual: float) -> str:
-    if expected <= 0:
-        return "appeared" if actual > 0 else "stayed at zero"
-    ratio = actual / expected
-    return f"rose {ratio:.1f}×" if ratio >= 1 else f"fell {100 * (1 - ratio):.0f}%"
