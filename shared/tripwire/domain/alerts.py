@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -118,3 +118,20 @@ class Feedback(BaseModel):
     note: str = ""
     by: str
     at: datetime
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def with_resolution(alert: Alert, by: str, notes: str, at: datetime) -> Alert:
+    """The alert resolved by ``by`` at ``at``; resolution time in minutes since it was raised."""
+    minutes = (_utc(at) - _utc(alert.created_at)).total_seconds() / 60
+    update = {
+        "status": AlertStatus.RESOLVED,
+        "resolved_by": by,
+        "resolved_at": at,
+        "resolution_notes": notes,
+        "resolution_minutes": round(max(minutes, 0.0), 1),
+    }
+    return alert.model_copy(update=update)

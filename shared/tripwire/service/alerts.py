@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tripwire.domain.alerts import Alert, AlertStatus, Feedback, Severity, StatusChange
+from tripwire.domain.alerts import (
+    Alert,
+    AlertStatus,
+    Feedback,
+    Severity,
+    StatusChange,
+    with_resolution,
+)
 from tripwire.store.alerts import AlertStore, StaleAlert
 from tripwire.store.feedback import FeedbackStore
 from tripwire.store.history import HistoryStore
@@ -27,10 +34,6 @@ class AlertNotFound(LookupError):
 
 class AlertConflict(Exception):
     """The alert's status does not allow the change."""
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def acknowledged(alert: Alert, by: str, at: datetime) -> Alert:
@@ -48,15 +51,7 @@ def resolved(alert: Alert, by: str, notes: str, at: datetime) -> Alert:
     """Open or acknowledged → resolved, once; resolving again is a conflict."""
     if alert.status is AlertStatus.RESOLVED:
         raise AlertConflict(f"alert {alert.alert_id} is already resolved")
-    minutes = (_utc(at) - _utc(alert.created_at)).total_seconds() / 60
-    update = {
-        "status": AlertStatus.RESOLVED,
-        "resolved_by": by,
-        "resolved_at": at,
-        "resolution_notes": notes,
-        "resolution_minutes": round(max(minutes, 0.0), 1),
-    }
-    return alert.model_copy(update=update)
+    return with_resolution(alert, by, notes, at)
 
 
 @dataclass

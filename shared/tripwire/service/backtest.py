@@ -36,36 +36,17 @@ from tqdm import tqdm
 
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain.alerts import Direction, Severity
-from tripwire.domain.entities import Entity
 from tripwire.domain.metrics import INTEGER_MEASURES, PPC_MEASURES
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
 from tripwire.ingest.csv_files import Collector, read_entities, read_ppc_metrics
 from tripwire.ingest.rollup import roll_up
 from tripwire.rootcause import EntityGraph, GroupTracker, analyse, build_graph
 from tripwire.rootcause import group_id as group_id
+from tripwire.service.series import ProfileSeries, dense
 
 EXPLAINED_FEATURES = 3
 ONSET_LOOKBACK = 7  # periods looked back for how long an entity has been alerting
 _SEVERITIES = list(Severity)
-
-
-@dataclass(frozen=True)
-class ProfileSeries:
-    """Every entity's daily raw measures as one dense array."""
-
-    entities: list[Entity]
-    first_day: datetime.date
-    raw: npt.NDArray[np.float64]  # (n_entities, n_days, 5) in PPC_MEASURES order
-
-    @property
-    def days(self) -> int:
-        return int(self.raw.shape[1])
-
-    def index_of(self, day: datetime.date) -> int:
-        return (day - self.first_day).days
-
-    def day(self, index: int) -> datetime.date:
-        return self.first_day + datetime.timedelta(days=index)
 
 
 @dataclass
@@ -97,13 +78,7 @@ def load_profile(entities_path: Path, metrics_path: Path, progress: bool = False
         raise ValueError("metrics.csv has no rows")
     first = datetime.date.fromisoformat(periods[0])
     n_days = (datetime.date.fromisoformat(periods[-1]) - first).days + 1
-    raw = np.zeros((len(entities), n_days, len(PPC_MEASURES)))
-    for row, entity in enumerate(entities):
-        points = series.get(entity.entity_id, {})
-        if points:
-            cols = [(datetime.date.fromisoformat(p) - first).days for p in points]
-            raw[row, cols] = np.array(list(points.values()), dtype=np.float64)
-    return ProfileSeries(entities, first, raw)
+    return ProfileSeries(entities, first, dense(entities, series, first, n_days))
 
 
 def run_backtest(

@@ -28,9 +28,9 @@ from tripwire.domain import (
 )
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.rootcause import analyse, graph_for, group_id
-from tripwire.service.backtest import ProfileSeries, explain_row
+from tripwire.service.backtest import explain_row
 from tripwire.service.models import current_pipeline
-from tripwire.service.series import load_series
+from tripwire.service.series import ProfileSeries, load_series
 from tripwire.store.alerts import AlertStore
 from tripwire.store.runs import RunStore
 from tripwire.store.tables import RUNS
@@ -139,10 +139,9 @@ def _alert(
 
 
 def _attribution(entry: dict[str, Any]) -> Attribution:
-    contribution = entry.get("contribution", entry.get("deviation", 0.0))
     return Attribution(
         feature=entry["feature"],
-        contribution=float(contribution),
+        contribution=float(entry["contribution"]),
         direction=entry["direction"],
         expected=float(entry["expected"]),
         actual=float(entry["actual"]),

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from tripwire.domain.entities import Entity
 from tripwire.domain.metrics import PPC_MEASURES, Interval
-from tripwire.service.backtest import ProfileSeries
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metrics import MetricStore, Series
+
+
+@dataclass(frozen=True)
+class ProfileSeries:
+    """Every entity's daily raw measures as one dense array."""
+
+    entities: list[Entity]
+    first_day: datetime.date
+    raw: npt.NDArray[np.float64]  # (n_entities, n_days, 5) in PPC_MEASURES order
+
+    @property
+    def days(self) -> int:
+        return int(self.raw.shape[1])
+
+    def index_of(self, day: datetime.date) -> int:
+        return (day - self.first_day).days
+
+    def day(self, index: int) -> datetime.date:
+        return self.first_day + datetime.timedelta(days=index)
 
 
 class UnknownProfile(LookupError):
@@ -27,7 +47,7 @@ def dense(
     series: Mapping[str, Series],
     first: datetime.date,
     days: int,
-) -> np.ndarray:
+) -> npt.NDArray[np.float64]:
     raw = np.zeros((len(entities), days, len(PPC_MEASURES)))
     for row, entity in enumerate(entities):
         points = series.get(entity.entity_id, {})

@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tripwire.domain.alerts import Alert, AlertStatus, Severity, StatusChange
+from tripwire.domain.alerts import Alert, AlertStatus, Severity, StatusChange, with_resolution
 from tripwire.store import keys
 from tripwire.store.batch import Item, batch_get, batch_put, query_all
 from tripwire.store.dynamo import DynamoStore
@@ -154,16 +154,7 @@ class AlertStore(DynamoStore):
         alert = self.get(tenant, alert_id)
         if alert is None:
             raise KeyError(alert_id)
-        minutes = (at - alert.created_at).total_seconds() / 60
-        resolved = alert.model_copy(
-            update={
-                "status": AlertStatus.RESOLVED,
-                "resolved_by": by,
-                "resolved_at": at,
-                "resolution_notes": notes,
-                "resolution_minutes": round(minutes, 1),
-            }
-        )
+        resolved = with_resolution(alert, by, notes, at)
         self._client.put_item(
             TableName=ALERTS.name,
             Item=_item(resolved),
