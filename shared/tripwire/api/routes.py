@@ -41,7 +41,24 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/alerts/{id}/acknowledge", "alerts"),
     Route("PATCH", "/alerts/{id}/resolve", "alerts"),
     Route("POST", "/alerts/{id}/feedback", "alerts"),
+    Route("POST", "/detect", "detect"),
+    Route("POST", "/anomalies/{id}/verify", "verify"),
+    Route("GET", "/statistics", "stats"),
+    Route("GET", "/entities/{id}/series", "stats"),
+    Route("GET", "/entities/{id}/profile", "stats"),
+    Route("POST", "/metrics", "ingest"),
+    Route("GET", "/runs", "runs"),
+    Route("GET", "/runs/{id}", "runs"),
+    Route("GET", "/models", "runs"),
+    Route("POST", "/backfill", "runs"),
+    Route("GET", "/backfill/{id}", "runs"),
+    Route("PUT", "/profiles/{id}/schedule", "runs"),
+    Route("GET", "/openapi.json", "docs", auth=False),
+    Route("GET", "/docs", "docs", auth=False),
 )
+
+# Lambdas that no route calls: the scan pipeline, notifications and archival.
+WORKERS: tuple[str, ...] = ("scan_scheduler", "scan_worker", "notifier", "digest", "archiver")
 
 
 def _split(path: str) -> tuple[str, ...]:

@@ -1,0 +1,31 @@
+"""What travels on the scan queue: one message asks a worker to detect one slice of a profile.
+
+The scheduler, ``POST /detect`` (when too large to answer at once) and ``POST /backfill``
+all send these; ``scan_worker`` consumes them. Idempotency: a worker keys its work on
+(tenant, profile, slice, periods), so a redelivered message writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tripwire.domain.entities import Identifier
+from tripwire.domain.metrics import Interval
+
+
+class ScanMessage(BaseModel):
+    kind: Literal["scan", "detect", "backfill"]
+    tenant_id: Identifier
+    profile_id: Identifier
+    run_id: Identifier  # the DetectionRun this slice reports to
+    interval: Interval = Interval.D1
+    entity_ids: list[Identifier] | None = None  # None: every entity of the profile
+    slice_index: int = Field(default=0, ge=0)
+    slice_count: int = Field(default=1, ge=1)
+    start: datetime.date | None = None  # first period to detect (None: the next undetected)
+    end: datetime.date | None = None  # last period to detect (None: the latest loaded)
+    detector: Literal["ensemble", "lstm", "streaming", "isolation_forest"] = "ensemble"
+    force: bool = False  # re-detect periods already detected
