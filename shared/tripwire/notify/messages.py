@@ -1,0 +1,179 @@
+"""What goes on the alerts topic: one message per alert group, and the daily digest.
+
+A group is the alerts sharing a ``group_id`` (one root cause in one period; an alert
+without a group is a group of its own). Its message is described by its *lead* alert —
+the root entity's own alert if it is in the group, else the worst one — and carries, as
+text a person reads and as fields a program reads: what happened, where, how bad, the
+root-cause sentence, the top explanation and a link to the alert.
+
+Message attributes (tenant, profile, severity, kind) let subscribers filter without
+reading the body: the e-mail subscription takes ``severity = critical`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from tripwire.domain.alerts import Alert, Attribution, Severity
+
+LINK_ENV = "TRIPWIRE_API_URL"  # where GET /alerts/{id} is served (the dashboard, later)
+MAX_LISTED_ALERTS = 50  # keeps a message far below SNS's 256 KB
+
+
+class GroupMessage(BaseModel):
+    kind: Literal["alert_group"] = "alert_group"
+    tenant_id: str
+    profile_id: str
+    group_id: str
+    period: str
+    severity: Severity  # the group's worst
+    what: str
+    where: str
+    how_bad: str
+    root_cause: str | None
+    top_explanation: str | None
+    link: str
+    alert_id: str  # the lead alert
+    entity_id: str
+    entity_type: str
+    score: float
+    alert_count: int
+    alert_ids: list[str] = Field(default_factory=list)
+
+
+class DigestCounts(BaseModel):
+    """One profile's day: what was raised, what is still open, how fast things got fixed."""
+
+    kind: Literal["digest"] = "digest"
+    tenant_id: str
+    profile_id: str
+    day: str  # ISO date the digest covers (yesterday, UTC)
+    raised: dict[str, int]  # alerts raised that day, by severity (every severity listed)
+    raised_total: int
+    unresolved_critical: int  # critical alerts still open now, whenever raised
+    resolved: int  # alerts resolved that day
+    mean_minutes_to_resolve: float | None  # over those; None when nothing was resolved
+
+
+def group_key(alert: Alert) -> str:
+    return alert.group_id or alert.alert_id
+
+
+def groups_of(alerts: Iterable[Alert]) -> dict[tuple[str, str], list[Alert]]:
+    """Alerts by (tenant, group), each group's alerts in a stable order."""
+    groups: dict[tuple[str, str], list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        groups[(alert.tenant_id, group_key(alert))].append(alert)
+    for members in groups.values():
+        members.sort(key=lambda a: a.alert_id)
+    return dict(groups)
+
+
+def lead_alert(members: list[Alert]) -> Alert:
+    """The alert that describes the group: the root cause's own, else the worst."""
+    worst = max(members, key=lambda a: (a.severity.rank, a.score, a.alert_id))
+    if worst.root_causes:
+        root = worst.root_causes[0].entity_id
+        own = [a for a in members if a.entity_id == root]
+        if own:
+            return max(own, key=lambda a: (a.severity.rank, a.score))
+    return worst
+
+
+def top_attribution(alert: Alert) -> Attribution | None:
+    if not alert.explanation:
+        return None
+    return max(alert.explanation, key=lambda a: abs(a.contribution))
+
+
+def explanation_text(alert: Alert) -> str | None:
+    top = top_attribution(alert)
+    if top is None:
+        return None
+    total = sum(abs(a.contribution) for a in alert.explanation) or 1.0
+    share = abs(top.contribution) / total
+    return (
+        f"{top.feature} was {_number(top.actual)} against an expected {_number(top.expected)}"
+        f" ({top.direction.value} normal; {share:.0%} of the anomaly score)"
+    )
+
+
+def alert_link(alert_id: str, base: str | None = None) -> str:
+    root = (base if base is not None else os.environ.get(LINK_ENV, "")).rstrip("/")
+    return f"{root}/alerts/{alert_id}"
+
+
+def group_message(members: list[Alert], *, link_base: str | None = None) -> GroupMessage:
+    lead = lead_alert(members)
+    worst = max((a.severity for a in members), key=lambda s: s.rank)
+    top = top_attribution(lead)
+    others = len(members) - 1
+    what = f"{top.feature} {top.direction.value} normal" if top else "anomaly"
+    what += f" on {lead.entity_type.value} {lead.entity_id}"
+    if others:
+        what += f" and {others} related alert{'s' if others != 1 else ''}"
+    period = lead.period.date().isoformat() if lead.period.hour == 0 else lead.period.isoformat()
+    return GroupMessage(
+        tenant_id=lead.tenant_id,
+        profile_id=lead.profile_id,
+        group_id=group_key(lead),
+        period=period,
+        severity=worst,
+        what=what,
+        where=f"profile {lead.profile_id} · {lead.entity_type.value} {lead.entity_id} · {period}",
+        how_bad=(
+            f"{worst.value} · score {lead.score:.6f} · "
+            f"{len(members)} alert{'s' if len(members) != 1 else ''}"
+        ),
+        root_cause=lead.root_causes[0].sentence if lead.root_causes else None,
+        top_explanation=explanation_text(lead),
+        link=alert_link(lead.alert_id, link_base),
+        alert_id=lead.alert_id,
+        entity_id=lead.entity_id,
+        entity_type=lead.entity_type.value,
+        score=lead.score,
+        alert_count=len(members),
+        alert_ids=[a.alert_id for a in members][:MAX_LISTED_ALERTS],
+    )
+
+
+def group_messages(alerts: Iterable[Alert], *, link_base: str | None = None) -> list[GroupMessage]:
+    """One message per group among ``alerts``, worst first."""
+    messages = [group_message(m, link_base=link_base) for m in groups_of(alerts).values()]
+    messages.sort(key=lambda m: (-m.severity.rank, m.period, m.group_id))
+    return messages
+
+
+def attributes(message: GroupMessage | DigestCounts) -> dict[str, dict[str, str]]:
+    """SNS message attributes subscribers filter on."""
+    values = {"kind": message.kind, "tenant": message.tenant_id, "profile": message.profile_id}
+    if isinstance(message, GroupMessage):
+        values["severity"] = message.severity.value
+    return {k: {"DataType": "String", "StringValue": v} for k, v in values.items()}
+
+
+def subject(message: GroupMessage | DigestCounts) -> str:
+    """The e-mail subject (SNS: ASCII, under 100 characters)."""
+    if isinstance(message, GroupMessage):
+        text = f"[Tripwire {message.severity.value}] {message.what}"
+    else:
+        text = f"[Tripwire] Daily digest {message.profile_id} {message.day}"
+    return text.encode("ascii", "replace").decode()[:99]
+
+
+def parse(body: str | dict[str, Any]) -> GroupMessage | DigestCounts:
+    """A message body from the topic, back into its model (kind decides which)."""
+    data = json.loads(body) if isinstance(body, str) else body
+    if data.get("kind") == "digest":
+        return DigestCounts.model_validate(data)
+    return GroupMessage.model_validate(data)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"

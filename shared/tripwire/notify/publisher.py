@@ -1,0 +1,98 @@
+"""Announcing new alert groups on the SNS alerts topic — once per group.
+
+Contract for callers (the scan worker): **store the alerts first, then call
+``publish_new_groups`` with every alert the scan found** — new ones and ones an earlier
+attempt already stored — and let a raised ``NotificationFailed`` fail the message so it
+is retried. Why: the alerts table is the record; the notifications table says which
+groups were announced. A retried message re-offers its groups, the ones announced are
+skipped (one batched read), the rest are published. Nothing is lost when SNS is down,
+and nothing is announced twice when a message is redelivered.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from tripwire.domain.alerts import Alert
+from tripwire.notify.messages import DigestCounts, GroupMessage, attributes, group_messages, subject
+from tripwire.store.notifications import NotificationStore
+from tripwire.store.provision import aws_client
+
+TOPIC_ENV = "TRIPWIRE_ALERTS_TOPIC_ARN"
+
+logger = Logger(service="tripwire", child=True)
+
+
+class NotificationFailed(Exception):
+    """Some groups could not be published; they stay unannounced and are retried."""
+
+    def __init__(self, failed: dict[str, str]) -> None:
+        self.failed = failed  # group id → error
+        super().__init__(f"{len(failed)} alert group(s) not published: {sorted(failed)}")
+
+
+def topic_arn() -> str:
+    arn = os.environ.get(TOPIC_ENV)
+    if not arn:
+        raise RuntimeError(f"{TOPIC_ENV} is not set: no topic to publish alert groups to")
+    return arn
+
+
+def publish(message: GroupMessage | DigestCounts, *, sns: Any = None, topic: str = "") -> str:
+    """Publish one message; returns the SNS message id."""
+    response = (sns or aws_client("sns")).publish(
+        TopicArn=topic or topic_arn(),
+        Message=message.model_dump_json(),
+        Subject=subject(message),
+        MessageAttributes=attributes(message),
+    )
+    return str(response["MessageId"])
+
+
+def publish_new_groups(
+    alerts: Iterable[Alert],
+    *,
+    sns: Any = None,
+    store: NotificationStore | None = None,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """Publish one message per alert group not announced yet; returns how many were sent.
+
+    Groups are announced at most once (claimed in the notifications table before the
+    publish, marked sent after). A group whose publish fails is released and the others
+    still go out; then ``NotificationFailed`` is raised so the caller's message is retried.
+    """
+    messages = group_messages(alerts)
+    if not messages:
+        return 0
+    topic = topic_arn()
+    store = store or NotificationStore()
+    sns = sns or aws_client("sns")
+    announced: set[tuple[str, str]] = set()
+    for tenant in {m.tenant_id for m in messages}:
+        ids = [m.group_id for m in messages if m.tenant_id == tenant]
+        announced |= {(tenant, g) for g in store.sent(tenant, ids)}
+    sent, failed = 0, {}
+    for message in messages:
+        tenant, group = message.tenant_id, message.group_id
+        if (tenant, group) in announced:
+            continue
+        if not store.claim(tenant, message.profile_id, group, clock()):
+            continue  # sent meanwhile, or another publisher holds it
+        try:
+            message_id = publish(message, sns=sns, topic=topic)
+        except Exception as error:  # any failure: release the claim, keep going, then raise
+            store.release(tenant, group, repr(error), clock())
+            failed[group] = repr(error)
+            continue
+        store.mark_sent(tenant, group, message_id, clock())
+        sent += 1
+    logger.info("alert groups published", extra={"published": sent, "failed": len(failed)})
+    if failed:
+        raise NotificationFailed(failed)
+    return sent
