@@ -247,3 +247,42 @@ def _warm(column: FloatArray, name: str) -> FloatArray:
     """The neutral value before the indicator's first defined bar."""
     defined = np.arange(column.shape[-1]) >= FIRST_VALID[name]
     return np.where(defined, column, NEUTRAL[name])
+
+
+# --- relative features: each ticker against its own recent past -------------------------------
+
+RELATIVE_WINDOW = 60  # bars of a ticker's own past its indicators are judged against
+RELATIVE_START = WARMUP + RELATIVE_WINDOW  # first bar with a fully defined relative row
+Z_LIMIT = 50.0
+_MAD_TO_SIGMA = 1.4826
+
+
+def relative(
+    features: npt.ArrayLike, start: int = RELATIVE_START, window: int = RELATIVE_WINDOW
+) -> tuple[FloatArray, FloatArray]:
+    """Robust z-scores of (..., T, F) indicators against each series' previous ``window`` bars.
+
+    For bar ``t >= start`` (``start >= WARMUP + window``): ``z = (x[t] - median) / scale``
+    over bars ``t-window .. t-1`` (not ``t`` itself, so an anomaly cannot hide itself), with
+    ``scale = max(1.4826·MAD, std / 3, 1e-9)`` — the std floor keeps a feature that is
+    usually constant (a gap of exactly 0) from dividing by nothing. z is clipped to
+    ±``Z_LIMIT``. A volatile ticker and a calm one then share one model: a market's model
+    learns what *unusual for that ticker* looks like. Returns ``(z, median)`` for bars
+    ``start .. T-1`` (shape ``(..., T - start, F)``); the median is the "expected" value.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    T = x.shape[-2]
+    if start < window:
+        raise ValueError(f"start ({start}) must leave {window} bars of history")
+    if start >= T:
+        empty = np.zeros((*x.shape[:-2], 0, x.shape[-1]))
+        return empty, empty.copy()
+    # (..., T - start, F, window): the window before each scored bar
+    past = sliding_window_view(x[..., start - window : T - 1, :], window, axis=-2)
+    median = np.median(past, axis=-1)
+    mad = np.median(np.abs(past - median[..., None]), axis=-1)
+    scale = np.maximum.reduce(
+        [_MAD_TO_SIGMA * mad, past.std(axis=-1) / 3.0, np.full_like(mad, 1e-9)]
+    )
+    z = np.clip((x[..., start:, :] - median) / scale, -Z_LIMIT, Z_LIMIT)
+    return z, median

@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from tripwire.domain.entities import Entity, Profile, ProfileKind
-from tripwire.domain.metrics import INTEGER_MEASURES, PPC_MEASURES, Interval
+from tripwire.domain.metrics import INTEGER_MEASURES, OHLCV_MEASURES, PPC_MEASURES, Interval
 from tripwire.ingest.csv_files import Collector, LeafSeries, read_entities, read_ppc_metrics
-from tripwire.ingest.errors import RowError
+from tripwire.ingest.errors import ImportRejected, RowError
 from tripwire.ingest.rollup import roll_up
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metrics import MetricStore
@@ -107,3 +107,56 @@ def _with_roll_ups(
     combined = {e: {**stored.get(e, {}), **leaves.get(e, {})} for e in leaf_ids}
     parents = roll_up(entities, combined, PPC_MEASURES, INTEGER_MEASURES, touched)
     return {**leaves, **parents}
+
+
+def import_parsed(
+    profile: Profile,
+    entities: list[Entity],
+    leaves: LeafSeries,
+    *,
+    rows: int,
+    skipped: list[RowError],
+    interval: Interval = Interval.D1,
+    catalog: CatalogStore | None = None,
+    metrics: MetricStore | None = None,
+    started: datetime | None = None,
+) -> ImportReport:
+    """The write half of an import, for readers of other formats (Amazon reports, OHLCV).
+
+    Takes rows the reader already validated completely; merges the hierarchy, rolls PPC
+    leaves up (OHLCV bars are not additive: tickers only) and writes. A profile that
+    exists with another kind or currency is refused before anything is written.
+    """
+    started = started or datetime.now()
+    catalog = catalog or CatalogStore()
+    metrics = metrics or MetricStore()
+    tenant, profile_id = profile.tenant_id, profile.profile_id
+    existing = catalog.get_profile(tenant, profile_id)
+    if existing is not None:
+        for name in ("kind", "currency"):
+            if getattr(existing, name) != getattr(profile, name):
+                why = f"profile {profile_id} is {getattr(existing, name)}, this import is "
+                raise ImportRejected([RowError(profile_id, 0, name, why + getattr(profile, name))])
+    version, stored = catalog.get_hierarchy(tenant, profile_id)
+    merged = {e.entity_id: e for e in stored} | {e.entity_id: e for e in entities}
+    if profile.kind is ProfileKind.MARKET:
+        measures, series = OHLCV_MEASURES, leaves
+    else:
+        measures = PPC_MEASURES
+        hierarchy = list(merged.values())
+        series = _with_roll_ups(tenant, profile_id, interval, hierarchy, leaves, metrics)
+    if existing is None:
+        catalog.put_profile(profile)
+    catalog.put_hierarchy(tenant, profile_id, list(merged.values()), expected=version)
+    written = metrics.write(tenant, profile_id, interval, measures, series)
+    return ImportReport(
+        tenant=tenant,
+        profile=profile_id,
+        entities=len(merged),
+        entities_new=len(merged) - len(stored),
+        rows=rows,
+        points_written=written.points,
+        items_written=written.items_written,
+        skipped=skipped,
+        seconds=(datetime.now() - started).total_seconds(),
+    )
