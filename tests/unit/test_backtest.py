@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,10 +79,10 @@ def test_alerts_are_json_lines_with_every_field(
         assert set(alert) >= _REQUIRED
         assert start.isoformat() <= alert["date"] <= end.isoformat()
         assert alert["root_cause"] in entity_ids
-        day = datetime.date.fromisoformat(alert["date"])
-        opened = {  # the group opened on the first day of the root's run of days
+        scanned = datetime.date.fromisoformat(alert["scan_date"])
+        opened = {  # the group opened on a day of the root's run, by the day it was scanned
             group_id(alert["root_cause"], (start + datetime.timedelta(k)).isoformat())
-            for k in range((day - start).days + 1)
+            for k in range((scanned - start).days + 1)
         }
         assert alert["group_id"] in opened
         assert alert["severity"] in {"low", "medium", "high", "critical"}
@@ -99,14 +102,41 @@ def test_alerts_are_json_lines_with_every_field(
     assert found >= len(incidents) // 2  # the quality bench holds the real bar
 
 
-def test_a_day_never_sees_the_future(account_files: dict[str, Path]) -> None:
+@pytest.fixture(scope="module")
+def replayed(account_files: dict[str, Path]) -> list[dict[str, Any]]:
+    profile = load_profile(account_files["entities"], account_files["metrics"])
+    return backtest_profile(profile, *_range(), config=_PIPELINE).alerts
+
+
+def test_an_incident_over_consecutive_days_is_one_group(replayed: list[dict[str, Any]]) -> None:
+    alerts = replayed
+    days: dict[str, set[datetime.date]] = defaultdict(set)
+    for alert in alerts:
+        days[alert["group_id"]].add(datetime.date.fromisoformat(alert["date"]))
+    roots = {g: {a["root_cause"] for a in alerts if a["group_id"] == g} for g in days}
+    assert all(len(r) == 1 for r in roots.values())  # a group has one root cause
+    multi_day = [g for g, d in days.items() if len(d) > 1]
+    assert multi_day, "some incident spans several days"
+    for group, dates in days.items():  # …and its days follow each other (one quiet day allowed)
+        ordered = sorted(dates)
+        assert all((b - a).days <= 2 for a, b in itertools.pairwise(ordered)), group
+    # the same root alerting on consecutive days is never split into two groups
+    by_root_day = {(a["root_cause"], a["date"]): a["group_id"] for a in alerts}
+    for (root, date), group in by_root_day.items():
+        after = (datetime.date.fromisoformat(date) + datetime.timedelta(1)).isoformat()
+        assert by_root_day.get((root, after), group) == group, (root, date)
+
+
+def test_a_day_never_sees_the_future(
+    account_files: dict[str, Path], replayed: list[dict[str, Any]]
+) -> None:
     profile = load_profile(account_files["entities"], account_files["metrics"])
     start, end = _range()
     cut = end - datetime.timedelta(days=5)
     shorter = ProfileSeries(
         profile.entities, profile.first_day, profile.raw[:, : profile.index_of(cut) + 1]
     )
-    full = backtest_profile(profile, start, end, config=_PIPELINE).alerts
+    full = replayed
     truncated = backtest_profile(shorter, start, cut, config=_PIPELINE).alerts
     # The settled re-scan of the last days before `cut` happens after it: compare what both
     # runs had the chance to see.

@@ -2,15 +2,27 @@
 
 from tripwire.rootcause.analysis import analyse
 from tripwire.rootcause.graph import EntityGraph, build_graph, graph_for
-from tripwire.rootcause.grouping import AlertGroup, GroupTracker, group_alerts, group_id
+from tripwire.rootcause.grouping import AlertGroup, GroupMember, group_alerts, group_id
+from tripwire.rootcause.incidents import (
+    IncidentBook,
+    IncidentGroup,
+    assign,
+    onset_runs,
+    period_key,
+)
 
 __all__ = [
     "AlertGroup",
     "EntityGraph",
-    "GroupTracker",
+    "GroupMember",
+    "IncidentBook",
+    "IncidentGroup",
     "analyse",
+    "assign",
     "build_graph",
     "graph_for",
     "group_alerts",
     "group_id",
+    "onset_runs",
+    "period_key",
 ]

@@ -12,6 +12,8 @@ half as much as its strongest one, up to three, each with its own direction):
    is computed for all nodes at once. The highest ancestor of ``e`` where most children moved
    (share ≥ ``SPREAD_SHARE`` = 0.7 and at least two movers) is the cause, relation ``ancestor``
    with its hop count. An aggregate whose own children mostly moved is its own cause.
+   Inheritance is transitive: inherited from a campaign that itself (as an alerting entity
+   of the same scan) inherited from its portfolio is inherited from the portfolio.
 2. **Contribution (one child drives an aggregate).** For an aggregate whose move is not
    spread, the child explaining the largest share of its deviation on the additive measure
    carrying the feature (child's actual − expected over the parent's) is followed down while
@@ -20,8 +22,17 @@ half as much as its strongest one, up to three, each with its own direction):
    orders, ACOS and ROAS by whichever of spend (up) and sales (down) moved more.
 3. **Temporal precedence.** A related entity (an ancestor moving the same way, or the
    driving descendant) whose anomaly began earlier than ``e``'s gains confidence, one whose
-   anomaly began later loses some: a cause precedes or coincides with its effect.
-4. **Derived measures** are explained in the sentence by their components: ACOS by CPC and
+   anomaly began later loses some: a cause precedes or coincides with its effect. An earlier
+   onset only counts for related moves: not a sibling's, nor an ancestor's of which ``e`` is
+   a speck (under ``MIN_LINK_SHARE`` of its move) — an account anomalous for days for other
+   reasons is not the cause of one keyword's surge today. Onsets come from the alerts of the
+   periods before (``tripwire.rootcause.incidents.onset_runs``; stored groups in the scan).
+4. **Cannibalisation (sibling).** A fall of ``e`` on a volume measure (impressions, clicks,
+   spend, sales, orders) that a sibling's anomalous rise offsets, while their parent holds
+   steady, was taken by that sibling — traffic moved, it was not lost (a new or re-bid keyword
+   winning the auctions its sibling used to win). The sibling is the cause, relation
+   ``sibling``, 2 hops (up to the parent, down to the sibling).
+5. **Derived measures** are explained in the sentence by their components: ACOS by CPC and
    CVR, ROAS likewise, CPC by spend and clicks, CVR by orders and clicks, CTR by clicks and
    impressions ("ACOS rose 310% because CVR fell 96%, not because CPC rose 2%").
 
@@ -58,6 +69,9 @@ MAX_CAUSES = 3
 STEADY = 0.05  # a component that moved less than this relative change "held steady"
 MIN_CONFIDENCE = 0.05  # weaker alternatives are not listed
 ECHO_FACTOR = 0.8  # a shared move below the highest one echoes it
+OFFSET_SHARE = 0.75  # a sibling's rise offsetting this share of a fall took it…
+STEADY_PARENT = 0.25  # …when the parent's net move is at most this share of the fall
+MIN_LINK_SHARE = 0.1  # an ancestor earlier anomalous counts if this entity is ≥ this of its move
 
 _I, _C, _S, _SA, _O = (INDEX[m] for m in ("impressions", "clicks", "spend", "sales", "orders"))
 # Volume that must be expected for a feature's move to be visible, and how much of it.
@@ -145,9 +159,40 @@ def analyse(
     """
     scan = _prepare(graph, entity_ids, alerting, deviation, expected, actual, previous)
     out: dict[str, list[RootCause]] = {}
-    for row in np.flatnonzero(scan.alerting).tolist():
-        out[graph.ids[row]] = _causes(graph, scan, row, max_causes)
+    rows = np.flatnonzero(scan.alerting)
+    # ancestors first, so an inherited cause is followed to its end (``_follow``)
+    for row in rows[np.argsort(graph.depth[rows], kind="stable")].tolist():
+        out[graph.ids[row]] = _follow(out, _causes(graph, scan, row, max_causes), max_causes)
     return out
+
+
+def _follow(
+    done: Mapping[str, list[RootCause]], ranked: list[RootCause], limit: int
+) -> list[RootCause]:
+    """Inheritance is transitive: inherited from a campaign that itself inherited from its
+    portfolio is inherited from the portfolio (a keyword may lead on a measure its portfolio's
+    campaigns did not all move on, while its campaign's leading measures say "portfolio")."""
+    top = ranked[0]
+    above = done.get(top.entity_id)
+    if top.relation is not Relation.ANCESTOR or not above:
+        return ranked
+    higher = above[0]
+    if higher.relation is not Relation.ANCESTOR:
+        return ranked
+    hops = top.hops + higher.hops
+    detail = higher.sentence.split(": ", 1)[-1]
+    via = f"{top.entity_type.value} {top.entity_id}"
+    head = f"Inherited from {higher.entity_type.value} {higher.entity_id}"
+    followed = RootCause.model_construct(
+        entity_id=higher.entity_id,
+        entity_type=higher.entity_type,
+        relation=Relation.ANCESTOR,
+        hops=hops,
+        confidence=top.confidence,
+        sentence=f"{head} ({_levels(hops)} up, through {via}): {detail}",
+    )
+    rest = [c for c in ranked if c.entity_id != higher.entity_id]
+    return [followed, *rest][:limit]
 
 
 # -- vectorised preparation -------------------------------------------------------------
@@ -212,6 +257,7 @@ class _Candidate:
     confidence: float
     sentence: str
     effect: bool = False  # moved because of the alerting entity: never its cause
+    link: float = 1.0  # share of the candidate's move the alerting entity's own move makes
 
 
 def _lead_features(dev: FloatArray) -> list[tuple[int, int]]:
@@ -270,7 +316,11 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
             # when this entity explains most of the ancestor's move, the ancestor is its effect
             weak = _Candidate(anc, Relation.ANCESTOR, hops, confidence, sentence)
             weak.effect = share >= DRIVER_SHARE
+            weak.link = share
             candidates.append(weak)
+    taker = _cannibal(graph, scan, row, f0, s0)
+    if taker is not None:
+        candidates.append(taker)
     own = _spread(scan, row, leads) if graph.children_rows(row).size else None
     if own is not None and own.is_shared:
         sentence = _spread_self_sentence(graph, scan, row, own)
@@ -281,7 +331,9 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
             candidates.append(driver)
     # the highest node whose children mostly moved is the cause; nearer ones only echo it
     shared = [
-        c for c in candidates if c.relation is not Relation.DESCENDANT and c.confidence >= 0.5
+        c
+        for c in candidates
+        if c.relation in (Relation.ANCESTOR, Relation.SELF) and c.confidence >= 0.5
     ]
     if shared:
         highest = max(shared, key=lambda c: c.hops)
@@ -299,7 +351,10 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
         lead = int(scan.onset[cand.row]) - int(scan.onset[row])
         if lead > 0 and cand.relation is Relation.ANCESTOR and not cand.effect:
             cand.effect = _explained_elsewhere(graph, scan, cand.row, row, chain)
-        if lead > 0 and not cand.effect:
+        # an earlier onset links only entities whose moves are related: not a sibling that
+        # happened to move first, nor an ancestor this entity is a speck of
+        related = cand.relation is not Relation.SIBLING and cand.link >= MIN_LINK_SHARE
+        if lead > 0 and not cand.effect and related:
             # a related entity anomalous earlier is preferred over the entity itself
             cand.confidence = max(cand.confidence, self_conf) + PRECEDENCE_BONUS
             cand.sentence += f" (anomalous {_periods(lead)} earlier)"
@@ -317,6 +372,41 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
         if len(out) >= limit:
             break
     return out
+
+
+_VOLUMES = {_I, _C, _S, _SA, _O}
+
+
+def _cannibal(graph: EntityGraph, scan: _Scan, row: int, f: int, s: int) -> _Candidate | None:
+    """The sibling whose anomalous rise took ``row``'s fall, its parent holding steady."""
+    parent = int(graph.parent_index[row])
+    if parent < 0 or s > 0:
+        return None
+    measure, direction = _carrier(scan, row, f, s)
+    fall = float(_delta(scan, row, measure))
+    if measure not in _VOLUMES or direction > 0 or fall >= 0:
+        return None
+    if abs(float(_delta(scan, parent, measure))) > STEADY_PARENT * -fall:
+        return None
+    siblings = graph.children_rows(parent)
+    siblings = siblings[siblings != row]
+    rises = _delta(scan, siblings, measure)
+    # the sibling must have moved anomalously itself, not just drifted up
+    moved = scan.alerting[siblings] | (scan.deviation[siblings, measure] >= 2 * MOVE_DEVIATION)
+    moved &= scan.relative[siblings, measure] >= MOVE_RELATIVE
+    rises = np.where(moved, rises, 0.0)
+    if not rises.size or rises.max() < OFFSET_SHARE * -fall:
+        return None
+    best = int(np.argmax(rises))
+    sibling, offset = int(siblings[best]), min(1.0, float(rises[best]) / -fall)
+    name = FEATURES[measure]
+    sentence = (
+        f"Cannibalised by sibling {_name(graph, sibling)} (same {_name(graph, parent)}): "
+        f"{name} fell {-fall:,.4g} here while it gained {float(rises[best]):,.4g} "
+        f"({_move(scan, sibling, measure)}), and {_name(graph, parent)} held "
+        f"({_move(scan, parent, measure)})"
+    )
+    return _Candidate(sibling, Relation.SIBLING, 2, 0.55 + 0.4 * offset, sentence)
 
 
 def _explained_elsewhere(

@@ -81,27 +81,3 @@ def _summary(root: str, cause: RootCause | None, n: int, worst: Severity, period
         return head
     detail = cause.sentence.split(": ", 1)[-1]
     return f"{head}: {detail}"
-
-
-class GroupTracker:
-    """Keeps an ongoing incident in one group across consecutive periods.
-
-    A group is named after its root entity and the first period of the unbroken run of
-    periods in which that entity was a top root cause: a campaign paused for three days is
-    one group, not three; after a quiet period the same root opens a new group. Periods are
-    integers (e.g. day numbers) here; ``label`` turns one into the text hashed into the id.
-    Only periods recorded so far count, so a replay that sees the same alerts in the same
-    order names the same groups.
-    """
-
-    def __init__(self) -> None:
-        self._roots: dict[int, set[str]] = {}
-
-    def record(self, root: str, period: int) -> None:
-        self._roots.setdefault(period, set()).add(root)
-
-    def run_start(self, root: str, period: int) -> int:
-        start = period
-        while root in self._roots.get(start - 1, ()):
-            start -= 1
-        return start

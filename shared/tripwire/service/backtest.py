@@ -16,9 +16,9 @@ tail_prob, severity, detector_scores, explanation (exact Shapley attributions of
 score against the entity's expected values: feature, contribution, direction, expected,
 actual), root_cause (the top root cause entity from ``tripwire.rootcause.analyse`` over the
 scan's alerting entities, with temporal precedence from the alerts of the periods before) and
-group_id (``tripwire.rootcause.group_id`` of the root and the date its run of consecutive days
-as a root cause began, ``GroupTracker``: alerts of one date sharing a top root cause are one
-group, and an incident lasting several days stays one group).
+group_id (``tripwire.rootcause.incidents``, the grouping the scan service persists: alerts
+sharing a top root cause form one group, and an incident lasting several days — or settled
+a few days late — stays one group; here the groups are kept in memory, ``IncidentBook``).
 """
 
 from __future__ import annotations
@@ -32,20 +32,20 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from tqdm import tqdm
 
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
-from tripwire.domain.alerts import Direction, Severity
+from tripwire.domain.alerts import Direction, RootCause, Severity
 from tripwire.domain.metrics import INTEGER_MEASURES, PPC_MEASURES
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
 from tripwire.ingest.csv_files import Collector, read_entities, read_ppc_metrics
 from tripwire.ingest.rollup import roll_up
-from tripwire.rootcause import EntityGraph, GroupTracker, analyse, build_graph
+from tripwire.rootcause import EntityGraph, analyse, build_graph
 from tripwire.rootcause import group_id as group_id
+from tripwire.rootcause.grouping import GroupMember
+from tripwire.rootcause.incidents import IncidentBook
 from tripwire.service.series import ProfileSeries, dense
 
 EXPLAINED_FEATURES = 3
-ONSET_LOOKBACK = 7  # periods looked back for how long an entity has been alerting
 _SEVERITIES = list(Severity)
 
 
@@ -118,9 +118,10 @@ def backtest_profile(
     pipeline = ScanPipeline(config).fit(profile.raw[:, :first], profile.first_day.weekday())
     report = BacktestReport(start, end, len(profile.entities), last - first + 1)
     graph = build_graph(profile.entities)
-    alerted: dict[int, npt.NDArray[np.bool_]] = {}  # period → entities alerting in it so far
-    groups = GroupTracker()
+    book = IncidentBook()  # the scan service's grouping, kept in memory
     seen: set[tuple[str, str]] = set()
+    from tqdm import tqdm  # the CLI's progress bar; Lambdas import this module for explain_row
+
     for today in tqdm(range(first, last + 1), desc="backtest", unit="day", disable=not progress):
         scans = [(today, True)]
         if today - LATE_ATTRIBUTION_PERIODS >= first:
@@ -130,46 +131,39 @@ def backtest_profile(
             result = pipeline.score(window, profile.day(period).weekday(), provisional=provisional)
             if not provisional:
                 pipeline.learn(result)  # online detectors absorb each settled period
-            causes = _root_causes(graph, result, _onset(alerted, period, len(graph)))
-            mask = alerted.setdefault(period, np.zeros(len(graph), dtype=bool))
-            mask |= result.alert
-            for alert in _alerts(profile, result, period, today, provisional, causes):
-                key = (alert["entity_id"], alert["date"])
-                if key not in seen:
-                    seen.add(key)
-                    root = alert["root_cause"]
-                    groups.record(root, period)
-                    opened = profile.day(groups.run_start(root, period)).isoformat()
-                    alert["group_id"] = group_id(root, opened)
-                    report.alerts.append(alert)
+            onsets = book.onsets(profile.day(period).isoformat(), graph.ids)
+            causes = _root_causes(graph, result, onsets)
+            new = [
+                a
+                for a in _alerts(profile, result, period, today, provisional, causes)
+                if (a["entity_id"], a["date"]) not in seen
+            ]
+            seen.update((a["entity_id"], a["date"]) for a in new)
+            group_of = book.add([_member(a, causes) for a in new])
+            for alert in new:
+                alert["group_id"] = group_of[(alert["entity_id"], alert["date"])]
+            report.alerts.extend(new)
     report.alerts.sort(key=lambda a: (a["date"], a["entity_id"]))
     return report
 
 
-def _onset(alerted: dict[int, npt.NDArray[np.bool_]], period: int, n: int) -> npt.NDArray[np.int64]:
-    """Per entity: how many consecutive periods right before ``period`` it alerted in."""
-    run = np.zeros(n, dtype=np.int64)
-    still = np.ones(n, dtype=bool)
-    for back in range(1, ONSET_LOOKBACK + 1):
-        mask = alerted.get(period - back)
-        if mask is None:
-            break
-        still &= mask
-        if not still.any():
-            break
-        run += still
-    return run
+def _member(alert: dict[str, Any], causes: dict[str, list[RootCause]]) -> GroupMember:
+    return GroupMember(
+        alert["entity_id"],
+        alert["date"],
+        Severity(alert["severity"]),
+        tuple(causes[alert["entity_id"]]),
+    )
 
 
 def _root_causes(
     graph: EntityGraph, result: ScanResult, onset: npt.NDArray[np.int64]
-) -> dict[str, str]:
-    """Alerting entity → its top root cause entity."""
+) -> dict[str, list[RootCause]]:
+    """Alerting entity → its ranked root causes."""
     base = result.baseline
-    ranked = analyse(
+    return analyse(
         graph, graph.ids, result.alert, base.deviation, base.expected, base.actual, onset
     )
-    return {entity: causes[0].entity_id for entity, causes in ranked.items()}
 
 
 def _alerts(
@@ -178,13 +172,14 @@ def _alerts(
     period: int,
     today: int,
     provisional: bool,
-    causes: dict[str, str] | None = None,
+    causes: dict[str, list[RootCause]] | None = None,
 ) -> list[dict[str, Any]]:
     date = profile.day(period).isoformat()
     out = []
     for row in np.flatnonzero(result.alert).tolist():
         entity = profile.entities[row]
-        root = (causes or {}).get(entity.entity_id, entity.entity_id)
+        ranked = (causes or {}).get(entity.entity_id)
+        root = ranked[0].entity_id if ranked else entity.entity_id
         out.append(
             {
                 "entity_id": entity.entity_id,
