@@ -18,6 +18,9 @@ class GeneratorConfig:
     campaigns: int = 40  # keywords spread unevenly over them (~5..60 each at the defaults)
     incident_days: int = 30  # incidents only in these last days; the history before is clean
     account_id: str = "A1"
+    # Also plant incidents that break relations between measures (incidents.RELATION_KINDS);
+    # off by default so a seed's files stay byte-identical to earlier releases.
+    relation_incidents: bool = False
 
 
 def effective_config(config: GeneratorConfig) -> GeneratorConfig:

@@ -56,10 +56,19 @@ class _Kind:
     min_clicks: float  # a root needs this many expected clicks a day to show the incident
     min_orders: float
     sentence: str
+    ctr: tuple[float, float] = (1.0, 1.0)
+    # "clicks": CTR moves inversely to impressions (clicks stay); "orders": CVR moves
+    # inversely to CTR (the extra clicks never buy). Relations break, counts barely move.
+    keep: str = ""
+    # Relation incidents stay on keywords whose counts are small enough that no single
+    # measure leaves its own noise band: only the combination is odd.
+    max_clicks: float = float("inf")
 
     def shows_at(self, clicks: npt.NDArray[Any], orders: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-        """Is this much expected daily traffic enough for the incident to show?"""
-        return (clicks >= self.min_clicks) & (orders >= self.min_orders)
+        """Is this much expected daily traffic enough (and not too much) for the incident?"""
+        return (
+            (clicks >= self.min_clicks) & (orders >= self.min_orders) & (clicks <= self.max_clicks)
+        )
 
 
 _NO = (1.0, 1.0)
@@ -120,6 +129,27 @@ _KINDS = (
 )  # fmt: skip
 INCIDENT_KINDS = tuple(k.kind for k in _KINDS)
 
+# Broken relations between measures that each stay inside their own noise (planted only
+# with ``GeneratorConfig.relation_incidents``): what a per-measure count model cannot see
+# and a multivariate or sequence detector might.
+_RELATION_KINDS = (
+    _Kind(
+        "keyword_bot_clicks", "keyword", ("ctr", "clicks", "spend", "cvr", "acos"), "up",
+        (2, 4), _NO, _NO, _NO, 6.0, 0.5,
+        "Keyword '{name}' ({id}) drew bot clicks: CTR ×{ctr:.2f} on normal impressions, so"
+        " clicks and spend rose while orders did not follow (CVR ×{cvr:.2f}).",
+        ctr=(1.5, 1.8), keep="orders", max_clicks=25.0,
+    ),
+    _Kind(
+        "keyword_placement_shift", "keyword", ("impressions", "ctr", "cvr", "orders"), "down",
+        (2, 4), (1.5, 1.8), _NO, (0.5, 0.65), 6.0, 0.5,
+        "Keyword '{name}' ({id}) moved to poorer placements: impressions ×{imp:.2f} at CTR"
+        " ×{ctr:.2f} (clicks unchanged) and CVR ×{cvr:.2f}.",
+        keep="clicks", max_clicks=25.0,
+    ),
+)  # fmt: skip
+RELATION_KINDS = tuple(k.kind for k in _RELATION_KINDS)
+
 
 def plant_incidents(
     config: GeneratorConfig, layout: Layout, drivers: Drivers, rng: np.random.Generator
@@ -130,8 +160,10 @@ def plant_incidents(
     busy = np.zeros((config.incident_days, len(layout.keyword_ids)), dtype=bool)
     placed: list[tuple[int, int, Incident]] = []
     used: set[str] = set()
-    # Widest incidents first: they need the most free room.
-    for kind in _KINDS:
+    # Widest incidents first: they need the most free room. Relation kinds come last, so
+    # the classic incidents of a seed are the same with or without them.
+    kinds = _KINDS + (_RELATION_KINDS if config.relation_incidents else ())
+    for kind in kinds:
         need = _incident_count(kind, config)
         if need == 0:
             continue
@@ -159,6 +191,8 @@ def _incident_count(kind: _Kind, config: GeneratorConfig) -> int:
     """How many incidents of a kind to plant: at least two, more for larger accounts."""
     if config.incident_days == 0:
         return 0
+    if kind.keep:  # relation kinds: enough of them for a per-detector recall to mean something
+        return max(4, round(config.keywords / 125))
     if kind.level == "account":
         return 2 if config.incident_days >= 14 else 1
     if kind.level == "portfolio":
@@ -285,13 +319,19 @@ def _apply(
 ) -> Incident:
     """Scale the root's keyword rates for the incident days and describe what happened."""
     imp, cpc, cvr = (float(rng.uniform(*r)) for r in (kind.imp, kind.cpc, kind.cvr))
+    ctr = float(rng.uniform(*kind.ctr)) if kind.ctr != _NO else 1.0
+    if kind.keep == "clicks":
+        ctr = 1.0 / imp
+    elif kind.keep == "orders":
+        cvr = 1.0 / ctr
     cols = root.keywords
     drivers.impressions[day, cols] *= imp
+    drivers.ctr[day, cols] *= ctr
     drivers.cpc[day, cols] *= cpc
     drivers.cvr[day, cols] *= cvr
     start = config.start + datetime.timedelta(days=day.start)
     text = kind.sentence.format(
-        name=root.name, id=root.entity_id, n=len(cols), imp=imp, cpc=cpc, cvr=cvr
+        name=root.name, id=root.entity_id, n=len(cols), imp=imp, cpc=cpc, cvr=cvr, ctr=ctr
     )
     return Incident(
         incident_id="",

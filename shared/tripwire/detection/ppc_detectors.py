@@ -137,6 +137,7 @@ class PPCHalfSpaceTrees:
         self.n_trees, self.height, self.window_size = n_trees, height, window_size
         self.limit, self.seed = limit, seed
         self.learnt_periods = 0
+        self.learnt_through: str | None = None  # ISO date of the last period learnt online
         self._river: Any = None  # river HalfSpaceTrees, unpickled lazily
         self._river_bytes: bytes | None = None
         self._arrays: dict[str, npt.NDArray[Any]] = {}
@@ -208,6 +209,7 @@ class PPCHalfSpaceTrees:
         state = {
             "params": [self.n_trees, self.height, self.window_size, self.limit, self.seed],
             "learnt_periods": self.learnt_periods,
+            "learnt_through": self.learnt_through,
             "arrays": self._arrays,
             "river": river_bytes,
         }
@@ -218,6 +220,7 @@ class PPCHalfSpaceTrees:
             "window_size": self.window_size,
             "limit": self.limit,
             "learnt_periods": self.learnt_periods,
+            "learnt_through": self.learnt_through,
             "format": "pickle",
         }
         return pickle.dumps(state, protocol=5), meta
@@ -227,6 +230,7 @@ class PPCHalfSpaceTrees:
         state = pickle.loads(data)  # the registry verifies these bytes' SHA-256
         out = cls(*state["params"])
         out.learnt_periods = state["learnt_periods"]
+        out.learnt_through = state.get("learnt_through")  # absent in states saved before it
         out._arrays = state["arrays"]
         out._river_bytes = state["river"]
         return out
