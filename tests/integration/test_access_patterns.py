@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tripwire.domain import Alert, AlertStatus, DetectionRun, Profile, Severity, Trigger
-from tripwire.store.alerts import AlertStore
+from tripwire.domain.alerts import StatusChange, with_resolution
+from tripwire.store.alerts import AlertStore, StaleAlert
 from tripwire.store.catalog import CatalogStore, ConcurrentChange
 from tripwire.store.runs import RunStore
 
@@ -46,12 +47,27 @@ def test_active_alerts_by_severity_newest_first(tenant: str) -> None:
 
 def test_a_resolved_alert_leaves_the_active_list_and_resolves_once(tenant: str) -> None:
     store = AlertStore()
-    store.put_many([_alert(tenant, 1, Severity.HIGH)])
-    resolved = store.resolve(tenant, "al-A1-K1-1", "ana", "bid fixed", T0 + timedelta(hours=2))
+    opened = _alert(tenant, 1, Severity.HIGH)
+    store.put_many([opened])
+
+    def resolve(by: str, at: datetime) -> Alert:
+        resolved = with_resolution(opened, by, "bid fixed", at)
+        change = StatusChange(
+            tenant_id=tenant,
+            alert_id=opened.alert_id,
+            status=AlertStatus.RESOLVED,
+            previous=opened.status,
+            at=at,
+            by=by,
+        )
+        store.transition(opened, resolved, change)  # conditional on the status read
+        return resolved
+
+    resolved = resolve("ana", T0 + timedelta(hours=2))
     assert resolved.status is AlertStatus.RESOLVED and resolved.resolution_minutes == 119.0
     assert store.active(tenant, "A1") == []
-    with pytest.raises(store._client.exceptions.ConditionalCheckFailedException):
-        store.resolve(tenant, "al-A1-K1-1", "bob", "me too", T0 + timedelta(hours=3))
+    with pytest.raises(StaleAlert):
+        resolve("bob", T0 + timedelta(hours=3))
     assert store.get(tenant, "al-A1-K1-1").resolved_by == "ana"  # type: ignore[union-attr]
 
 

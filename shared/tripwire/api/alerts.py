@@ -12,15 +12,29 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import Field
 
 from tripwire.api import cursor
 from tripwire.api.context import Caller, caller_of
+from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import ActiveQuery, FeedbackBody, ResolveBody
-from tripwire.domain.alerts import Severity
+from tripwire.domain.alerts import Alert, Feedback, Severity, StatusChange
 from tripwire.service.alerts import AlertConflict, AlertNotFound, AlertService
 
 app = APIGatewayHttpResolver(enable_validation=True)
 AlertId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
+
+
+class ActivePage(Closed):
+    items: list[Alert]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class AlertWithHistory(Alert):
+    history: list[StatusChange]
+
+
+CHANGE = (HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
 
 
 @cache
@@ -32,7 +46,7 @@ def caller() -> Caller:
     return caller_of(app.current_event.raw_event)
 
 
-@app.get("/alerts/active")
+@app.get("/alerts/active", responses=documented(ActivePage, errors=()))
 def active(query: Annotated[ActiveQuery, Query()]) -> dict[str, Any]:
     me = caller()
     after = cursor.decode(query.cursor, me.tenant, query.profile_id) if query.cursor else None
@@ -48,7 +62,7 @@ def active(query: Annotated[ActiveQuery, Query()]) -> dict[str, Any]:
     return {"items": [a.model_dump(mode="json") for a in alerts], "next_cursor": next_cursor}
 
 
-@app.get("/alerts/<alert_id>")
+@app.get("/alerts/<alert_id>", responses=documented(AlertWithHistory))
 def get(alert_id: AlertId) -> dict[str, Any]:
     alert, history = service().get(caller().tenant, alert_id)
     return {
@@ -57,19 +71,22 @@ def get(alert_id: AlertId) -> dict[str, Any]:
     }
 
 
-@app.patch("/alerts/<alert_id>/acknowledge")
+@app.patch("/alerts/<alert_id>/acknowledge", responses=documented(Alert, errors=CHANGE))
 def acknowledge(alert_id: AlertId) -> dict[str, Any]:
     me = caller()
     return service().acknowledge(me.tenant, alert_id, me.user).model_dump(mode="json")
 
 
-@app.patch("/alerts/<alert_id>/resolve")
+@app.patch("/alerts/<alert_id>/resolve", responses=documented(Alert, errors=CHANGE))
 def resolve(alert_id: AlertId, body: ResolveBody) -> dict[str, Any]:
     me = caller()
     return service().resolve(me.tenant, alert_id, me.user, body.notes).model_dump(mode="json")
 
 
-@app.post("/alerts/<alert_id>/feedback")
+@app.post(
+    "/alerts/<alert_id>/feedback",
+    responses=documented(Feedback, status=HTTPStatus.CREATED, description="Label stored"),
+)
 def feedback(alert_id: AlertId, body: FeedbackBody) -> tuple[dict[str, Any], int]:
     me = caller()
     label = service().label(me.tenant, alert_id, me.user, body.is_anomaly, body.note)

@@ -1,14 +1,23 @@
-"""Request models of the alerts API: validated at the edge, errors name the field."""
+"""Request models of the API: validated at the edge, errors name the field."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from tripwire.api import cursor
 from tripwire.domain.alerts import Severity
 from tripwire.domain.entities import EntityType, Identifier
+from tripwire.domain.metrics import Interval
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 
@@ -52,3 +61,84 @@ class FeedbackBody(BaseModel):
 
     is_anomaly: bool
     note: Note = ""
+
+
+# -- stats function -------------------------------------------------------------------
+
+MAX_RANGE_DAYS = 366
+
+
+class RangeQuery(BaseModel):
+    """``profile_id`` and an optional closed date range ``from``..``to`` (ISO dates)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    profile_id: Identifier
+    start: date | None = Field(default=None, alias="from")
+    to: date | None = None
+
+    @field_validator("to")
+    @classmethod
+    def _after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start")
+        if end is not None and start is not None:
+            if end < start:
+                raise ValueError("must not be before 'from'")
+            if (end - start).days >= MAX_RANGE_DAYS:
+                raise ValueError(f"the range may span at most {MAX_RANGE_DAYS} days")
+        return end
+
+    def dates(self, default_days: int = 30) -> tuple[date, date]:
+        """``from``..``to``; a missing end makes a range of ``default_days`` days (to today)."""
+        end = self.to or (self.start + timedelta(days=default_days - 1) if self.start else _today())
+        return self.start or end - timedelta(days=default_days - 1), end
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+class StatisticsQuery(RangeQuery):
+    top: int = Field(default=10, ge=1, le=100)
+
+
+class SeriesQuery(RangeQuery):
+    interval: Interval = Interval.D1
+    # Comma-separated metric names; which exist depends on the profile's kind (checked
+    # by the service, which names this field when one is unknown).
+    metrics: str | None = Field(default=None, max_length=400, pattern=r"^[a-z_]+(,[a-z_]+)*$")
+
+    def metric_names(self) -> list[str] | None:
+        return list(dict.fromkeys(self.metrics.split(","))) if self.metrics else None
+
+
+class EntityQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile_id: Identifier
+
+
+# -- ingest function ------------------------------------------------------------------
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_POINTS = 5000
+MAX_ENTITIES = 2000
+Row = dict[str, Any]  # checked row by row by the service, so errors name row and field
+
+
+class MetricsBody(BaseModel):
+    """``POST /metrics``: PPC points of leaf entities, and entities new to the profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile_id: Identifier
+    interval: Interval = Interval.D1
+    entities: list[Row] = Field(default_factory=list, max_length=MAX_ENTITIES)
+    points: list[Row] = Field(default_factory=list, max_length=MAX_POINTS, validate_default=True)
+
+    @field_validator("points")
+    @classmethod
+    def _something_to_do(cls, points: list[Row], info: ValidationInfo) -> list[Row]:
+        if not points and not info.data.get("entities"):
+            raise ValueError("send at least one point or entity")
+        return points

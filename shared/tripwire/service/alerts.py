@@ -3,7 +3,9 @@
 The transition rules are pure functions; ``AlertService`` reads, applies a rule and
 stores the result with its history record in one conditional transaction. When the
 alert changed in between, it re-reads and decides again, so concurrent users end with
-one outcome (two resolvers: one resolution and one conflict).
+one outcome (two resolvers: one resolution and one conflict). The same transaction moves
+the profile's statistics counters (status by severity, times to acknowledge and resolve),
+so a change is counted exactly when it is stored.
 """
 
 from __future__ import annotations

@@ -7,8 +7,14 @@
 - every alert of a profile (groups, statistics): the ``by_profile`` index.
 Status changes are transactions with their history record (``transition``), conditional
 on the alert being unchanged since it was read, so no update is lost or half-stored.
-Alert ids are deterministic (entity, interval, period), so writing the same alert twice
-stores it once.
+Alert ids are deterministic (entity, interval, period), and new alerts are written only
+if absent (``put_new``), so writing the same alert twice — or two scan workers writing
+it at once — stores it once.
+
+Every write moves the profile's statistics counters (store/statistics.py): a new alert
+after its conditional put succeeded (so only the writer that stored it counts it), a
+status change in the same transaction as the alert (so a change is counted exactly when
+it is stored).
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tripwire.domain.alerts import Alert, AlertStatus, Severity, StatusChange, with_resolution
-from tripwire.store import keys
-from tripwire.store.batch import Item, batch_get, batch_put, query_all
+from tripwire.domain.alerts import Alert, AlertStatus, Severity, StatusChange
+from tripwire.store import keys, statistics
+from tripwire.store.batch import Item, batch_get, query_all
 from tripwire.store.dynamo import DynamoStore
 from tripwire.store.history import history_item
 from tripwire.store.items import from_item, to_item
@@ -65,9 +71,53 @@ def _item(alert: Alert) -> Item:
     )
 
 
+def _cancellation(error: ClientError) -> list[str] | None:
+    """Per-action reason codes of a cancelled transaction; None for any other error."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return [str(r.get("Code") or "None") for r in error.response.get("CancellationReasons") or []]
+
+
 class AlertStore(DynamoStore):
     def put_many(self, alerts: Iterable[Alert]) -> int:
-        return batch_put(self._client, ALERTS.name, [_item(a) for a in alerts])
+        """Store the alerts not stored yet; how many were written (see ``put_new``)."""
+        return len(self.put_new(alerts))
+
+    def put_new(self, alerts: Iterable[Alert]) -> list[Alert]:
+        """Store each alert only if its id is not stored yet, then count those written.
+
+        Returns the alerts actually written: concurrent writers of the same alert end
+        with one write, and only the winner counts it.
+
+        Why a conditional put and then ``ADD`` rather than one transaction: a transaction
+        costs twice the write units, and moto (the local stack) copies the whole alerts
+        table for every action of a transaction — thousands of alerts per scan became
+        minutes. The conditional put alone decides who counts an alert, so counters are
+        never moved twice; the one failure left is a crash between the put and the ADD,
+        which leaves those alerts uncounted (never double-counted). Status changes, where
+        concurrent users race, stay transactional (``transition``).
+        """
+        first: dict[tuple[str, str], Alert] = {}
+        for alert in alerts:
+            first.setdefault((alert.tenant_id, alert.alert_id), alert)
+        written = [alert for alert in first.values() if self._put_if_absent(alert)]
+        counters = statistics.combine(*((statistics.contribution(a), 1.0) for a in written))
+        for action in statistics.update_actions(counters):
+            self._client.update_item(**action["Update"])  # each ADD is atomic on its item
+        return written
+
+    def _put_if_absent(self, alert: Alert) -> bool:
+        try:
+            self._client.put_item(
+                TableName=ALERTS.name,
+                Item=_item(alert),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False  # stored already, by an earlier scan or a concurrent worker
+            raise
+        return True
 
     def existing(self, tenant: str, alert_ids: Sequence[str]) -> set[str]:
         """Which of these alert ids are already stored (one batched read)."""
@@ -141,6 +191,9 @@ class AlertStore(DynamoStore):
             ExpressionAttributeValues=values,
             ScanIndexForward=False,
             Limit=page,
+            # Only what a page needs: fewer attributes answer faster (moto serialises
+            # each one; DynamoDB bills by size either way).
+            ProjectionExpression="body, active_sk",
             **params,
         )
 
@@ -149,21 +202,23 @@ class AlertStore(DynamoStore):
         items = self._query_index("by_entity", pk, limit)
         return [from_item(Alert, i) for _, i in zip(range(limit), items, strict=False)]
 
-    def resolve(self, tenant: str, alert_id: str, by: str, notes: str, at: datetime) -> Alert:
-        """Resolve once: a conditional write, so two resolvers end with one resolution."""
-        alert = self.get(tenant, alert_id)
-        if alert is None:
-            raise KeyError(alert_id)
-        resolved = with_resolution(alert, by, notes, at)
-        self._client.put_item(
+    def of_entity_between(
+        self, tenant: str, profile: str, entity: str, start: datetime, stop: datetime
+    ) -> list[Alert]:
+        """An entity's alerts with start <= period < stop, oldest first (one Query)."""
+        items = query_all(
+            self._client,
             TableName=ALERTS.name,
-            Item=_item(resolved),
-            # Status unchanged since read, too: an acknowledgement in between is not lost.
-            ConditionExpression="attribute_exists(active_pk) AND #status = :status",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":status": {"S": alert.status.value}},
+            IndexName="by_entity",
+            # A key is "{period}#{alert}": every period in [start, stop) sorts between them.
+            KeyConditionExpression="entity_pk = :pk AND entity_sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"{keys.profile_pk(tenant, profile)}{keys.SEP}{entity}"},
+                ":lo": {"S": start.isoformat()},
+                ":hi": {"S": stop.isoformat()},
+            },
         )
-        return resolved
+        return [from_item(Alert, item) for item in items]
 
     def transition(self, before: Alert, after: Alert, change: StatusChange) -> None:
         """Store ``after`` and its history record together, if the alert's status is still
@@ -187,13 +242,13 @@ class AlertStore(DynamoStore):
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
+        counters = statistics.update_actions(statistics.change(before, after))
         try:
-            self._client.transact_write_items(TransactItems=[alert, history])
+            self._client.transact_write_items(TransactItems=[alert, history, *counters])
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or [{}]
-            if reasons[0].get("Code") not in (None, "None", "ConditionalCheckFailed"):
+            reasons = _cancellation(error)
+            retry = {"None", "ConditionalCheckFailed", "TransactionConflict"}
+            if reasons is None or not set(reasons) <= retry:
                 raise
             raise StaleAlert(before.alert_id) from error
 

@@ -22,11 +22,25 @@ Key design (every partition key starts with the tenant):
               TTL ``expires_at`` (90 days; the stream feeds the archiver).
 - history     pk ``{tenant}#{alert}``    sk ``{at}#{event}`` (kept forever).
 - metadata    pk ``{tenant}#{profile}``  sk ``{interval}#{entity}`` detection state.
+              The entity is a *unit* (a keyword's campaign, or a non-leaf entity): one fat
+              item holds the unit's and its keywords' state (store/metadata.py).
+              pk ``#SCHEDULE#{interval}`` sk ``{tenant}#{profile}``: which profiles the
+              scheduler scans (store/schedule.py; the scheduler's cross-tenant list).
 - runs        pk ``{tenant}#{run}``; GSI by_profile ``{tenant}#{profile}`` / ``{started_at}``;
               TTL ``expires_at`` (30 days).
 - feedback    pk ``{tenant}#{profile}``  sk ``{alert}`` training labels.
+- statistics  pk ``{tenant}#{profile}``  sk ``TOTAL`` · ``DAY#{date}`` · ``ENTITY#{entity}``
+              dashboard counters, moved with ADD in the transaction that writes the
+              alert (see store/statistics.py); read instead of scanning alerts.
 - idempotency pk ``id`` — the schema Powertools' idempotency utility expects; its
               key is a hash of the request, which includes the tenant claim.
+- notifications pk ``{tenant}#{group}`` — one item per alert group published to SNS
+              (claimed, then sent): a group is announced once, however often offered.
+- incidents   pk ``{tenant}#{profile}``  sk ``G#{group}`` an incident group (root, periods,
+              counts, worst severity, summary); sk ``M#{period}#{group}`` the group's member
+              entities in one period (sets: a redelivered scan adds nothing). Members sorted
+              by period answer "who alerted in the periods before" (temporal precedence).
+              TTL ``expires_at`` (90 days after the group's last period).
 """
 
 from __future__ import annotations
@@ -110,7 +124,10 @@ RUNS = Table(
     ttl_days=30,
 )
 FEEDBACK = Table("feedback", PK, SK)
+STATISTICS = Table("statistics", PK, SK)
 IDEMPOTENCY = Table("idempotency", Key("id"), ttl_attribute="expiration", retain=False)
+NOTIFICATIONS = Table("notifications", PK)
+INCIDENTS = Table("incidents", PK, SK, ttl_attribute="expires_at", ttl_days=90)
 
 TABLES: tuple[Table, ...] = (
     METRICS,
@@ -121,6 +138,9 @@ TABLES: tuple[Table, ...] = (
     RUNS,
     FEEDBACK,
     IDEMPOTENCY,
+    STATISTICS,
+    NOTIFICATIONS,
+    INCIDENTS,
 )
 
 

@@ -1,0 +1,106 @@
+"""``POST /backfill`` · ``GET /backfill/{id}`` · ``PUT /profiles/{id}/schedule``.
+
+A Powertools ``Router``: the runs function's resolver includes it. Backfills run through
+the scan queue; the POST answers at once with the run (202; 200 with the backfill already
+running for the same profile or entity). The tenant comes from the token only.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BaseModel, ConfigDict
+
+from tripwire.api.context import caller_of
+from tripwire.domain import DetectionRun, Interval
+from tripwire.service.backfill import (
+    BackfillRejected,
+    BackfillRequest,
+    backfill_progress,
+    start_backfill,
+)
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.schedule import ScheduleStore
+
+router = Router()
+PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
+
+
+class BackfillBody(BackfillRequest):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScheduleBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+    interval: Interval = Interval.D1
+
+
+def _backfill_json(run: DetectionRun) -> dict[str, Any]:
+    return {
+        "backfill_id": run.run_id,
+        "profile_id": run.profile_id,
+        "status": run.status.value,
+        "entities": run.entities_checked,
+        "rows_loaded": run.rows_loaded,
+        "rows_processed": run.rows_processed,
+        "anomalies_found": run.anomalies_found,
+        "error": run.error,
+        "warnings": run.warnings,
+        "started_at": run.started_at.isoformat(),
+        "completed_at": run.completed_at.isoformat() if run.completed_at else None,
+    }
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body))
+
+
+def _error(status: int, body: dict[str, Any]) -> Response[str]:
+    return _json(status, {"statusCode": status, **body})
+
+
+@router.post("/backfill", summary="Detect a profile's or an entity's history, asynchronously")
+def backfill(body: BackfillBody) -> Response[str]:
+    tenant = caller_of(router.current_event.raw_event).tenant
+    try:
+        run, created = start_backfill(tenant, body)
+    except BackfillRejected as error:
+        detail = [{"loc": ["body", error.field], "type": "value_error", "msg": str(error)}]
+        return _error(error.status, {"detail": detail, "message": str(error)})
+    status = HTTPStatus.ACCEPTED if created else HTTPStatus.OK
+    return _json(status.value, _backfill_json(run))
+
+
+@router.get("/backfill/<backfill_id>", summary="A backfill's progress")
+def backfill_status(backfill_id: PathId) -> Response[str]:
+    run = backfill_progress(caller_of(router.current_event.raw_event).tenant, backfill_id)
+    if run is None:
+        return _error(HTTPStatus.NOT_FOUND.value, {"message": "backfill not found"})
+    return _json(HTTPStatus.OK.value, _backfill_json(run))
+
+
+@router.put("/profiles/<profile_id>/schedule", summary="Switch a profile's scans on or off")
+def schedule(profile_id: PathId, body: ScheduleBody) -> Response[str]:
+    me = caller_of(router.current_event.raw_event)
+    if CatalogStore().get_profile(me.tenant, profile_id) is None:
+        return _error(HTTPStatus.NOT_FOUND.value, {"message": "profile not found"})
+    entry = ScheduleStore().set(
+        me.tenant, profile_id, body.enabled, interval=body.interval, by=me.user
+    )
+    return _json(
+        HTTPStatus.OK.value,
+        {
+            "profile_id": profile_id,
+            "enabled": entry.enabled,
+            "interval": entry.interval.value,
+            "updated_at": entry.updated_at,
+            "updated_by": entry.updated_by,
+        },
+    )

@@ -1,0 +1,70 @@
+"""Response bodies of the API, as documented in ``/openapi.json``.
+
+Routes return plain dicts (built by the services); these models only describe them, via
+each route's ``responses=documented(...)``, so the OpenAPI document states exactly what a
+client receives — successes and errors alike. The fuzz test validates live answers
+against the document.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Closed(BaseModel):
+    """A documented body: every field listed, nothing else sent."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ErrorBody(Closed):
+    """404, 409, 413: what went wrong, in words."""
+
+    # API Gateway's own answers (no route matched: a 404) carry only the message.
+    statusCode: int | None = Field(default=None, description="absent from API Gateway's own")
+    message: str
+
+
+class Problem(Closed):
+    """One invalid value: where it was (source, field, row index...) and why."""
+
+    loc: list[str | int] = Field(min_length=2)
+    type: str
+    # Powertools hides the messages of its own checks; the project's checks give one.
+    msg: str = Field(default="", description="why; absent when Powertools' checks refused it")
+
+
+class ValidationErrorBody(Closed):
+    """422: every invalid value of the request."""
+
+    statusCode: int
+    detail: list[Problem] = Field(min_length=1)
+
+
+ERRORS: dict[int, tuple[str, type[BaseModel]]] = {
+    HTTPStatus.NOT_FOUND: ("Unknown id (or another tenant's)", ErrorBody),
+    HTTPStatus.CONFLICT: ("Conflicts with the current state; nothing changed", ErrorBody),
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ("The body is too large", ErrorBody),
+    HTTPStatus.UNPROCESSABLE_ENTITY: ("Invalid input; `loc` names the field", ValidationErrorBody),
+}
+
+
+def _json(description: str, model: type[BaseModel]) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+def documented(
+    model: type[BaseModel],
+    *,
+    status: int = HTTPStatus.OK,
+    errors: tuple[int, ...] = (HTTPStatus.NOT_FOUND,),
+    description: str = "Successful Response",
+) -> dict[int, OpenAPIResponse]:
+    """The ``responses`` of a route: its success body and its error bodies (422 always)."""
+    responses = {int(status): _json(description, model)}
+    for code in (*errors, HTTPStatus.UNPROCESSABLE_ENTITY):
+        responses[int(code)] = _json(*ERRORS[code])
+    return responses

@@ -1,0 +1,93 @@
+"""functions/ingest/handler.py invoked with events/metrics_ingest.json (moto in-process)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from tripwire.api import ingest
+from tripwire.domain.metrics import Interval
+from tripwire.local.gateway import LambdaContext, functions_root
+from tripwire.store.metrics import MetricStore
+from tripwire.store.provision import provision, reset_clients
+
+EVENT = Path(__file__).resolve().parents[2] / "events" / "metrics_ingest.json"
+
+
+@pytest.fixture(autouse=True)
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        ingest.service.cache_clear()
+        reset_clients()
+        provision()
+        yield
+    ingest.service.cache_clear()
+    reset_clients()
+
+
+def _invoke(event: dict[str, Any]) -> dict[str, Any]:
+    path = functions_root() / "ingest" / "handler.py"
+    spec = importlib.util.spec_from_file_location("_ingest_handler_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result: dict[str, Any] = module.handler(event, LambdaContext("ingest", "unit-test"))
+    return result
+
+
+def _event() -> dict[str, Any]:
+    event: dict[str, Any] = copy.deepcopy(json.loads(EVENT.read_text()))
+    return event
+
+
+def test_the_sample_batch_is_stored_with_roll_ups_and_replayed_on_retry() -> None:
+    first = _invoke(_event())
+    assert first["statusCode"] == 200, first["body"]
+    assert json.loads(first["body"])["entities_new"] == 3
+    window = MetricStore().read_window(
+        "tenant-sample",
+        "A1",
+        Interval.D1,
+        ["K1", "ACC"],
+        datetime(2026, 3, 1),
+        datetime(2026, 3, 2),
+    )
+    assert window["ACC"]["2026-03-01"] == (1200, 31, 18.6, 96.5, 3)
+    again = _invoke(_event())  # same Idempotency-Key, same body
+    assert again["statusCode"] == 200
+    assert json.loads(again["body"]) == json.loads(first["body"])
+    assert again["headers"]["Idempotent-Replayed"] == "true"
+
+
+def test_a_bad_row_is_named_and_nothing_is_written() -> None:
+    event = _event()
+    body = json.loads(event["body"])
+    body["points"][1]["clicks"] = 5000  # more clicks than impressions
+    event["body"] = json.dumps(body)
+    del event["headers"]["idempotency-key"]
+    result = _invoke(event)
+    assert result["statusCode"] == 422
+    assert json.loads(result["body"])["detail"][0]["loc"] == ["body", "points", 1, "clicks"]
+    window = MetricStore().read_window(
+        "tenant-sample", "A1", Interval.D1, ["K1"], datetime(2026, 3, 1), datetime(2026, 3, 2)
+    )
+    assert window == {"K1": {}}
+
+
+def test_an_oversized_body_is_413_before_parsing() -> None:
+    event = _event()
+    event["body"] = "[" + " " * (2 * 1024 * 1024) + "]"
+    result = _invoke(event)
+    assert result["statusCode"] == 413 and "at most" in json.loads(result["body"])["message"]
