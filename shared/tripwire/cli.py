@@ -39,6 +39,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from tripwire.ingest.errors import ImportRejected
     from tripwire.ingest.importer import import_account
 
+    if args.format != "tripwire":
+        return _import_report(args)
+    if args.entities is None or args.metrics is None:
+        sys.exit("tripwire import: --entities and --metrics are required for --format tripwire")
     _use_local_stack_if_running()
     profile = args.profile or _single_root(args.entities)
     try:
@@ -51,6 +55,49 @@ def cmd_import(args: argparse.Namespace) -> int:
             skip_bad_rows=args.skip_bad_rows,
             progress=not args.quiet,
         )
+    except ImportRejected as rejected:
+        print(f"import stopped, nothing written: {rejected}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+REPORT_FORMATS = ("ads-console", "ads-api", "ohlcv")
+
+
+def _import_report(args: argparse.Namespace) -> int:
+    """`--format ads-console|ads-api|ohlcv`: the same validation, bad rows and writes."""
+    from tripwire.domain.metrics import Interval
+    from tripwire.ingest.errors import ImportRejected
+
+    if not args.files:
+        sys.exit(f"tripwire import --format {args.format}: name the report(s) with --file")
+    common = {"skip_bad_rows": args.skip_bad_rows, "progress": not args.quiet}
+    _use_local_stack_if_running()
+    try:
+        if args.format == "ohlcv":
+            from tripwire.ingest.ohlcv_csv import import_ohlcv
+
+            if not (args.market or args.profile):
+                sys.exit("tripwire import --format ohlcv: name the market with --market")
+            report = import_ohlcv(
+                args.tenant,
+                args.market or args.profile,
+                args.files,
+                ticker=args.ticker,
+                interval=Interval(args.interval),
+                currency=args.currency,
+                profile_id=args.profile,
+                **common,
+            )
+        else:
+            from tripwire.ingest.ads_api import import_api_report
+            from tripwire.ingest.ads_console import import_console_report
+
+            if not args.profile:
+                sys.exit(f"tripwire import --format {args.format}: name the account with --profile")
+            read = import_console_report if args.format == "ads-console" else import_api_report
+            report = read(args.tenant, args.profile, args.files, currency=args.currency, **common)
     except ImportRejected as rejected:
         print(f"import stopped, nothing written: {rejected}", file=sys.stderr)
         return 2
@@ -81,7 +128,34 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_local_up(args: argparse.Namespace) -> int:
     from tripwire.local.stack import run_local_up
 
-    run_local_up(args.port, args.api_port)
+    run_local_up(args.port, args.api_port, args.scan_every)
+    return 0
+
+
+def cmd_local_scan(args: argparse.Namespace) -> int:
+    """One schedule tick against the running stack; its poller runs the worker."""
+    import time
+
+    from tripwire.local.poller import fire_schedule, queue_depth
+    from tripwire.service.fanout import progress, queue_url
+
+    _use_local_stack_if_running()
+    runs = fire_schedule(args.date)
+    print(f"scheduled {len(runs)} scan run(s)")
+    if args.no_wait or not runs:
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while queue_depth(queue_url()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for started in runs:
+        run = progress(started["tenant_id"], started["run_id"])
+        if run is not None:
+            notes = "; ".join(run.warnings)
+            print(
+                f"  {run.tenant_id}/{run.profile_id} {run.run_id} {run.status.value}: "
+                f"{run.anomalies_found} new alert(s), {run.rows_processed} series-periods"
+                + (f" — {notes}" if notes else "")
+            )
     return 0
 
 
@@ -108,6 +182,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"not trained: {error}", file=sys.stderr)
         return 2
     print(report.summary())
+    from tripwire.store.schedule import ScheduleStore
+
+    if ScheduleStore().register(args.tenant, args.profile):  # a profile switched off stays off
+        print(f"daily scans of {args.profile} switched on (PUT /profiles/{{id}}/schedule)")
     return 0
 
 
@@ -128,6 +206,30 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
+def cmd_market(args: argparse.Namespace) -> int:
+    """`tripwire market train|scan`: a market profile's model and its incremental scan."""
+    from datetime import datetime, time
+
+    from tripwire.domain.metrics import Interval
+    from tripwire.service.market import scan_market, train_market
+
+    _use_local_stack_if_running()
+    interval = Interval(args.interval)
+    end = datetime.combine(args.end, time(23, 59, 59)) if args.end else None
+    if args.market_command == "train":
+        print(train_market(args.tenant, args.profile, args.market, interval, end=end).summary())
+        return 0
+    start = datetime.combine(args.start, time()) if args.start else None
+    report = scan_market(
+        args.tenant, args.profile, args.market, interval, start=start, end=end, force=args.force
+    )
+    print(f"{report.bars_scored} bars scored, {len(report.alerts)} new anomalies")
+    for alert in report.alerts:
+        top = ", ".join(f"{e.feature} {e.actual:.4g}" for e in alert.explanation[:3])
+        print(f"  {alert.period:%Y-%m-%d %H:%M} {alert.entity_id} {alert.severity} ({top})")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tripwire.demo.run import run_demo
 
@@ -139,8 +241,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("import", help="load entities.csv and metrics.csv into a profile")
-    p.add_argument("--entities", type=_existing_file, required=True)
-    p.add_argument("--metrics", type=_existing_file, required=True)
+    p.add_argument("--entities", type=_existing_file, help="tripwire format (the default)")
+    p.add_argument("--metrics", type=_existing_file, help="tripwire format (the default)")
+    p.add_argument("--format", default="tripwire", choices=["tripwire", *REPORT_FORMATS])
+    p.add_argument(
+        "--file",
+        dest="files",
+        type=_existing_file,
+        action="append",
+        default=[],
+        help="a report (ads-console CSV/XLSX, ads-api JSON[.gz], ohlcv CSV); repeatable",
+    )
+    p.add_argument("--market", help="ohlcv: market code (US, JP, …); the profile by default")
+    p.add_argument("--ticker", help="ohlcv: the ticker of a one-ticker file (default: file name)")
+    p.add_argument("--currency", help="ads-*: the account currency when the report has none")
     p.add_argument("--profile", help="profile id (default: the account's entity id)")
     p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
     p.add_argument("--interval", default="1d", choices=["1d", "1h", "15m", "5m"])
@@ -180,13 +294,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=_existing_file)
     p.set_defaults(func=cmd_score)
 
+    market = sub.add_parser("market", help="a market profile's model and scans")
+    market_sub = market.add_subparsers(dest="market_command", required=True)
+    for name, text in (("train", "train the market's model"), ("scan", "scan unscanned bars")):
+        p = market_sub.add_parser(name, help=text)
+        p.add_argument("--profile", required=True)
+        p.add_argument("--market", help="the market entity (default: the profile's only one)")
+        p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+        p.add_argument("--interval", default="1d", choices=["1d", "1h", "15m", "5m"])
+        p.add_argument("--end", type=_date, help="last day (default: now)")
+        if name == "scan":
+            p.add_argument("--start", type=_date, help="scan from this day (a backfill)")
+            p.add_argument("--force", action="store_true", help="re-scan scanned bars")
+        p.set_defaults(func=cmd_market)
+
     local = sub.add_parser("local", help="the local stack").add_subparsers(
         dest="local", required=True
     )
     p = local.add_parser("up", help="start moto server and the API gateway on 127.0.0.1")
     p.add_argument("--port", type=int, help="moto server port (default: a free one)")
     p.add_argument("--api-port", type=int, help="API port (default: a free one)")
+    p.add_argument(
+        "--scan-every", type=float, default=0.0, help="tick the scan schedule every N seconds"
+    )
     p.set_defaults(func=cmd_local_up)
+    p = local.add_parser("scan", help="tick the scan schedule now (scheduler → queue → worker)")
+    p.add_argument("--date", type=_date, help="the schedule's date (default: today)")
+    p.add_argument("--no-wait", action="store_true", help="do not wait for the workers")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait at most")
+    p.set_defaults(func=cmd_local_scan)
     p = local.add_parser("token", help="issue a JWT the local stack accepts")
     p.add_argument("--tenant", required=True)
     p.add_argument("--user", required=True)

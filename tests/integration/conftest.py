@@ -13,7 +13,7 @@ from tripwire.local.stack import LocalStack
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """One stack per test session (start-up is ~1-2 s); tests isolate data by tenant."""
-    stack = LocalStack(directory=tmp_path_factory.mktemp("tripwire-local"))
+    stack = LocalStack(directory=tmp_path_factory.mktemp("tripwire-local"), echo_slack=False)
     stack.start()
     try:
         yield stack

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
-from tripwire.domain import AlertStatus
 from tripwire.ingest.importer import import_account
 from tripwire.registry.store import NoModels, RegistryStore, version_of
+from tripwire.service.alerts import AlertService
 from tripwire.service.scan import scan_profile
 from tripwire.service.train import InsufficientHistory, train_profile
 from tripwire.store.alerts import AlertStore
@@ -78,7 +78,7 @@ def test_scanning_the_same_day_again_writes_nothing_and_keeps_workflow_state(
     assert first.alerts
     store = AlertStore()
     acknowledged = first.alerts[0]
-    store.put_many([acknowledged.model_copy(update={"status": AlertStatus.ACKNOWLEDGED})])
+    AlertService.default().acknowledge(trained.tenant, acknowledged.alert_id, "ana")
     again = scan_profile(trained.tenant, "A1", incident.start)
     assert again.alerts == [] and again.already_known >= len(first.alerts)
     kept = store.get(trained.tenant, acknowledged.alert_id)

@@ -1,39 +1,53 @@
 """`tripwire demo`: the main job on the embedded default — the local stack.
 
-Starts moto server and the API gateway on 127.0.0.1, generates the demo account, imports
-it over real HTTP, trains its models into the registry (S3), scans each day of the incident
-period the way the daily schedule would, and prints the alerts with their explanations.
+Starts moto server, the API gateway, the scan queue with its poller and the alerts topic
+with a local Slack on 127.0.0.1; generates the demo account, imports it over real HTTP,
+trains its models into the registry (S3) on the days before the incident period, switches
+its daily scan on through the API, and ticks the schedule on the last day — the real
+fan-out path: scheduler → SQS → poller → worker. Nothing was detected since training, so
+that first scan catches up on every day of the incident period; a second tick finds
+nothing new. It prints the alert groups, the Slack messages sent, then loads a market of
+tickers (generated OHLCV bars with planted anomalies) and shows its alerts, and how to open
+the API.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import os
 import tempfile
 import time
 import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from tqdm import tqdm
-
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
-from tripwire.domain import Alert, Severity
+from tripwire.demo.market import show_market_demo
+from tripwire.domain import Alert, DetectionRun, Severity
 from tripwire.ingest.importer import import_account
+from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
-from tripwire.service.scan import scan_profile
+from tripwire.service.fanout import progress
 from tripwire.service.train import train_profile
+from tripwire.store.batch import batch_get
+from tripwire.store.items import from_item
+from tripwire.store.provision import aws_client
+from tripwire.store.tables import ALERTS
 
 TENANT = "demo"
 SHOWN = 15
+SLACK_SHOWN = 3
 
 
 def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
     started = time.perf_counter()
+    # The handlers log one JSON line per invocation; the demo prints what matters instead.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     with (
         tempfile.TemporaryDirectory(prefix="tripwire-demo-") as folder,
         # Its own state folder, so the demo runs beside a `tripwire local up` in another shell.
-        LocalStack(directory=Path(folder) / "stack") as stack,
+        LocalStack(directory=Path(folder) / "stack", echo_slack=False) as stack,
     ):
         print(f"local stack: API {stack.api_url} · AWS (moto server) {stack.aws_endpoint}")
         config = GeneratorConfig(seed=seed, keywords=keywords, days=days)
@@ -50,20 +64,50 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         first = config.start + datetime.timedelta(days=days - account.config.incident_days)
         last = config.start + datetime.timedelta(days=days - 1)
         print(train_profile(TENANT, profile, first - datetime.timedelta(days=1)).summary())
-        alerts = _scan_days(profile, first, last)
+        token = issue_token(TENANT, "demo", directory=stack.directory)
+        _switch_scans_on(stack.api_url, token, profile)
+        runs = _scheduled_scan(stack, last)
+        alerts = _alerts_of(runs)
         _show_alerts(alerts)
+        _show_rescan(stack, last)
+        _show_slack(stack)
         _show_incidents(account.incidents)
+        _show_market(folder)
         _show_api(stack.api_url)
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
 
 
-def _scan_days(profile: str, first: datetime.date, last: datetime.date) -> list[Alert]:
-    alerts: list[Alert] = []
-    days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
-    for day in tqdm(days, desc="daily scans", unit="day"):
-        alerts += scan_profile(TENANT, profile, day).alerts
-    return alerts
+def _switch_scans_on(api_url: str, token: str, profile: str) -> None:
+    request = urllib.request.Request(
+        f"{api_url}/profiles/{profile}/schedule",
+        data=json.dumps({"enabled": True}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="PUT",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        print(f"PUT /profiles/{profile}/schedule → {response.status} {json.loads(response.read())}")
+
+
+def _scheduled_scan(stack: LocalStack, day: datetime.date) -> list[DetectionRun]:
+    """One schedule tick: scheduler → queue → poller → worker, as at 06:00 on ``day``."""
+    began = time.perf_counter()
+    runs = [progress(r["tenant_id"], r["run_id"]) for r in stack.scan(day)]
+    took = time.perf_counter() - began
+    for run in filter(None, runs):
+        print(
+            f"scheduled scan for {day} (scheduler → SQS → worker, {took:.1f}s): "
+            f"{run.rows_processed} series-periods detected since training, "
+            f"{run.anomalies_found} new alerts, run {run.run_id} {run.status.value}"
+        )
+    return [r for r in runs if r is not None]
+
+
+def _alerts_of(runs: list[DetectionRun]) -> list[Alert]:
+    ids = [(run.tenant_id, a) for run in runs for a in run.alert_ids]
+    keys = [{"pk": {"S": f"{tenant}#{alert}"}} for tenant, alert in ids]
+    items = batch_get(aws_client("dynamodb"), ALERTS.name, keys)
+    return sorted((from_item(Alert, i) for i in items), key=lambda a: (a.period, a.entity_id))
 
 
 def _show_alerts(alerts: list[Alert]) -> None:
@@ -90,10 +134,40 @@ def _show_alerts(alerts: list[Alert]) -> None:
             )
 
 
+def _show_rescan(stack: LocalStack, last: datetime.date) -> None:
+    """The schedule firing again with no new data: nothing is detected twice."""
+    for started in stack.scan(last):
+        run = progress(started["tenant_id"], started["run_id"])
+        if run is not None:
+            note = "; ".join(run.warnings) or "no warnings"
+            print(f"\nscheduled scan again for {last}: {run.anomalies_found} new alerts — {note}")
+
+
+def _show_slack(stack: LocalStack) -> None:
+    from tripwire.notify.slack import render_text
+
+    local = stack.notifications
+    if local is None:
+        return
+    messages = local.slack_messages
+    print(f"\n{len(messages)} Slack messages sent (one per new alert group); the first few:")
+    for body in messages[:SLACK_SHOWN]:
+        print("  " + render_text(body).replace("\n", "\n  "))
+
+
 def _show_incidents(incidents: list[Incident]) -> None:
     print(f"\n{len(incidents)} incidents were planted in the account (the truth file):")
     for i in incidents:
         print(f"  {i.start} {i.kind:<30} {i.root_entity:<10} {i.description}")
+
+
+def _show_market(folder: str) -> None:
+    """The second kind of user: a market of tickers with planted anomalies, scanned."""
+    began = time.perf_counter()
+    print("\nmarket tickers: generated OHLCV bars with planted anomalies")
+    for line in show_market_demo(TENANT, Path(folder)):
+        print(line)
+    print(f"market section took {time.perf_counter() - began:.1f}s")
 
 
 def _show_api(api_url: str) -> None:
@@ -103,6 +177,12 @@ def _show_api(api_url: str) -> None:
         "To explore the API yourself: `tripwire local up` in one shell, then\n"
         "  tripwire demo-data out/ && tripwire import --entities out/entities.csv "
         "--metrics out/metrics.csv --tenant acme\n"
+        "  tripwire train --tenant acme --profile A1 --end 2026-03-31\n"
         "  TOKEN=$(tripwire local token --tenant acme --user you)\n"
-        "  curl -H \"Authorization: Bearer $TOKEN\" '<api>/alerts/active?profile_id=A1'"
+        '  curl -X PUT -H "Authorization: Bearer $TOKEN" -d \'{"enabled": true}\' '
+        "'<api>/profiles/A1/schedule'\n"
+        "  tripwire local scan --date 2026-03-31     # the daily schedule, now\n"
+        "  curl -H \"Authorization: Bearer $TOKEN\" '<api>/alerts/active?profile_id=A1'\n"
+        '  curl -X POST -H "Authorization: Bearer $TOKEN" '
+        '-d \'{"profile_id": "A1", "period": "90d"}\' \'<api>/backfill\''
     )

@@ -1,10 +1,13 @@
-"""``tripwire local up``: moto server for AWS, the gateway for the API, every table created.
+"""``tripwire local up``: moto server for AWS, the gateway for the API, every table created,
+the scan queue (with its dead-letter queue) polled by the real worker, the alerts topic
+delivering to a local Slack, and — optionally — the scan schedule ticking.
 
 A state file lets ``tripwire`` commands in other shells find the running stack.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
@@ -18,11 +21,19 @@ from typing import Any
 from tripwire.local import state_dir
 from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.gateway import Gateway
+from tripwire.local.poller import ScanPoller, ScheduleTicker, fire_schedule
+from tripwire.service.fanout import MAX_RECEIVES_ENV, QUEUE_ENV
 from tripwire.store import provision as store
 from tripwire.store.tables import physical_names
 
 STATE_FILE = "stack.json"
 HOST = "127.0.0.1"
+DLQ_ENV = "TRIPWIRE_SCAN_DLQ_URL"
+MAX_RECEIVES = 3  # receives before a failing scan message moves to the DLQ
+# Seconds a received message stays hidden. AWS: six times the worker's timeout; locally
+# short, so a failed message is retried (and reaches the DLQ) within seconds. The poller
+# is one thread, so a long batch is never received twice while it runs.
+VISIBILITY_TIMEOUT = 2
 
 
 class LocalStack:
@@ -36,6 +47,9 @@ class LocalStack:
         directory: Path | None = None,
         prefix: str = "tripwire-local",
         region: str = "us-east-1",
+        scan_every: float = 0.0,
+        notifications: bool = True,
+        echo_slack: bool = True,
     ) -> None:
         self.directory = (directory or state_dir()).resolve()
         self.aws_port = aws_port or 0
@@ -48,6 +62,20 @@ class LocalStack:
         self._moto: Any = None
         self._gateway: Gateway | None = None
         self._saved_env: dict[str, str | None] = {}
+        self.scan_every = scan_every  # seconds between schedule ticks (0: no ticking)
+        self.notifications_enabled = notifications
+        self.echo_slack = echo_slack
+        self.poller: ScanPoller | None = None
+        self.notifications: Any = None  # LocalNotifications, when started
+        self._ticker: ScheduleTicker | None = None
+
+    @property
+    def queue_url(self) -> str:
+        return self.env[QUEUE_ENV]
+
+    @property
+    def dlq_url(self) -> str:
+        return self.env[DLQ_ENV]
 
     @property
     def state_file(self) -> Path:
@@ -97,6 +125,7 @@ class LocalStack:
             store.provision(env=self.env)
             self._gateway = Gateway(port=self.api_port, auth_dir=self.directory).start()
             self._api_url = self._gateway.url
+            self._start_scan_pipeline()
             self._write_state()
         except BaseException:
             self.stop()
@@ -105,7 +134,16 @@ class LocalStack:
         return dict(self.env)
 
     def stop(self) -> None:
-        """Shut both servers down, join their threads, remove the state file, restore env."""
+        """Shut everything down, join the threads, remove the state file, restore env."""
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        if self.poller is not None:
+            self.poller.stop()
+            self.poller = None
+        if self.notifications is not None:
+            self.notifications.stop()
+            self.notifications = None
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
@@ -129,6 +167,55 @@ class LocalStack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def _start_scan_pipeline(self) -> None:
+        """Scan queue + DLQ (redrive policy), the poller, notifications, the ticker."""
+        sqs = store.aws_client("sqs")
+        dlq = sqs.create_queue(QueueName=f"{self.prefix}-scan-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+        queue = sqs.create_queue(
+            QueueName=f"{self.prefix}-scan",
+            Attributes={
+                "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )["QueueUrl"]
+        self._add_env({QUEUE_ENV: queue, DLQ_ENV: dlq, MAX_RECEIVES_ENV: str(MAX_RECEIVES)})
+        if self.notifications_enabled:
+            from tripwire.local.notifications import LocalNotifications
+
+            self.notifications = LocalNotifications(
+                self.env, prefix=self.prefix, api_url=self.api_url, echo=self.echo_slack
+            )
+            self.env.update(self.notifications.start())  # exports the topic for the worker
+        self.poller = ScanPoller(queue).start()
+        if self.scan_every > 0:
+            self._ticker = ScheduleTicker(self.scan_every).start()
+
+    def drain(self, timeout: float = 900.0) -> None:
+        """Wait until every scan message was handled (or moved to the DLQ)."""
+        if self.poller is None:
+            raise RuntimeError("the local stack has not been started")
+        self.poller.drain(timeout)
+
+    def scan(
+        self, as_of: datetime.date | None = None, *, wait: bool = True
+    ) -> list[dict[str, str]]:
+        """One schedule tick now (the real scheduler → queue → poller → worker path);
+        returns the runs started, after they finished when ``wait``."""
+        runs = fire_schedule(as_of)
+        if wait:
+            self.drain()
+        return runs
+
+    def _add_env(self, values: dict[str, str]) -> None:
+        for name in values:
+            self._saved_env.setdefault(name, os.environ.get(name))
+        self.env.update(values)
+        os.environ.update(values)
 
     def _export(self) -> None:
         self._saved_env = {name: os.environ.get(name) for name in self.env}
@@ -184,9 +271,9 @@ def load_stack_env(directory: Path | None = None) -> dict[str, str] | None:
     return None if state is None else dict(state["env"])
 
 
-def run_local_up(port: int | None, api_port: int | None) -> None:
+def run_local_up(port: int | None, api_port: int | None, scan_every: float = 0.0) -> None:
     """Start the stack, say where it listens, and serve until Ctrl-C (or SIGTERM)."""
-    stack = LocalStack(aws_port=port, api_port=api_port)
+    stack = LocalStack(aws_port=port, api_port=api_port, scan_every=scan_every)
     stack.start()
     stopping = threading.Event()
     previous = {}
@@ -199,6 +286,9 @@ def run_local_up(port: int | None, api_port: int | None) -> None:
     print(f"  AWS endpoint: {stack.aws_endpoint}   (moto server; credentials 'testing')")
     print(f"  State:        {stack.state_file}")
     print("  Token:        tripwire local token --tenant T --user U")
+    schedule = f"every {scan_every:g}s" if scan_every > 0 else "off (--scan-every SECONDS)"
+    print(f"  Scan queue:   {stack.queue_url}   (DLQ {stack.dlq_url})")
+    print(f"  Schedule:     {schedule}; `tripwire local scan` ticks it now")
     print("Ctrl-C to stop.", flush=True)
     try:
         while not stopping.wait(0.2):

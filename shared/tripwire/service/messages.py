@@ -3,6 +3,11 @@
 The scheduler, ``POST /detect`` (when too large to answer at once) and ``POST /backfill``
 all send these; ``scan_worker`` consumes them. Idempotency: a worker keys its work on
 (tenant, profile, slice, periods), so a redelivered message writes nothing twice.
+
+``entity_ids`` are the entities the slice *owns* (whole campaigns with their keywords);
+the worker adds every non-leaf entity as context for root-cause analysis. ``end`` bounds the
+periods from above: a scheduled scan sends the schedule's date and detects up to the latest
+period loaded by then.
 """
 
 from __future__ import annotations
@@ -29,3 +34,7 @@ class ScanMessage(BaseModel):
     end: datetime.date | None = None  # last period to detect (None: the latest loaded)
     detector: Literal["ensemble", "lstm", "streaming", "isolation_forest"] = "ensemble"
     force: bool = False  # re-detect periods already detected
+    # A backfill goes chunk by chunk, newest first: after [start, end] the worker sends the
+    # next older chunk (slice index + stride) until this first period is covered.
+    backfill_from: datetime.date | None = None
+    stride: int = Field(default=0, ge=0)

@@ -1,41 +1,80 @@
-"""One scan of a profile for one day: the use case behind the schedule, /detect and the demo.
+"""Detection of a profile, or one slice of it: the use case behind the schedule, backfill,
+large ``/detect`` requests and the demo.
 
-A day D is scored with D's sales and orders provisional (Amazon attributes them late), and
-D − 3 is re-scored now that it is settled — the same replay the backtest does. Alerts are
-keyed by (entity, interval, period), so a re-scan or a redelivered message writes nothing
-twice, and an alert someone already acknowledged or resolved is never reset.
+A slice owns some entities (whole campaigns with their keywords, see ``service.fanout``);
+every non-leaf entity of the profile is scored with it as context, so root-cause analysis
+sees each keyword's campaign, portfolio and account — but a slice writes alerts and
+detection state only for what it owns. ``service.incremental`` decides which periods each
+series needs. Writes happen in a safe order: alerts (keyed by tenant, profile, entity,
+interval and period, so a rewrite stores nothing twice), then detection state, then the
+slice's record — a worker killed anywhere re-detects on retry and adds nothing twice.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-import uuid
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tripwire.detection.pipeline import ScanResult
+from tripwire.detection.pipeline import ScanPipeline, ScanResult
 from tripwire.domain import (
     Alert,
     Attribution,
+    DetectionMetadata,
     DetectionRun,
+    Entity,
+    EntityType,
+    Interval,
+    ProfileKind,
     RootCause,
     RunStatus,
     Severity,
     Trigger,
 )
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
-from tripwire.rootcause import analyse, graph_for, group_id
+from tripwire.registry.manager import default_manager
+from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
+from tripwire.rootcause.incidents import ONSET_LOOKBACK
 from tripwire.service.backtest import explain_row
+from tripwire.service.incremental import (
+    MAX_CATCHUP,
+    Detected,
+    Plan,
+    fresh_start,
+    plan_range,
+    plan_scan,
+)
+from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
-from tripwire.service.series import ProfileSeries, load_series
+from tripwire.service.runs import UnsupportedInterval, new_run_id, run_expiry, utcnow
+from tripwire.service.series import ProfileSeries, UnknownProfile, dense
 from tripwire.store.alerts import AlertStore
-from tripwire.store.runs import RunStore
-from tripwire.store.tables import RUNS
+from tripwire.store.batch import batch_get
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.incidents import IncidentStore, group_new_alerts
+from tripwire.store.metadata import MetadataStore, SeriesState, unit_of
+from tripwire.store.metrics import MetricStore
+from tripwire.store.runs import RunStore, SliceRecord
+from tripwire.store.tables import ALERTS
 
 _SEVERITIES = list(Severity)
+Day = datetime.date
+AlertsHook = Callable[[list[Alert]], None]
+
+
+@dataclass
+class ScanStores:
+    alerts: AlertStore = field(default_factory=AlertStore)
+    runs: RunStore = field(default_factory=RunStore)
+    metadata: MetadataStore = field(default_factory=MetadataStore)
+    catalog: CatalogStore = field(default_factory=CatalogStore)
+    metrics: MetricStore = field(default_factory=MetricStore)
+    incidents: IncidentStore = field(default_factory=IncidentStore)
 
 
 @dataclass
@@ -45,9 +84,372 @@ class ScanReport:
     already_known: int = 0  # alerts this scan found that earlier scans had written
 
 
+@dataclass
+class SliceOutcome:
+    record: SliceRecord
+    new: list[Alert]  # alerts this run stored (including by an earlier attempt of it)
+    found: list[Alert]  # every alert found, new or not (what notifications are offered)
+    periods: list[Day]  # periods scored
+
+
 def alert_id(tenant: str, profile: str, entity: str, period: str, interval: str = "1d") -> str:
     digest = hashlib.sha256(f"{tenant}|{profile}|{entity}|{interval}|{period}".encode())
     return "al-" + digest.hexdigest()[:20]
+
+
+# -- a slice from the queue -------------------------------------------------------------
+
+
+def detect_slice(
+    message: ScanMessage,
+    *,
+    stores: ScanStores | None = None,
+    attempt: int = 1,
+    on_alerts: AlertsHook | None = None,
+) -> SliceOutcome:
+    """Detect the periods the message's slice still needs; store alerts and state."""
+    stores = stores or ScanStores()
+    if _is_market(stores, message):  # any interval: market bars may be intraday
+        return _detect_market_slice(message, stores, attempt, on_alerts)
+    if message.interval is not Interval.D1:
+        raise UnsupportedInterval(f"interval {message.interval.value} cannot be scanned yet")
+    tenant, profile = message.tenant_id, message.profile_id
+    pipeline, versions = current_pipeline(tenant, profile)
+    if message.detector != "ensemble":
+        from tripwire.service.detect import only  # detect builds on this module
+
+        pipeline = only(pipeline, message.detector)
+    _, hierarchy = stores.catalog.get_hierarchy(tenant, profile)
+    if not hierarchy:
+        raise UnknownProfile(profile)
+    wanted = set(message.entity_ids) if message.entity_ids is not None else None
+    rows = [e for e in hierarchy if wanted is None or not e.is_leaf or e.entity_id in wanted]
+    owned = np.array([wanted is None or e.entity_id in wanted for e in rows])
+    units = {unit_of(e) for e, mine in zip(rows, owned, strict=True) if mine}
+    states = stores.metadata.read(tenant, profile, message.interval, units)
+    detected = [_detected(states.get(e.entity_id)) for e in rows]
+
+    needed = _history_needed(pipeline)
+    end = message.end or utcnow().date()
+    first = (message.start or end - datetime.timedelta(days=MAX_CATCHUP - 1)) - datetime.timedelta(
+        days=needed - 1
+    )
+    # A range also reads the periods just after it: whether its last periods are still
+    # provisional depends on the data loaded since, not on where the range stops.
+    lag = LATE_ATTRIBUTION_PERIODS if message.start is not None else 0
+    series = _load(stores, tenant, profile, rows, first, end + datetime.timedelta(days=lag))
+    latest = _latest_loaded(series)
+    if message.start is not None:
+        plan = plan_range(detected, message.start, end, latest, force=message.force)
+    else:
+        owned_states = [d for d, mine in zip(detected, owned, strict=True) if mine]
+        start = fresh_start(owned_states, _trained_until(tenant, profile))
+        plan = plan_scan(detected, latest, start)
+    for mask in plan.periods.values():
+        mask &= owned
+
+    run_stub = _stub(message, versions)
+    found = _score(pipeline, series, plan, run_stub, stores.incidents)
+    stored = _stored_by(stores, tenant, [a.alert_id for a in found])
+    # Incident groups persist across scans: a campaign paused three days is one group.
+    grouped = group_new_alerts(
+        tenant, profile, [a for a in found if a.alert_id not in stored], stores.incidents
+    )
+    stores.alerts.put_many(grouped)
+    found = _with_groups(found, grouped, stored)
+    mine = [a for a in found if stored.get(a.alert_id, (message.run_id,))[0] == message.run_id]
+    if on_alerts is not None:
+        on_alerts(found)  # after the alerts are stored: a notification never loses one
+    units_of = {e.entity_id: unit_of(e) for e in hierarchy}
+    _save_states(stores, message, rows, owned, plan, states, units_of, mine, versions)
+
+    periods = list(plan.periods)
+    record = SliceRecord(
+        index=message.slice_index,
+        status="complete",
+        attempts=attempt,
+        entities=int(owned.sum()),
+        rows_loaded=int(np.count_nonzero(series.raw[owned].any(axis=2))),
+        rows_processed=int(sum(int(m.sum()) for m in plan.periods.values())),
+        anomalies_found=len(mine),
+        alert_ids=sorted(a.alert_id for a in mine),
+        model_versions=versions,
+        warnings=_warnings(plan, latest, periods),
+    )
+    return SliceOutcome(record, mine, found, periods)
+
+
+def _is_market(stores: ScanStores, message: ScanMessage) -> bool:
+    profile = stores.catalog.get_profile(message.tenant_id, message.profile_id)
+    return profile is not None and profile.kind is ProfileKind.MARKET
+
+
+def _detect_market_slice(
+    message: ScanMessage, stores: ScanStores, attempt: int, on_alerts: AlertsHook | None
+) -> SliceOutcome:
+    """A market profile's slice: each market's tickers scanned by ``service.market`` (the
+    fan-out keeps a market's tickers in one slice — its detection state is one item)."""
+    from tripwire.service.market import scan_market  # market builds on this module
+
+    tenant, profile = message.tenant_id, message.profile_id
+    _, hierarchy = stores.catalog.get_hierarchy(tenant, profile)
+    wanted = set(message.entity_ids) if message.entity_ids is not None else None
+    markets = sorted(
+        {
+            e.parent_id
+            for e in hierarchy
+            if e.entity_type is EntityType.TICKER
+            and e.parent_id
+            and (wanted is None or e.entity_id in wanted)
+        }
+    )
+    if not markets:
+        raise UnknownProfile(profile)
+    start = _at(message.start, datetime.time())
+    end = _at(message.end, datetime.time(23, 59, 59))
+    reports = [
+        scan_market(
+            tenant,
+            profile,
+            market,
+            message.interval,
+            entity_ids=message.entity_ids,
+            start=start,
+            end=end,
+            force=message.force,
+            run_id=message.run_id,
+            trigger=_TRIGGERS[message.kind],
+            stores=stores,
+            on_alerts=on_alerts,
+        )
+        for market in markets
+    ]
+    found = [a for r in reports for a in r.found]
+    # A redelivered message counts what its earlier attempt stored as its own.
+    stored = _stored_by(stores, tenant, [a.alert_id for a in found])
+    mine = [a for a in found if stored.get(a.alert_id, ("",))[0] == message.run_id]
+    scored = sum(r.bars_scored for r in reports)
+    record = SliceRecord(
+        index=message.slice_index,
+        status="complete",
+        attempts=attempt,
+        entities=sum(r.run.entities_checked for r in reports),
+        rows_loaded=sum(r.run.rows_loaded for r in reports),
+        rows_processed=scored,
+        anomalies_found=len(mine),
+        alert_ids=sorted(a.alert_id for a in mine),
+        model_versions={k: v for r in reports for k, v in r.run.model_versions.items()},
+        warnings=list(dict.fromkeys(w for r in reports for w in r.run.warnings)),
+    )
+    # Bars, not days, are what a market scan counts (``rows_processed``); the days listed
+    # are those with an anomaly.
+    return SliceOutcome(record, mine, found, sorted({a.period.date() for a in found}))
+
+
+def _at(day: Day | None, moment: datetime.time) -> datetime.datetime | None:
+    return None if day is None else datetime.datetime.combine(day, moment)
+
+
+def _detected(state: SeriesState | None) -> Detected:
+    if state is None or state.meta.last_detected is None:
+        return Detected()
+    first = state.first_detected or state.meta.last_detected
+    return Detected(first.date(), state.meta.last_detected.date())
+
+
+def _trained_until(tenant: str, profile: str) -> Day | None:
+    """The last period the profile's models were trained on (loaded with them)."""
+    end = default_manager().metadata(tenant, profile, "pipeline").get("training_end")
+    return datetime.date.fromisoformat(end) if end else None
+
+
+def _history_needed(pipeline: ScanPipeline) -> int:
+    cfg = pipeline.config
+    return cfg.window + max(cfg.sequence_length, cfg.run_periods) + LATE_ATTRIBUTION_PERIODS
+
+
+def _load(
+    stores: ScanStores,
+    tenant: str,
+    profile: str,
+    rows: Sequence[Entity],
+    first: Day,
+    end: Day,
+) -> ProfileSeries:
+    window = stores.metrics.read_window(
+        tenant,
+        profile,
+        Interval.D1,
+        [e.entity_id for e in rows],
+        datetime.datetime.combine(first, datetime.time()),
+        datetime.datetime.combine(end, datetime.time()),
+    )
+    days = (end - first).days + 1
+    return ProfileSeries(list(rows), first, dense(rows, window, first, days))
+
+
+def _latest_loaded(series: ProfileSeries) -> Day | None:
+    """The latest period any entity has data for (today's may not have arrived yet)."""
+    active = np.flatnonzero(series.raw.any(axis=(0, 2)))
+    return series.day(int(active[-1])) if active.size else None
+
+
+def _warnings(plan: Plan, latest: Day | None, periods: list[Day]) -> list[str]:
+    if latest is None:
+        return ["no metric data in the scanned window"]
+    notes = []
+    if not periods:
+        notes.append(f"nothing new to detect: every series is detected up to {latest}")
+    if plan.catchup_capped:
+        notes.append(f"caught up on the last {MAX_CATCHUP} periods only; backfill older ones")
+    return notes
+
+
+def _stub(message: ScanMessage, versions: dict[str, str]) -> DetectionRun:
+    now = utcnow()
+    return DetectionRun(
+        run_id=message.run_id,
+        tenant_id=message.tenant_id,
+        profile_id=message.profile_id,
+        trigger=_TRIGGERS[message.kind],
+        model_versions=versions,
+        started_at=now,
+        expires_at=run_expiry(now),
+    )
+
+
+_TRIGGERS = {"scan": Trigger.SCHEDULE, "detect": Trigger.API, "backfill": Trigger.BACKFILL}
+
+
+def _score(
+    pipeline: ScanPipeline,
+    series: ProfileSeries,
+    plan: Plan,
+    run: DetectionRun,
+    incidents: IncidentStore,
+) -> list[Alert]:
+    """Score each planned period for every row; alerts of the rows planned for it."""
+    if not plan.periods:
+        return []
+    cfg = pipeline.config
+    graph = graph_for(run.tenant_id, run.profile_id, series.entities)
+    days = sorted(plan.periods)
+    # Who alerted in the periods before (stored incidents): which entity moved first.
+    lookback = (days[0] - datetime.timedelta(days=ONSET_LOOKBACK)).isoformat()
+    history = incidents.alerting(run.tenant_id, run.profile_id, lookback, days[-1].isoformat())
+    found: dict[str, Alert] = {}
+    for day in days:
+        wanted = plan.periods[day]
+        if not wanted.any():
+            continue
+        index = series.index_of(day)
+        result = pipeline.score(
+            series.raw[:, : index + 1], day.weekday(), provisional=plan.provisional(day)
+        )
+        base = result.baseline
+        onsets = onset_runs(history, day.isoformat(), graph.ids)
+        causes = analyse(
+            graph, graph.ids, result.alert, base.deviation, base.expected, base.actual, onsets
+        )
+        history.setdefault(day.isoformat(), set()).update(
+            graph.ids[r] for r in np.flatnonzero(result.alert).tolist()
+        )
+        for row in np.flatnonzero(result.alert & wanted).tolist():
+            ranked = causes[series.entities[row].entity_id]
+            alert = _alert(series.entities[row], day, row, result, run, ranked, cfg.alert_tail_prob)
+            found.setdefault(alert.alert_id, alert)
+    return list(found.values())
+
+
+def _stored_by(
+    stores: ScanStores, tenant: str, ids: Sequence[str]
+) -> dict[str, tuple[str, str | None]]:
+    """Alert id → (the run that stored it, its group), for the ids already stored (one
+    batched read)."""
+    prefix = f"{tenant}#"
+    request = [{"pk": {"S": prefix + a}} for a in ids]
+    items = batch_get(stores.alerts._client, ALERTS.name, request, ProjectionExpression="pk, body")
+    stored = {}
+    for item in items:
+        body = json.loads(item["body"]["S"])
+        stored[item["pk"]["S"].removeprefix(prefix)] = (
+            body.get("run_id", ""),
+            body.get("group_id"),
+        )
+    return stored
+
+
+def _with_groups(
+    found: list[Alert], grouped: list[Alert], stored: dict[str, tuple[str, str | None]]
+) -> list[Alert]:
+    """``found`` with each alert's incident group: the one just assigned, or the stored one."""
+    group_of = {a.alert_id: a.group_id for a in grouped}
+    group_of.update({alert: group for alert, (_, group) in stored.items() if group})
+    return [a.model_copy(update={"group_id": group_of.get(a.alert_id, a.group_id)}) for a in found]
+
+
+def _save_states(
+    stores: ScanStores,
+    message: ScanMessage,
+    rows: Sequence[Entity],
+    owned: np.ndarray[Any, np.dtype[np.bool_]],
+    plan: Plan,
+    states: dict[str, SeriesState],
+    unit_by_id: dict[str, str],
+    alerts: list[Alert],
+    versions: dict[str, str],
+) -> None:
+    """Extend each owned series' detected range; rewrite its unit's item whole."""
+    if not plan.periods:
+        return
+    anomalies: dict[str, int] = {}
+    for alert in alerts:
+        anomalies[alert.entity_id] = anomalies.get(alert.entity_id, 0) + 1
+    version = model_set_version(versions)
+    by_unit: dict[str, dict[str, SeriesState]] = {}
+    for entity_id, state in states.items():  # keep every series of the items read, owned or not
+        if entity_id in unit_by_id:
+            by_unit.setdefault(unit_by_id[entity_id], {})[entity_id] = state
+    for row, entity in enumerate(rows):
+        span = plan.detected_span(row)
+        if not owned[row] or span is None:
+            continue
+        old = states.get(entity.entity_id)
+        extended = _detected(old).extended(*span)
+        processed = sum(1 for m in plan.periods.values() if m[row])
+        meta = DetectionMetadata(
+            tenant_id=message.tenant_id,
+            profile_id=message.profile_id,
+            entity_id=entity.entity_id,
+            interval=message.interval,
+            last_detected=_midnight(extended.last),
+            model_version=version,
+            rows_processed=(old.meta.rows_processed if old else 0) + processed,
+            anomalies_found=(old.meta.anomalies_found if old else 0)
+            + anomalies.get(entity.entity_id, 0),
+        )
+        by_unit.setdefault(unit_of(entity), {})[entity.entity_id] = SeriesState(
+            meta, _midnight(extended.first)
+        )
+    stores.metadata.write(
+        message.tenant_id,
+        message.profile_id,
+        message.interval,
+        {unit: list(series.values()) for unit, series in by_unit.items()},
+    )
+
+
+def _midnight(day: Day | None) -> datetime.datetime | None:
+    return None if day is None else datetime.datetime.combine(day, datetime.time())
+
+
+def model_set_version(versions: dict[str, str]) -> str:
+    """One version for a model set: its artifacts' versions hashed together."""
+    text = json.dumps(sorted(versions.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# -- one explicit day (the API's synchronous detection, tests) -------------------------
 
 
 def scan_profile(
@@ -60,78 +462,75 @@ def scan_profile(
     alerts: AlertStore | None = None,
     runs: RunStore | None = None,
 ) -> ScanReport:
-    now = now or datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    alerts, runs = alerts or AlertStore(), runs or RunStore()
+    """Score ``day`` (its sales provisional) and ``day`` − 3 (settled) for every entity,
+    whatever was detected before; store the new alerts and a run."""
+    now = now or utcnow()
+    stores = ScanStores(alerts=alerts or AlertStore(), runs=runs or RunStore())
     pipeline, versions = current_pipeline(tenant, profile)
-    cfg = pipeline.config
-    needed = cfg.window + max(cfg.sequence_length, cfg.run_periods) + LATE_ATTRIBUTION_PERIODS
-    series = load_series(tenant, profile, day, needed)
+    _, entities = stores.catalog.get_hierarchy(tenant, profile)
+    if not entities:
+        raise UnknownProfile(profile)
+    first = day - datetime.timedelta(days=_history_needed(pipeline) - 1)
+    series = _load(stores, tenant, profile, entities, first, day)
     run = DetectionRun(
-        run_id=f"run-{uuid.uuid4().hex[:16]}",
+        run_id=new_run_id(),
         tenant_id=tenant,
         profile_id=profile,
         trigger=trigger,
         model_versions=versions,
         started_at=now,
-        entities_checked=len(series.entities),
+        entities_checked=len(entities),
         rows_loaded=int(np.count_nonzero(series.raw.any(axis=2))),
-        expires_at=int((now + datetime.timedelta(days=RUNS.ttl_days or 30)).timestamp()),
+        expires_at=run_expiry(now),
     )
-    graph = graph_for(tenant, profile, series.entities)
-    found: dict[str, Alert] = {}
-    last = series.days - 1
-    for period, provisional in ((last, True), (last - LATE_ATTRIBUTION_PERIODS, False)):
-        result = pipeline.score(
-            series.raw[:, : period + 1], series.day(period).weekday(), provisional=provisional
-        )
-        base = result.baseline
-        causes = analyse(graph, graph.ids, result.alert, base.deviation, base.expected, base.actual)
-        for row in np.flatnonzero(result.alert).tolist():
-            ranked = causes[series.entities[row].entity_id]
-            alert = _alert(series, row, period, result, run, ranked, cfg.alert_tail_prob)
-            found.setdefault(alert.alert_id, alert)
-    known = alerts.existing(tenant, list(found))
-    new = [a for a in found.values() if a.alert_id not in known]
-    alerts.put_many(new)
+    everyone = np.ones(len(entities), dtype=bool)
+    settled = day - datetime.timedelta(days=LATE_ATTRIBUTION_PERIODS)
+    plan = Plan(day, len(entities), {settled: everyone, day: everyone.copy()})
+    found = _score(pipeline, series, plan, run, stores.incidents)
+    known = stores.alerts.existing(tenant, [a.alert_id for a in found])
+    new = group_new_alerts(
+        tenant, profile, [a for a in found if a.alert_id not in known], stores.incidents
+    )
+    new = stores.alerts.put_new(new)
     run = run.model_copy(
         update={
-            "completed_at": datetime.datetime.now(datetime.UTC).replace(tzinfo=None),
-            "rows_processed": 2 * len(series.entities),
+            "completed_at": utcnow(),
+            "rows_processed": 2 * len(entities),
             "anomalies_found": len(new),
             "alert_ids": [a.alert_id for a in new],
             "status": RunStatus.COMPLETE,
         }
     )
-    runs.put(run)
+    stores.runs.put(run)
     return ScanReport(run, new, len(known))
 
 
 def _alert(
-    series: ProfileSeries,
+    entity: Entity,
+    day: Day,
     row: int,
-    period: int,
     result: ScanResult,
     run: DetectionRun,
     causes: list[RootCause],
     alert_tail_prob: float,
 ) -> Alert:
-    entity = series.entities[row]
-    day = series.day(period).isoformat()
+    period = day.isoformat()
     explanation = [_attribution(entry) for entry in explain_row(result, row)]
     return Alert(
-        alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, day),
+        alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, period),
         tenant_id=run.tenant_id,
         profile_id=run.profile_id,
         entity_id=entity.entity_id,
         entity_type=entity.entity_type,
-        period=datetime.datetime.fromisoformat(day),
+        period=datetime.datetime.fromisoformat(period),
         score=float(result.score[row]),
         threshold=1.0 - alert_tail_prob,
         severity=_SEVERITIES[int(result.severity[row])],
         detector_scores={k: float(v[row]) for k, v in result.detector_scores.items()},
         explanation=explanation,
         root_causes=causes,
-        group_id=group_id(causes[0].entity_id, day),
+        # Provisional: ``group_new_alerts`` assigns the incident group before storing.
+        group_id=group_id(causes[0].entity_id, period),
         run_id=run.run_id,
         model_versions=run.model_versions,
         created_at=run.started_at,

@@ -1,0 +1,30 @@
+"""EventBridge schedule → one scan run per active profile, its slices on the scan queue.
+
+The event's ``time`` is the schedule's date: each slice detects up to the latest period
+loaded by then. ``detail.interval`` (default ``1d``) picks the profiles scanned.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tripwire.domain.metrics import Interval
+from tripwire.service.fanout import schedule_scans
+
+logger = Logger(service="tripwire")
+
+
+@logger.inject_lambda_context
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+    as_of = datetime.fromisoformat(event.time.replace("Z", "+00:00")).date()
+    interval = Interval((event.detail or {}).get("interval", "1d"))
+    runs = schedule_scans(as_of, interval)
+    logger.info("scans scheduled", extra={"as_of": as_of.isoformat(), "runs": len(runs)})
+    started = [
+        {"run_id": r.run_id, "tenant_id": r.tenant_id, "profile_id": r.profile_id} for r in runs
+    ]
+    return {"as_of": as_of.isoformat(), "runs": started}

@@ -1,0 +1,206 @@
+"""The scan queue's event source mapping, locally: SQS batches to the real worker handler.
+
+Like Lambda's SQS event source mapping with ``ReportBatchItemFailures``: receive up to ten
+messages, hand them to ``functions/scan_worker`` as an SQS event, delete the ones that
+succeeded and leave the failed ones to reappear after the visibility timeout — so moto's
+redrive policy moves a message that keeps failing to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tripwire.local.functions import invoke
+from tripwire.store.provision import aws_client, region
+
+WORKER = "scan_worker"
+BATCH = 10  # SQS's receive limit and the mapping's default batch size
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+
+def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """A received SQS message as the record the Lambda SQS event carries."""
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", "0"),
+            "SenderId": attributes.get("SenderId", "local"),
+            "ApproximateFirstReceiveTimestamp": attributes.get(
+                "ApproximateFirstReceiveTimestamp", "0"
+            ),
+        },
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region(),
+    }
+
+
+class ScanPoller:
+    """Polls ``queue_url`` on a thread (``start``) or on demand (``poll_once``)."""
+
+    def __init__(self, queue_url: str, *, invoke_function: Invoke = invoke) -> None:
+        self.queue_url = queue_url
+        self._invoke = invoke_function
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy = threading.Lock()  # held while a batch is being handled
+        self.batches = 0
+        self.failures = 0  # records the worker reported failed
+        sqs = aws_client("sqs")
+        self._arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    def start(self) -> ScanPoller:
+        self._thread = threading.Thread(target=self._run, name="scan-poller", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.poll_once():
+                    self._stop.wait(0.1)
+            except Exception:  # keep polling, like the managed mapping does
+                traceback.print_exc(file=sys.stderr)
+                self._stop.wait(1.0)
+
+    def poll_once(self) -> int:
+        """Receive one batch and hand it to the worker; returns how many were received."""
+        with self._busy:
+            sqs = aws_client("sqs")
+            messages = sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=BATCH,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                return 0
+            event = {"Records": [lambda_record(m, self._arn) for m in messages]}
+            failed = self._handle(event)
+            done = [m for m in messages if m["MessageId"] not in failed]
+            for start in range(0, len(done), BATCH):
+                sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(done[start : start + BATCH])
+                    ],
+                )
+            self.batches += 1
+            self.failures += len(failed)
+            return len(messages)
+
+    def _handle(self, event: dict[str, Any]) -> set[str]:
+        """Message ids the worker failed (all of them when the invocation itself failed)."""
+        try:
+            result = self._invoke(WORKER, event)
+        except Exception:  # Powertools raises when every record failed
+            traceback.print_exc(file=sys.stderr)
+            return {r["messageId"] for r in event["Records"]}
+        return {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+
+    def drain(self, timeout: float = 900.0) -> None:
+        """Wait until the queue holds nothing visible or in flight (failed messages wait
+        out their visibility timeout, then retry or move to the DLQ)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._thread is None:
+                self.poll_once()
+            if queue_depth(self.queue_url) == 0:
+                with self._busy:  # a batch received but not yet handled counts
+                    if queue_depth(self.queue_url) == 0:
+                        return
+            time.sleep(0.05)
+        raise TimeoutError(f"the scan queue did not drain within {timeout:.0f}s")
+
+
+def queue_depth(queue_url: str) -> int:
+    """Messages visible plus in flight (received, not yet deleted)."""
+    attributes = aws_client("sqs").get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+# -- the EventBridge schedule, locally ---------------------------------------------------
+
+SCHEDULER = "scan_scheduler"
+
+
+def schedule_event(at: datetime.datetime, interval: str = "1d") -> dict[str, Any]:
+    """The event an EventBridge schedule rule sends the scheduler at ``at`` (UTC)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region(),
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/tripwire-local-scan"],
+        "detail": {"interval": interval},
+    }
+
+
+def fire_schedule(
+    as_of: datetime.date | None = None, *, invoke_function: Invoke = invoke
+) -> list[dict[str, str]]:
+    """One tick of the schedule: the real scheduler handler; returns the runs it started
+    (``run_id``, ``tenant_id``, ``profile_id``)."""
+    now = datetime.datetime.now(datetime.UTC)
+    at = now if as_of is None else datetime.datetime.combine(as_of, now.time())
+    result = invoke_function(SCHEDULER, schedule_event(at))
+    return list(result["runs"])
+
+
+class ScheduleTicker:
+    """``tripwire local up``'s schedule: a tick every ``seconds`` on a thread."""
+
+    def __init__(self, seconds: float, *, invoke_function: Invoke = invoke) -> None:
+        self.seconds = seconds
+        self._invoke = invoke_function
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> ScheduleTicker:
+        self._thread = threading.Thread(target=self._run, name="scan-schedule", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                runs = fire_schedule(invoke_function=self._invoke)
+                print(f"[schedule] scan tick: {len(runs)} run(s) queued", file=sys.stderr)
+            except Exception:
+                traceback.print_exc(file=sys.stderr)

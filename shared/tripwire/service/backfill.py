@@ -1,0 +1,142 @@
+"""Backfill: detect a profile's (or one entity's) history, asynchronously, through the queue.
+
+A backfill is one run fanned out over (entity slices × chunks of ``CHUNK_PERIODS``
+periods). Each entity slice walks its chunks newest first, one message at a time (the
+worker sends the next older chunk when one is done), so a slice's detection state only
+ever grows as one unbroken range and two chunks never write it at once. One backfill per
+profile and scope (the whole profile, or one entity) runs at a time: starting it again
+returns the running one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+
+from pydantic import BaseModel, Field, field_validator
+
+from tripwire.domain import DetectionRun, Interval, RunStatus, Trigger
+from tripwire.domain.entities import Identifier
+from tripwire.registry.store import RegistryStore
+from tripwire.service import fanout
+from tripwire.service.messages import ScanMessage
+from tripwire.service.runs import utcnow
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.runs import RunSlices
+
+CHUNK_PERIODS = 30  # periods per message: a month of days (see fanout's slice budget)
+MAX_PERIODS = 366 * 10  # ten years of days
+_PERIOD = re.compile(r"^(\d{1,4})(y|mo|w|d)$")
+_DAYS = {"y": 365, "mo": 30, "w": 7, "d": 1}
+
+
+class BackfillRejected(ValueError):
+    """The request names something that cannot be backfilled; ``field`` says what."""
+
+    def __init__(self, field: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.field, self.status = field, status
+
+
+class BackfillRequest(BaseModel):
+    """What to backfill: ``period`` (``5y``, ``12mo``, ``8w``, ``90d``) ending at ``end``
+    (default today), or ``start``..``end``."""
+
+    profile_id: Identifier
+    entity_id: Identifier | None = None
+    period: str | None = Field(default=None, pattern=_PERIOD.pattern)
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    interval: Interval = Interval.D1
+    force: bool = False
+
+    @field_validator("interval")
+    @classmethod
+    def _daily(cls, interval: Interval) -> Interval:
+        if interval is not Interval.D1:
+            raise ValueError("only 1d series can be backfilled so far")
+        return interval
+
+    def days(self, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+        """(first, last) period; ``BackfillRejected`` names the field that is wrong."""
+        if (self.period is None) == (self.start is None):
+            message = "give either period (like 5y, 12mo) or start (with optional end)"
+            raise BackfillRejected("period", message)
+        end = self.end or today
+        if self.start is not None:
+            if self.start > end:
+                raise BackfillRejected("start", "start must not be after end")
+            return self.start, end
+        match = _PERIOD.match(self.period or "")
+        assert match is not None  # the field's pattern checked it
+        length = int(match[1]) * _DAYS[match[2]]
+        return end - datetime.timedelta(days=length - 1), end
+
+
+def start_backfill(
+    tenant: str, request: BackfillRequest, *, today: datetime.date | None = None
+) -> tuple[DetectionRun, bool]:
+    """(the run, True) for a new backfill; (the running one, False) if one is running."""
+    start, end = request.days(today or utcnow().date())
+    if (end - start).days + 1 > MAX_PERIODS:
+        raise BackfillRejected("period", f"a backfill covers at most {MAX_PERIODS} days")
+    _, entities = CatalogStore().get_hierarchy(tenant, request.profile_id)
+    if not entities:
+        raise BackfillRejected("profile_id", f"no profile {request.profile_id}", 404)
+    if not RegistryStore().current_set(tenant, request.profile_id):
+        raise BackfillRejected("profile_id", f"{request.profile_id} has no trained models", 409)
+    if request.entity_id is not None:
+        if request.entity_id not in {e.entity_id for e in entities}:
+            raise BackfillRejected("entity_id", f"no entity {request.entity_id}", 404)
+        slices = [[request.entity_id]]
+    else:
+        slices = fanout.plan_slices(entities)
+    run = fanout.new_run(tenant, request.profile_id, Trigger.BACKFILL, sum(map(len, slices)))
+    holder = _claim(tenant, request, run.run_id)
+    if holder != run.run_id:
+        running = fanout.progress(tenant, holder)
+        if running is not None:
+            return running, False
+    chunks = math.ceil(((end - start).days + 1) / CHUNK_PERIODS)
+    first_start = max(start, end - datetime.timedelta(days=CHUNK_PERIODS - 1))
+    messages = [
+        ScanMessage(
+            kind="backfill",
+            tenant_id=tenant,
+            profile_id=request.profile_id,
+            run_id=run.run_id,
+            interval=request.interval,
+            entity_ids=ids if request.entity_id or len(slices) > 1 else None,
+            slice_index=i,
+            slice_count=chunks * len(slices),
+            start=first_start,
+            end=end,
+            force=request.force,
+            backfill_from=start,
+            stride=len(slices),
+        )
+        for i, ids in enumerate(slices)
+    ]
+    fanout.enqueue(run, messages, slices=chunks * len(slices))
+    return run, True
+
+
+def _claim(tenant: str, request: BackfillRequest, run_id: str) -> str:
+    """The run holding the profile's (or entity's) backfill slot after trying to take it:
+    a finished holder gives it up."""
+    store, scope = RunSlices(), request.entity_id or "*"
+    holder = store.claim(tenant, request.profile_id, scope, run_id)
+    for _ in range(3):  # a race with another starter: re-read and try again
+        if holder == run_id:
+            return holder
+        running = fanout.progress(tenant, holder)
+        if running is not None and running.status is RunStatus.IN_PROGRESS:
+            return holder
+        holder = store.claim(tenant, request.profile_id, scope, run_id, replacing=holder)
+    return holder
+
+
+def backfill_progress(tenant: str, run_id: str) -> DetectionRun | None:
+    run = fanout.progress(tenant, run_id)
+    return run if run is not None and run.trigger is Trigger.BACKFILL else None

@@ -1,0 +1,282 @@
+"""Fan-out: a run split into queue messages, and the run completed when its last one is done.
+
+The scheduler sends one ``ScanMessage`` per slice of every active profile. A slice is a set
+of whole *units* (a campaign with its keywords; a non-leaf entity alone) of at most
+``SLICE_ENTITIES`` entities: keywords and their siblings stay together for root-cause
+analysis, and each unit's detection state has exactly one writer.
+
+Why 2,500 entities: a worker reads about one metrics item per entity (BatchGetItem, ~0.3 ms
+per entity on DynamoDB, ~1 ms on moto server) and scores ~6,000 entities a second per
+period; the heaviest message — a 35-period catch-up or a 30-day backfill chunk — then takes
+~20-40 s, far inside the worker's 5-minute timeout (and the queue's visibility timeout,
+six times that), while a 10,000-keyword profile still needs only four messages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from tripwire.domain import Alert, DetectionRun, Entity, Interval, RunStatus, Trigger
+from tripwire.notify.publisher import TOPIC_ENV
+from tripwire.registry.store import NoModels
+from tripwire.service.messages import ScanMessage
+
+if TYPE_CHECKING:  # the scheduler and the runs API never scan: keep their cold start light
+    from tripwire.service.scan import AlertsHook, SliceOutcome
+from tripwire.service.runs import (
+    DetectorUnavailable,
+    UnsupportedInterval,
+    new_run_id,
+    run_expiry,
+    utcnow,
+)
+from tripwire.service.series import UnknownProfile
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.metadata import unit_of
+from tripwire.store.provision import aws_client
+from tripwire.store.runs import RunSlices, RunStore, SliceRecord
+from tripwire.store.schedule import ScheduleStore
+
+SLICE_ENTITIES = 2_500
+QUEUE_ENV = "TRIPWIRE_SCAN_QUEUE_URL"
+SEND_BATCH = 10  # SendMessageBatch's limit
+
+
+def queue_url() -> str:
+    url = os.environ.get(QUEUE_ENV)
+    if not url:
+        raise RuntimeError(f"{QUEUE_ENV} is not set: no scan queue to send to")
+    return url
+
+
+def plan_slices(entities: Sequence[Entity], size: int = SLICE_ENTITIES) -> list[list[str]]:
+    """Entity ids per slice: whole units, packed in unit order up to ``size`` each."""
+    units: dict[str, list[str]] = {}
+    for entity in entities:
+        units.setdefault(unit_of(entity), []).append(entity.entity_id)
+    slices: list[list[str]] = [[]]
+    for unit in sorted(units):
+        members = units[unit]
+        if slices[-1] and len(slices[-1]) + len(members) > size:
+            slices.append([])
+        slices[-1].extend(members)
+    return slices
+
+
+def send(messages: Sequence[ScanMessage], *, sqs: Any = None) -> None:
+    sqs = sqs or aws_client("sqs")
+    url = queue_url()
+    for start in range(0, len(messages), SEND_BATCH):
+        chunk = messages[start : start + SEND_BATCH]
+        response = sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
+            ],
+        )
+        if response.get("Failed"):
+            raise RuntimeError(f"scan queue refused messages: {response['Failed']}")
+
+
+def enqueue(run: DetectionRun, messages: Sequence[ScanMessage], *, slices: int = 0) -> None:
+    """Record the run (in progress, ``slices`` parts; default one per message), then send."""
+    RunSlices().start(run, slices or len(messages))
+    send(messages)
+
+
+def schedule_scans(
+    as_of: datetime.date | None = None, interval: Interval = Interval.D1
+) -> list[DetectionRun]:
+    """One run per active profile, its slices on the queue; returns the runs started.
+
+    ``as_of``: the schedule's date (the EventBridge event's time); each slice detects up to
+    the latest period loaded by then."""
+    catalog, started = CatalogStore(), []
+    for entry in ScheduleStore().active(interval):
+        _, entities = catalog.get_hierarchy(entry.tenant_id, entry.profile_id)
+        if not entities:
+            continue  # switched on before its first import: nothing to scan yet
+        run = new_run(entry.tenant_id, entry.profile_id, Trigger.SCHEDULE, len(entities))
+        slices = plan_slices(entities)
+        messages = [
+            ScanMessage(
+                kind="scan",
+                tenant_id=entry.tenant_id,
+                profile_id=entry.profile_id,
+                run_id=run.run_id,
+                interval=interval,
+                entity_ids=ids if len(slices) > 1 else None,
+                slice_index=i,
+                slice_count=len(slices),
+                end=as_of,
+            )
+            for i, ids in enumerate(slices)
+        ]
+        enqueue(run, messages)
+        started.append(run)
+    return started
+
+
+def new_run(tenant: str, profile: str, trigger: Trigger, entities: int) -> DetectionRun:
+    now = utcnow()
+    return DetectionRun(
+        run_id=new_run_id(),
+        tenant_id=tenant,
+        profile_id=profile,
+        trigger=trigger,
+        started_at=now,
+        entities_checked=entities,
+        expires_at=run_expiry(now),
+    )
+
+
+# -- the worker's side ------------------------------------------------------------------
+
+MAX_RECEIVES_ENV = "TRIPWIRE_SCAN_MAX_RECEIVES"
+# Failing again cannot help these: the slice is recorded failed and the message consumed.
+PERMANENT = (UnknownProfile, NoModels, UnsupportedInterval, DetectorUnavailable)
+
+
+def max_receives() -> int:
+    """Receives before SQS moves a message to the DLQ (the queue's redrive policy)."""
+    return int(os.environ.get(MAX_RECEIVES_ENV, "3"))
+
+
+def process(
+    message: ScanMessage, *, attempt: int = 1, on_alerts: AlertsHook | None = None
+) -> SliceOutcome | None:
+    """Detect one slice, continue a backfill's chain, and report the slice to its run.
+
+    Raises on a transient failure so the queue redelivers the message (and, after
+    ``max_receives`` attempts, moves it to the DLQ); the slice records each failure."""
+    from tripwire.service.scan import detect_slice
+
+    try:
+        outcome = detect_slice(message, attempt=attempt, on_alerts=on_alerts)
+    except PERMANENT as error:
+        finish_slice(message, _failure(message, attempt, error, final=True))
+        return None
+    except Exception as error:
+        final = attempt >= max_receives()
+        finish_slice(message, _failure(message, attempt, error, final=final))
+        raise
+    following = next_chunk(message)
+    if following is not None:
+        send([following])  # before this slice counts as done: a crash between resends it
+    finish_slice(message, outcome.record)
+    return outcome
+
+
+def handle_record(record: SQSRecord) -> None:
+    """One SQS record of the scan queue (the worker's Powertools record handler)."""
+    message = ScanMessage.model_validate_json(record.body)  # malformed: retried, then DLQ
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    # A backfill replays history: announcing every past incident would flood subscribers.
+    announce = notifier() if message.kind != "backfill" else None
+    process(message, attempt=attempt, on_alerts=announce)
+
+
+def notifier() -> AlertsHook | None:
+    """Announce new alert groups on the alerts topic, when one is configured."""
+    if not os.environ.get(TOPIC_ENV):
+        return None
+    from tripwire.notify.publisher import publish_new_groups
+
+    def announce(alerts: list[Alert]) -> None:
+        publish_new_groups(alerts)  # raises NotificationFailed: the message is retried
+
+    return announce
+
+
+def _failure(message: ScanMessage, attempt: int, error: Exception, *, final: bool) -> SliceRecord:
+    return SliceRecord(
+        index=message.slice_index,
+        status="failed" if final else "retrying",
+        attempts=attempt,
+        error=f"{type(error).__name__}: {error}",
+    )
+
+
+def next_chunk(message: ScanMessage) -> ScanMessage | None:
+    """A backfill's next older chunk of periods for the same entities, if any is left."""
+    if message.backfill_from is None or message.start is None or message.stride == 0:
+        return None
+    if message.start <= message.backfill_from:
+        return None
+    end = message.start - datetime.timedelta(days=1)
+    span = (message.end - message.start) if message.end else datetime.timedelta(0)
+    start = max(message.backfill_from, end - span)
+    return message.model_copy(
+        update={"start": start, "end": end, "slice_index": message.slice_index + message.stride}
+    )
+
+
+# -- completion ---------------------------------------------------------------------------
+
+
+def finish_slice(message: ScanMessage, record: SliceRecord) -> DetectionRun | None:
+    """Record a slice's outcome; when it was the last one (or failed for good), store the
+    run's final state and return it."""
+    store = RunSlices()
+    expires = run_expiry(utcnow())
+    store.record(message.tenant_id, message.run_id, record, expires)
+    if record.status == "retrying":
+        return None
+    if record.status == "failed":
+        failed = progress(message.tenant_id, message.run_id)
+        if failed is not None:
+            store.update(failed)
+        return failed
+    done, count = store.finish(message.tenant_id, message.run_id, record.index)
+    if done < count:
+        return None
+    run = progress(message.tenant_id, message.run_id)
+    if run is not None:
+        store.update(run)
+    return run
+
+
+def progress(tenant: str, run_id: str) -> DetectionRun | None:
+    """The run as its slices report it so far (status complete once all have finished)."""
+    run = RunStore().get(tenant, run_id)
+    if run is None:
+        return None
+    store = RunSlices()
+    count = store.count(tenant, run_id)
+    if count == 0:  # run in one piece (an API detection): its item is all there is
+        return run
+    records = store.of_run(tenant, run_id, count)
+    return summarize(run, records, count)
+
+
+def summarize(run: DetectionRun, records: Sequence[SliceRecord], count: int) -> DetectionRun:
+    complete = [r for r in records if r.status == "complete"]
+    failed = [r for r in records if r.status == "failed"]
+    if failed:
+        status = RunStatus.FAILED
+    elif len(complete) >= count:
+        status = RunStatus.COMPLETE
+    else:
+        status = RunStatus.IN_PROGRESS
+    warnings = list(dict.fromkeys(w for r in records for w in r.warnings))
+    errors = [f"slice {r.index}: {r.error}" for r in records if r.error]
+    versions = next((r.model_versions for r in records if r.model_versions), run.model_versions)
+    finished = status is not RunStatus.IN_PROGRESS
+    return run.model_copy(
+        update={
+            "status": status,
+            "completed_at": (run.completed_at or utcnow()) if finished else None,
+            "rows_loaded": sum(r.rows_loaded for r in records),
+            "rows_processed": sum(r.rows_processed for r in records),
+            "anomalies_found": sum(r.anomalies_found for r in complete),
+            "alert_ids": sorted({a for r in complete for a in r.alert_ids}),
+            "model_versions": versions,
+            "warnings": warnings,
+            "error": "; ".join(errors) or None,
+        }
+    )

@@ -1,0 +1,68 @@
+"""The scheduler and worker handlers on their sample events (AWS in-process)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from tripwire.local.functions import invoke
+from tripwire.service.fanout import QUEUE_ENV, progress
+from tripwire.store.provision import aws_client, provision, reset_clients
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+@pytest.fixture(autouse=True)
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        reset_clients()
+        provision()
+        queue = aws_client("sqs").create_queue(QueueName="scan")["QueueUrl"]
+        monkeypatch.setenv(QUEUE_ENV, queue)
+        yield queue
+    reset_clients()
+
+
+def event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return loaded
+
+
+def test_the_scheduler_reads_the_schedules_date_and_skips_when_nothing_is_on() -> None:
+    result = invoke("scan_scheduler", event("scan_scheduler_schedule.json"))
+    assert result == {"as_of": "2026-03-31", "runs": []}
+
+
+def test_a_slice_that_cannot_ever_succeed_is_recorded_failed_not_retried() -> None:
+    from tripwire.domain import Trigger
+    from tripwire.service.fanout import new_run
+    from tripwire.store.runs import RunSlices
+
+    sample = event("scan_worker_sqs.json")
+    body = json.loads(sample["Records"][0]["body"])
+    run = new_run(body["tenant_id"], body["profile_id"], Trigger.SCHEDULE, 0)
+    body["run_id"] = run.run_id
+    RunSlices().start(run, 1)
+    record = {**sample["Records"][0], "body": json.dumps(body)}
+    # No models were ever trained for this profile: retrying cannot help.
+    assert invoke("scan_worker", {"Records": [record]}) == {"batchItemFailures": []}
+    failed = progress(run.tenant_id, run.run_id)
+    assert failed is not None and failed.status.value == "failed"
+    assert failed.error is not None and "NoModels" in failed.error
+
+
+def test_a_malformed_message_fails_alone_so_the_queue_retries_it() -> None:
+    sample = event("scan_worker_sqs.json")
+    bad = {**sample["Records"][0], "messageId": "bad", "body": '{"kind": "scan"}'}
+    good = sample["Records"][0]
+    result = invoke("scan_worker", {"Records": [good, bad]})
+    assert result == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
