@@ -2,13 +2,12 @@
 
 Expectations are derived from ``TABLES`` / ``BUCKETS``, never restated, so a change to the
 declaration that the stack does not follow fails here. The app is synthesised once per
-module (a synth costs seconds: node starts, cdk-nag walks the tree).
+session (tests/infra/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +15,10 @@ import pytest
 from aws_cdk import App, CfnResource
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
-from infra.app import build, cdk_json_context
-from infra.stack import TripwireStack
+from infra.app import build
 
+from tests.infra.conftest import Synth, synth_context
 from tripwire.store.tables import BUCKETS, TABLES, Bucket, Key, Table
-
-
-@dataclass(frozen=True)
-class Synth:
-    stack: TripwireStack
-    template: Template
-    resources: dict[str, dict[str, Any]]
-    outdir: Path
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    _, stack = build(outdir=str(outdir))
-    template = Template.from_stack(stack)  # synthesises; raises if cdk-nag finds an error
-    return Synth(stack, template, template.to_json()["Resources"], outdir)
 
 
 def _logical_id(synth: Synth, construct: Any) -> str:
@@ -187,7 +170,7 @@ def test_every_acknowledgment_is_justified(synth: Synth) -> None:
 
 def test_cdk_nag_is_attached_and_fails_the_synth(tmp_path: Path) -> None:
     # Guards the tests above: without it, "no errors" could just mean "cdk-nag never ran".
-    _, stack = build(App(context=cdk_json_context(), outdir=str(tmp_path)))
+    _, stack = build(App(context=synth_context(), outdir=str(tmp_path)))
     s3.Bucket(stack, "CarelessBucket")  # no access logs, no TLS-only policy
     with pytest.raises(RuntimeError, match="ValidationFailed") as failure:
         Template.from_stack(stack)

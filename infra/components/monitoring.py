@@ -1,0 +1,119 @@
+"""Alarms (errors, throttles, DLQ depth, scan age) to an operations topic, and a dashboard."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+# A slice waiting longer than this means the worker is down, throttled or far behind.
+SCAN_AGE_LIMIT = Duration.minutes(30)
+_PERIOD = Duration.minutes(5)
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: dict[str, lambda_.Function],
+        queue: sqs.IQueue,
+        dlq: sqs.IQueue,
+        notifier_failures: sqs.IQueue,
+        key: kms.IKey,
+        alert_email: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(self, "OperationsTopic", master_key=key, enforce_ssl=True)
+        if alert_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alert_email))
+        notify = actions.SnsAction(self.topic)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+
+        for name, function in functions.items():
+            self._alarm(f"{name}-errors", function.metric_errors(period=_PERIOD), notify)
+            self._alarm(f"{name}-throttles", function.metric_throttles(period=_PERIOD), notify)
+        self._alarm(
+            "scan-dlq-depth",
+            dlq.metric_approximate_number_of_messages_visible(period=_PERIOD, statistic="Maximum"),
+            notify,
+            description="Scan slices failed every retry and wait in the DLQ",
+        )
+        self._alarm(
+            "notifier-failures",
+            notifier_failures.metric_approximate_number_of_messages_visible(
+                period=_PERIOD, statistic="Maximum"
+            ),
+            notify,
+            description="Alert messages Slack never received (after the notifier's retries)",
+        )
+        self._alarm(
+            "scan-age",
+            queue.metric_approximate_age_of_oldest_message(period=_PERIOD, statistic="Maximum"),
+            notify,
+            threshold=SCAN_AGE_LIMIT.to_seconds(),
+            description="The oldest scan slice has waited too long: the worker is behind",
+        )
+        self.dashboard = self._dashboard(functions, queue, dlq)
+
+    def _alarm(
+        self,
+        name: str,
+        metric: cloudwatch.Metric,
+        notify: actions.SnsAction,
+        *,
+        threshold: float = 0,
+        description: str = "",
+    ) -> None:
+        alarm = metric.create_alarm(
+            self,
+            "".join(part.capitalize() for part in name.replace("_", "-").split("-")) + "Alarm",
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description or f"tripwire {name} above {threshold}",
+        )
+        alarm.add_alarm_action(notify)
+        self.alarms[name] = alarm
+
+    def _dashboard(
+        self, functions: dict[str, lambda_.Function], queue: sqs.IQueue, dlq: sqs.IQueue
+    ) -> cloudwatch.Dashboard:
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name="Tripwire")
+        fns = list(functions.values())
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Invocations", left=[f.metric_invocations() for f in fns], width=12
+            ),
+            cloudwatch.GraphWidget(title="Errors", left=[f.metric_errors() for f in fns], width=12),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Duration p95",
+                left=[f.metric_duration(statistic="p95") for f in fns],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Throttles", left=[f.metric_throttles() for f in fns], width=12
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Scan queue",
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(),
+                    dlq.metric_approximate_number_of_messages_visible(),
+                ],
+                right=[queue.metric_approximate_age_of_oldest_message()],
+                width=24,
+            )
+        )
+        return dashboard

@@ -1,0 +1,207 @@
+"""What each Lambda may touch, declared in one place (read from the code it runs).
+
+Every function gets its own role built from its entry here and nothing else, so a test can
+check, say, that the alerts function cannot write the metrics table. When a function starts
+using a new table, store or service, its entry here is the one line to change.
+
+Access levels per table:
+
+- ``R``  — GetItem, BatchGetItem, Query, ConditionCheckItem (reads, and the condition checks
+           of a transaction);
+- ``W``  — PutItem, UpdateItem, BatchWriteItem (transactions need the per-item actions too);
+- ``RW`` — both; ``Scan`` is granted only where ``scans`` names the table.
+
+Indexes are granted only where listed (``table/index/<name>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tripwire.store.tables import (
+    ALERTS,
+    CATALOG,
+    FEEDBACK,
+    HISTORY,
+    IDEMPOTENCY,
+    INCIDENTS,
+    METADATA,
+    METRICS,
+    NOTIFICATIONS,
+    RUNS,
+    STATISTICS,
+    Table,
+)
+
+Level = Literal["R", "W", "RW"]
+
+READ_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+)
+WRITE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:BatchWriteItem",
+)
+# Powertools' idempotency layer deletes its in-progress record when the handler fails.
+IDEMPOTENCY_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    table: Table
+    level: Level
+    indexes: tuple[str, ...] = ()
+    scans: bool = False
+
+    def actions(self) -> list[str]:
+        if self.table is IDEMPOTENCY:
+            return list(IDEMPOTENCY_ACTIONS)
+        actions = [*(READ_ACTIONS if "R" in self.level else ())]
+        actions += WRITE_ACTIONS if "W" in self.level else ()
+        if self.scans:
+            actions.append("dynamodb:Scan")
+        return actions
+
+
+@dataclass(frozen=True)
+class Access:
+    """One function's grants: tables, the models bucket, the queue, the topic, the secret."""
+
+    tables: tuple[TableAccess, ...] = ()
+    read_models: bool = False  # s3:GetObject on the models bucket (the model registry)
+    send_scans: bool = False  # sqs:SendMessage(Batch) on the scan queue
+    publish_alerts: bool = False  # sns:Publish on the alerts topic
+    read_slack_secret: bool = False  # secretsmanager:GetSecretValue on the webhook secret
+    river: bool = False  # the streaming detector's layer (river + scipy)
+    numeric: bool = True  # numpy, onnxruntime, networkx
+    extra_env: tuple[str, ...] = field(default=())  # names only; values come from the stack
+
+    def table_names(self) -> set[str]:
+        return {grant.table.logical for grant in self.tables}
+
+
+_ALERT_WRITE = (
+    # An alert write is one transaction: the alert, its history record, the counters.
+    TableAccess(ALERTS, "RW", indexes=("active", "by_entity", "by_profile")),
+    TableAccess(HISTORY, "W"),
+    TableAccess(STATISTICS, "W"),
+)
+
+FUNCTIONS: dict[str, Access] = {
+    "health": Access(numeric=False),
+    "docs": Access(numeric=False),
+    # service/alerts.py: AlertStore (indexes, transitions), HistoryStore, FeedbackStore.
+    "alerts": Access(
+        tables=(
+            TableAccess(ALERTS, "RW", indexes=("active", "by_entity", "by_profile")),
+            TableAccess(HISTORY, "RW"),
+            TableAccess(STATISTICS, "W"),
+            TableAccess(FEEDBACK, "RW"),
+        ),
+    ),
+    # service/detect.py: the synchronous scan (scan.py's stores), async → the scan queue.
+    "detect": Access(
+        tables=(
+            *_ALERT_WRITE,
+            TableAccess(CATALOG, "R"),
+            TableAccess(METRICS, "R"),
+            TableAccess(METADATA, "RW"),
+            TableAccess(RUNS, "RW"),
+            TableAccess(IDEMPOTENCY, "RW"),
+        ),
+        read_models=True,
+        send_scans=True,
+    ),
+    # service/verify.py: reads the alert, the hierarchy and the window; stores a run.
+    "verify": Access(
+        tables=(
+            TableAccess(ALERTS, "R"),
+            TableAccess(CATALOG, "R"),
+            TableAccess(METRICS, "R"),
+            TableAccess(RUNS, "W"),
+        ),
+        read_models=True,
+    ),
+    # service/statistics.py + service/entities.py: counters, hierarchy, series, alerts.
+    "stats": Access(
+        tables=(
+            TableAccess(STATISTICS, "R"),
+            TableAccess(CATALOG, "R"),
+            TableAccess(METRICS, "R"),
+            TableAccess(ALERTS, "R", indexes=("by_entity",)),
+        ),
+    ),
+    # service/ingest_api.py: hierarchy (transactional replace) and metric items (merge).
+    "ingest": Access(
+        tables=(
+            TableAccess(CATALOG, "RW"),
+            TableAccess(METRICS, "RW"),
+            TableAccess(IDEMPOTENCY, "RW"),
+        ),
+    ),
+    # api/runs.py + api/backfill.py: runs by profile, models, backfill → the scan queue,
+    # schedules (ScheduleStore in the metadata table).
+    "runs": Access(
+        tables=(
+            TableAccess(RUNS, "RW", indexes=("by_profile",)),
+            TableAccess(CATALOG, "R"),
+            TableAccess(METADATA, "RW"),
+        ),
+        read_models=True,
+        send_scans=True,
+    ),
+    # service/fanout.py schedule_scans: active schedules, hierarchies, runs, the queue.
+    "scan_scheduler": Access(
+        tables=(
+            TableAccess(METADATA, "R"),
+            TableAccess(CATALOG, "R"),
+            TableAccess(RUNS, "RW"),
+        ),
+        send_scans=True,
+    ),
+    # service/fanout.py handle_record: scan.py's stores, run slices, the next backfill
+    # chunk on the queue, new alert groups claimed (notifications) and published; the
+    # incident groups the scan keeps (store/incidents.py).
+    "scan_worker": Access(
+        tables=(
+            *_ALERT_WRITE,
+            TableAccess(CATALOG, "R"),
+            TableAccess(METRICS, "R"),
+            TableAccess(METADATA, "RW"),
+            TableAccess(RUNS, "RW"),
+            TableAccess(NOTIFICATIONS, "RW"),
+            TableAccess(INCIDENTS, "RW"),
+        ),
+        read_models=True,
+        send_scans=True,
+        publish_alerts=True,
+        # No river yet: the worker only scores (service/models.py learn_and_save, which
+        # unpickles half-space trees, is not called by the scan). Turning it on adds the
+        # 99 MB river layer: 231 MB with base+numeric, at the build's 230 MB budget.
+        river=False,
+        extra_env=("TRIPWIRE_API_URL",),
+    ),
+    # notify/notifier.py: the Slack webhook URL from Secrets Manager, nothing stored.
+    "notifier": Access(read_slack_secret=True, numeric=False),
+    # notify/digest.py: statistics counters, a Scan of the catalog's profiles, SNS.
+    "digest": Access(
+        tables=(
+            TableAccess(STATISTICS, "R"),
+            TableAccess(CATALOG, "R", scans=True),
+        ),
+        publish_alerts=True,
+        numeric=False,
+    ),
+    # store/archive.py: the expired alert (from the stream record) into history.
+    "archiver": Access(tables=(TableAccess(HISTORY, "W"),), numeric=False),
+}

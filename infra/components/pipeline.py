@@ -1,0 +1,241 @@
+"""Scan pipeline, notifications and archival: the wiring between the worker functions.
+
+- Scan: EventBridge schedule → scan_scheduler → scan queue (+DLQ) → scan_worker. detect
+  (asynchronous requests) and runs (backfill) put slices on the same queue.
+- Notifications: scan_worker and digest publish on the KMS-encrypted alerts topic; the
+  notifier (Slack) gets every message, e-mail only ``severity = critical``.
+- Archival: the alerts table's stream, filtered to TTL removals, feeds the archiver.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.components.functions import Functions
+from infra.components.permissions import FUNCTIONS
+from tripwire.notify.publisher import TOPIC_ENV
+from tripwire.notify.slack import SECRET_ENV
+from tripwire.service.fanout import MAX_RECEIVES_ENV, QUEUE_ENV
+
+# Receives before a failing slice moves to the DLQ (the worker marks the slice failed on
+# the last one; it reads the same number from TRIPWIRE_SCAN_MAX_RECEIVES).
+MAX_RECEIVES = 3
+# AWS: a queue's visibility timeout at least six times the consuming function's timeout.
+VISIBILITY_FACTOR = 6
+SCAN_BATCH_SIZE = 5
+DIGEST_SCHEDULE = "cron(0 6 * * ? *)"  # 06:00 UTC: yesterday's digest, before office hours
+DEFAULT_SCAN_SCHEDULE = "rate(1 hour)"  # daily profiles: hourly picks up restated sales
+DEFAULT_HOURLY_SCAN_SCHEDULE = "rate(1 hour)"  # profiles with hourly bars
+
+
+class ScanPipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Functions,
+        scan_schedules: dict[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        worker = functions.functions["scan_worker"]
+        self.dlq = sqs.Queue(
+            self,
+            "ScanDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        assert self.dlq.node.default_child is not None
+        Validations.of(self.dlq.node.default_child).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This is the dead-letter queue of the scan queue; a DLQ of a DLQ would "
+                "only move the same failed slices further from the alarm watching them.",
+            )
+        )
+        assert worker.timeout is not None
+        self.queue = sqs.Queue(
+            self,
+            "ScanQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(
+                worker.timeout.to_seconds() * VISIBILITY_FACTOR + 30
+            ),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=MAX_RECEIVES),
+        )
+        worker.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=SCAN_BATCH_SIZE,
+                report_batch_item_failures=True,
+            )
+        )
+        worker.add_environment(MAX_RECEIVES_ENV, str(MAX_RECEIVES))
+        for name, access in FUNCTIONS.items():
+            if access.send_scans:
+                self.queue.grant_send_messages(functions.roles[name])
+                functions.functions[name].add_environment(QUEUE_ENV, self.queue.queue_url)
+
+        scheduler = functions.functions["scan_scheduler"]
+        # One rule per bar interval: the scheduler scans the profiles scheduled at
+        # ``detail.interval``. A target input replaces the event, so the schedule's time
+        # (the scan's as-of date) is passed through explicitly.
+        self.scan_rules = {
+            interval: events.Rule(
+                self,
+                f"ScanSchedule{interval.upper()}",
+                schedule=events.Schedule.expression(expression),
+                description=f"tripwire: scan every profile scheduled at {interval}",
+                targets=[
+                    targets.LambdaFunction(
+                        scheduler,
+                        event=events.RuleTargetInput.from_object(
+                            {
+                                "id": events.EventField.event_id,
+                                "time": events.EventField.time,
+                                "source": "aws.events",
+                                "detail-type": "Scheduled Event",
+                                "detail": {"interval": interval},
+                            }
+                        ),
+                        retry_attempts=2,
+                    )
+                ],
+            )
+            for interval, expression in scan_schedules.items()
+        }
+
+
+class Notifications(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Functions,
+        alert_email: str,
+        api_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # A customer key (not aws/sns) so CloudWatch alarms may publish to topics under it.
+        self.key = kms.Key(
+            self,
+            "TopicKey",
+            enable_key_rotation=True,
+            description="tripwire: SNS topics (alerts, operations)",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        self.topic = sns.Topic(
+            self, "AlertsTopic", master_key=self.key, enforce_ssl=True, display_name="Tripwire"
+        )
+        for name, access in FUNCTIONS.items():
+            if access.publish_alerts:
+                self.topic.grant_publish(functions.roles[name])
+                functions.functions[name].add_environment(TOPIC_ENV, self.topic.topic_arn)
+        functions.functions["scan_worker"].add_environment("TRIPWIRE_API_URL", api_url)
+
+        notifier = functions.functions["notifier"]
+        self.topic.add_subscription(subscriptions.LambdaSubscription(notifier))
+        # SNS invokes the notifier asynchronously: Lambda retries a failed Slack post twice,
+        # then parks the event here (alarmed) instead of dropping it.
+        self.notifier_failures = sqs.Queue(
+            self,
+            "NotifierFailures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        assert self.notifier_failures.node.default_child is not None
+        Validations.of(self.notifier_failures.node.default_child).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself the notifier's on-failure destination (a dead "
+                "letter store); nothing consumes it, so it needs no DLQ of its own.",
+            )
+        )
+        notifier.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.notifier_failures), retry_attempts=2
+        )
+        if alert_email:
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(
+                    alert_email,
+                    filter_policy={
+                        "severity": sns.SubscriptionFilter.string_filter(allowlist=["critical"])
+                    },
+                )
+            )
+        # Created with an empty webhook; the operator sets the real URL (README, Deploy).
+        self.slack_secret = secretsmanager.Secret(
+            self,
+            "SlackWebhook",
+            description='tripwire: Slack incoming-webhook URL, as {"webhook_url": "..."}',
+            secret_string_value=SecretValue.unsafe_plain_text('{"webhook_url": ""}'),
+        )
+        assert self.slack_secret.node.default_child is not None
+        Validations.of(self.slack_secret.node.default_child).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="A Slack incoming-webhook URL cannot be rotated by a Lambda: Slack issues "
+                "it in its own console, so the operator replaces it by hand when needed.",
+            )
+        )
+        self.slack_secret.grant_read(functions.roles["notifier"])
+        notifier.add_environment(SECRET_ENV, self.slack_secret.secret_arn)
+
+        self.digest_rule = events.Rule(
+            self,
+            "DigestSchedule",
+            schedule=events.Schedule.expression(DIGEST_SCHEDULE),
+            description="tripwire: yesterday's digest per profile",
+            targets=[targets.LambdaFunction(functions.functions["digest"])],
+        )
+
+
+class Archival(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        archiver: lambda_.Function,
+        alerts_table: dynamodb.ITableV2,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # Only TTL expiries: the service principal's REMOVE, never a user's delete.
+        self.filter = lambda_.FilterCriteria.filter(
+            {
+                "eventName": lambda_.FilterRule.is_equal("REMOVE"),
+                "userIdentity": {
+                    "type": ["Service"],
+                    "principalId": ["dynamodb.amazonaws.com"],
+                },
+            }
+        )
+        archiver.add_event_source(
+            sources.DynamoEventSource(
+                alerts_table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                retry_attempts=10,
+                bisect_batch_on_error=True,
+                report_batch_item_failures=True,
+                filters=[self.filter],
+            )
+        )
