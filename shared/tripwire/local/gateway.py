@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import mimetypes
 import secrets
 import sys
 import threading
@@ -33,6 +34,32 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javas
 def functions_root() -> Path:
     """``functions/`` beside ``shared/`` in the checkout that holds the installed package."""
     return Path(tripwire.__file__).resolve().parent.parent.parent / "functions"
+
+
+def web_root() -> Path:
+    """``web/`` (the dashboard) beside ``shared/`` in the same checkout."""
+    return Path(tripwire.__file__).resolve().parent.parent.parent / "web"
+
+
+# Powertools keeps the current event on a class that every resolver in the process shares
+# (BaseRouter.current_event): two handler calls at once would read each other's request,
+# the caller's tenant included. A Lambda container serves one request at a time; so does
+# this process (requests still arrive, parse and authorize in parallel).
+_ONE_AT_A_TIME = threading.Lock()
+
+APP_PREFIX = "/app/"  # the dashboard's static files; no API route starts with it
+# What the page may load and call: itself only (the API is the same origin locally).
+APP_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass
@@ -201,11 +228,13 @@ class Gateway:
         port: int = 0,
         functions_dir: Path | None = None,
         auth_dir: Path | None = None,
+        web_dir: Path | None = None,
     ) -> None:
         self.routes = tuple(routes)
         self.host = host
         self.functions_dir = functions_dir or functions_root()
         self.auth_dir = auth_dir
+        self.web_dir = (web_dir or web_root()).resolve()
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self._server = _Server((host, port), _RequestHandler)
@@ -219,6 +248,11 @@ class Gateway:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def app_url(self) -> str:
+        """Where the dashboard is served; ``#token=…`` after it signs the page in."""
+        return f"{self.url}{APP_PREFIX}"
 
     def start(self) -> Gateway:
         self._thread = threading.Thread(
@@ -263,6 +297,9 @@ class Gateway:
         """One request through routing, the JWT authorizer and the function."""
         if len(request.body) > MAX_BODY:
             return Response.message(413, "Request Entity Too Large")
+        static = self.static(request)
+        if static is not None:
+            return static
         found = resolve(request.method, unquote(request.raw_path), self.routes)
         if found is None:
             return Response.message(404, "Not Found")
@@ -277,15 +314,48 @@ class Gateway:
             except AuthError:
                 return Response.message(401, "Unauthorized")
         event = build_event(request, route, params, claims)
-        context = LambdaContext(route.function, event["requestContext"]["requestId"])
-        try:
-            response = to_response(self.handler(route.function)(event, context))
-        except Exception:
-            sys.stderr.write(f"{route.route_key} -> {route.function} failed:\n")
-            traceback.print_exc(file=sys.stderr)
-            return Response.message(500, "Internal Server Error")
+        with _ONE_AT_A_TIME:
+            context = LambdaContext(route.function, event["requestContext"]["requestId"])
+            try:
+                response = to_response(self.handler(route.function)(event, context))
+            except Exception:
+                sys.stderr.write(f"{route.route_key} -> {route.function} failed:\n")
+                traceback.print_exc(file=sys.stderr)
+                return Response.message(500, "Internal Server Error")
         response.headers.append(("apigw-requestid", context.aws_request_id))
         return response
+
+    def static(self, request: Request) -> Response | None:
+        """The dashboard's files under ``/app/`` (and ``/`` sends a browser there)."""
+        path = unquote(request.raw_path)
+        if request.method not in ("GET", "HEAD") or not (
+            path == "/" or path.startswith(APP_PREFIX) or path == APP_PREFIX.rstrip("/")
+        ):
+            return None
+        if not path.startswith(APP_PREFIX):
+            return Response(302, [("location", APP_PREFIX)])
+        name = path[len(APP_PREFIX) :] or "index.html"
+        if name == "config.json":
+            # Locally the API is this origin and tokens come from `tripwire local token`;
+            # a deployment writes its own config.json (API URL, Cognito) beside the files.
+            return _static_response(json.dumps({"apiUrl": "", "auth": "local"}).encode(), name)
+        file = (self.web_dir / name).resolve()
+        if not file.is_relative_to(self.web_dir) or not file.is_file():
+            return Response.message(404, "Not Found")
+        return _static_response(file.read_bytes(), name)
+
+
+def _static_response(body: bytes, name: str) -> Response:
+    suffix = Path(name).suffix.lower()
+    kind = STATIC_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    headers = [
+        ("content-type", kind),
+        ("cache-control", "no-cache"),  # revalidate: a new checkout shows at once
+        ("x-content-type-options", "nosniff"),
+    ]
+    if suffix == ".html":
+        headers += [("content-security-policy", APP_CSP), ("referrer-policy", "no-referrer")]
+    return Response(200, headers, body)
 
 
 class _Server(ThreadingHTTPServer):
