@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tripwire.local.notifications import LocalNotifications
 from tripwire.local.stack import LocalStack
 
 
@@ -35,3 +36,11 @@ def new_tenant(request: pytest.FixtureRequest) -> Callable[[], str]:
 @pytest.fixture
 def tenant(new_tenant: Callable[[], str]) -> str:
     return new_tenant()
+
+
+@pytest.fixture(scope="session")
+def notifications(local_stack: LocalStack) -> LocalNotifications:
+    """The stack's SNS topic, Slack-compatible receiver and mail stand-in."""
+    running: LocalNotifications | None = local_stack.notifications
+    assert running is not None, "the local stack starts its notifications"
+    return running

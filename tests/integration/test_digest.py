@@ -5,7 +5,6 @@ posts it to Slack; the critical-only e-mail subscription does not get it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,6 @@ from tripwire.store.catalog import CatalogStore
 
 EVENT = Path(__file__).resolve().parents[2] / "events" / "digest_schedule.json"
 D = datetime(2026, 3, 14)  # the sample event fires on 2026-03-15: it digests the 14th
-
-
-@pytest.fixture(scope="module")
-def notifications(local_stack: LocalStack) -> Iterator[LocalNotifications]:
-    """The stack's own notifications once it starts them, else ours beside it."""
-    running: LocalNotifications | None = getattr(local_stack, "notifications", None)
-    if running is not None:
-        yield running
-        return
-    local = LocalNotifications(local_stack.env, api_url=local_stack.api_url, echo=False)
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop()
 
 
 def alert(tenant: str, n: int, severity: Severity, period: datetime, **state: Any) -> Alert:

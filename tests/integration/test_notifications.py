@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,21 +23,6 @@ from tripwire.store.alerts import AlertStore
 from tripwire.store.notifications import NotificationStatus, NotificationStore
 
 SENTENCE = "Campaign C1 ran out of budget: impressions fell 97% from 14:00"
-
-
-@pytest.fixture(scope="module")
-def notifications(local_stack: LocalStack) -> Iterator[LocalNotifications]:
-    """The stack's own notifications once it starts them, else ours beside it."""
-    running: LocalNotifications | None = getattr(local_stack, "notifications", None)
-    if running is not None:
-        yield running
-        return
-    local = LocalNotifications(local_stack.env, api_url=local_stack.api_url, echo=False)
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop()
 
 
 def alert(tenant: str, n: int, severity: Severity, group: str, entity: str = "") -> Alert:

@@ -3,16 +3,13 @@ those (moto in-process; the HTTP path is in tests/integration/test_statistics_ap
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from moto import mock_aws
 
 from tripwire.domain import Alert, Severity
 from tripwire.domain.alerts import AlertStatus, StatusChange
 from tripwire.store.alerts import AlertStore, StaleAlert
-from tripwire.store.provision import provision, reset_clients
 from tripwire.store.statistics import StatisticsStore
 
 T0 = datetime(2026, 3, 1, 6, 0)
@@ -20,16 +17,8 @@ MANY = 150  # distinct entities over 40 days: many counter items
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        reset_clients()
-        provision()
-        yield
-    reset_clients()
+def aws(moto_aws: None) -> None:
+    """Every test here runs against moto in-process (tests/unit/conftest.py)."""
 
 
 def _alert(n: int, severity: Severity = Severity.MEDIUM) -> Alert:

@@ -4,33 +4,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from tripwire.domain.alerts import AlertStatus
 from tripwire.local.functions import invoke
 from tripwire.store.archive import is_ttl_removal
 from tripwire.store.history import HistoryStore
-from tripwire.store.provision import provision, reset_clients
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        reset_clients()
-        provision()
-        yield
-    reset_clients()
+def aws(moto_aws: None) -> None:
+    """Every test here runs against moto in-process (tests/unit/conftest.py)."""
 
 
 def _event() -> dict[str, Any]:

@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from tripwire.local.functions import invoke
 from tripwire.service.fanout import QUEUE_ENV, progress
-from tripwire.store.provision import aws_client, provision, reset_clients
+from tripwire.store.provision import aws_client
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        reset_clients()
-        provision()
-        queue = aws_client("sqs").create_queue(QueueName="scan")["QueueUrl"]
-        monkeypatch.setenv(QUEUE_ENV, queue)
-        yield queue
-    reset_clients()
+def aws(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    queue: str = aws_client("sqs").create_queue(QueueName="scan")["QueueUrl"]
+    monkeypatch.setenv(QUEUE_ENV, queue)
+    return queue
 
 
 def event(name: str) -> dict[str, Any]:

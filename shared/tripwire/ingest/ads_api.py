@@ -14,7 +14,6 @@ the field; for a one-line array the message also names the record number.
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 import re
@@ -27,10 +26,10 @@ from tqdm import tqdm
 
 from tripwire.domain.entities import Entity
 from tripwire.domain.metrics import Interval, PPCPoint, format_period
-from tripwire.ingest.ads_console import ReportRows
+from tripwire.ingest.ads_console import ReportRows, import_report
 from tripwire.ingest.csv_files import Collector
 from tripwire.ingest.errors import ImportRejected, RowError, row_errors
-from tripwire.ingest.importer import ImportReport, import_parsed
+from tripwire.ingest.importer import ImportReport
 
 REQUIRED = ("date", "campaignId", "adGroupId", "keywordId")
 MEASURES = {  # PPCPoint field -> report field
@@ -54,26 +53,24 @@ def import_api_report(
     progress: bool = False,
     **stores: Any,
 ) -> ImportReport:
-    """Read every report completely, then write (nothing is written when a record is bad)."""
-    started = dt.datetime.now()
-    collector = Collector(skip_bad_rows)
-    parsed = ReportRows(profile_id)
-    if currency is not None:
-        problem = parsed.set_currency(currency.upper(), "--currency", 0, "currency")
-        if problem:
-            raise ImportRejected([RowError("--currency", 0, "currency", problem)])
-    for path in paths:
-        for line, number, record in records(path, progress):
-            collector.add(add_record(path.name, line, number, record, parsed))
-    return import_parsed(
-        parsed.profile(tenant),
-        list(parsed.entities.values()),
-        parsed.leaves,
-        rows=parsed.rows,
-        skipped=collector.errors,
-        started=started,
+    """Import API v3 reports (JSON, gzip'd JSON or JSON Lines); see ``import_report``."""
+    return import_report(
+        tenant,
+        profile_id,
+        paths,
+        read_api_report,
+        currency=currency,
+        skip_bad_rows=skip_bad_rows,
+        progress=progress,
         **stores,
     )
+
+
+def read_api_report(
+    path: Path, parsed: ReportRows, collector: Collector, progress: bool = False
+) -> None:
+    for line, number, record in records(path, progress):
+        collector.add(add_record(path.name, line, number, record, parsed))
 
 
 def records(path: Path, progress: bool = False) -> Iterator[tuple[int, int, Any]]:

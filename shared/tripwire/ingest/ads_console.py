@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,9 @@ class ReportRows:
         )
 
 
+ReportReader = Callable[[Path, "ReportRows", Collector, bool], None]
+
+
 def import_console_report(
     tenant: str,
     profile_id: str,
@@ -145,7 +148,32 @@ def import_console_report(
     progress: bool = False,
     **stores: Any,
 ) -> ImportReport:
-    """Read every report completely, then write (nothing is written when a row is bad)."""
+    """Import console downloads (CSV or XLSX); see ``import_report``."""
+    return import_report(
+        tenant,
+        profile_id,
+        paths,
+        read_console_report,
+        currency=currency,
+        skip_bad_rows=skip_bad_rows,
+        progress=progress,
+        **stores,
+    )
+
+
+def import_report(
+    tenant: str,
+    profile_id: str,
+    paths: list[Path],
+    read: ReportReader,
+    *,
+    currency: str | None = None,
+    skip_bad_rows: bool = False,
+    progress: bool = False,
+    **stores: Any,
+) -> ImportReport:
+    """Read every report completely with ``read``, then write (nothing is written when a
+    row is bad). Shared by the console and the Ads API v3 formats."""
     started = dt.datetime.now()
     collector = Collector(skip_bad_rows)
     parsed = ReportRows(profile_id)
@@ -154,7 +182,7 @@ def import_console_report(
         if problem:
             raise ImportRejected([RowError("--currency", 0, "currency", problem)])
     for path in paths:
-        read_console_report(path, parsed, collector, progress)
+        read(path, parsed, collector, progress)
     return import_parsed(
         parsed.profile(tenant),
         list(parsed.entities.values()),

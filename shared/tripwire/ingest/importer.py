@@ -63,25 +63,24 @@ def import_account(
     collector = Collector(skip_bad_rows)
 
     entities = read_entities(entities_path, collector, progress)
-    version, stored = catalog.get_hierarchy(tenant, profile_id)
+    _, stored = catalog.get_hierarchy(tenant, profile_id)
     merged = {e.entity_id: e for e in stored} | {e.entity_id: e for e in entities}
     leaves, rows = read_ppc_metrics(metrics_path, merged, collector, interval, progress)
 
-    series = _with_roll_ups(tenant, profile_id, interval, list(merged.values()), leaves, metrics)
-    if catalog.get_profile(tenant, profile_id) is None:
-        catalog.put_profile(Profile(tenant_id=tenant, profile_id=profile_id, kind=ProfileKind.ADS))
-    catalog.put_hierarchy(tenant, profile_id, list(merged.values()), expected=version)
-    written = metrics.write(tenant, profile_id, interval, PPC_MEASURES, series)
-    return ImportReport(
-        tenant=tenant,
-        profile=profile_id,
-        entities=len(merged),
-        entities_new=len(merged) - len(stored),
+    # An existing profile keeps its kind and currency (a CSV names neither).
+    profile = catalog.get_profile(tenant, profile_id) or Profile(
+        tenant_id=tenant, profile_id=profile_id, kind=ProfileKind.ADS
+    )
+    return import_parsed(
+        profile,
+        entities,
+        leaves,
         rows=rows,
-        points_written=written.points,
-        items_written=written.items_written,
         skipped=collector.errors,
-        seconds=(datetime.now() - started).total_seconds(),
+        interval=interval,
+        catalog=catalog,
+        metrics=metrics,
+        started=started,
     )
 
 
