@@ -4,12 +4,15 @@ records of those deletes go to the real archiver handler, history keeps the aler
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from datetime import datetime, timedelta
+from typing import Any
 
 from tripwire.domain.alerts import Alert, AlertStatus, Severity
 from tripwire.domain.entities import EntityType
 from tripwire.local.auth import issue_token
+from tripwire.local.poller import ScheduleTicker
 from tripwire.local.stack import LocalStack
 from tripwire.local.ttl_sweep import sweep
 from tripwire.store.alerts import AlertStore
@@ -80,3 +83,24 @@ def test_a_second_sweep_finds_nothing_of_ours_and_archives_nothing_twice(
     second = sweep()
     assert f"{tenant}#al-1" in first.expired and f"{tenant}#al-1" not in second.expired
     assert HistoryStore().archived(tenant, "al-1") is not None
+
+
+def test_the_local_schedule_ticker_sweeps_expired_alerts_too(
+    local_stack: LocalStack, tenant: str
+) -> None:
+    AlertStore().put_many([alert(tenant, "al-ticked", 120)])
+    ticks: list[str] = []
+
+    def scheduler_only(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        ticks.append(function)  # other tests' profiles are not scanned from here
+        return {"runs": []}
+
+    ticker = ScheduleTicker(0.05, invoke_function=scheduler_only).start()
+    try:
+        deadline = time.monotonic() + 30
+        while HistoryStore().archived(tenant, "al-ticked") is None:
+            assert time.monotonic() < deadline, "the ticker never swept the expired alert"
+            time.sleep(0.1)
+    finally:
+        ticker.stop()
+    assert "scan_scheduler" in ticks and AlertStore().get(tenant, "al-ticked") is None

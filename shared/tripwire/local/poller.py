@@ -202,5 +202,15 @@ class ScheduleTicker:
             try:
                 runs = fire_schedule(invoke_function=self._invoke)
                 print(f"[schedule] scan tick: {len(runs)} run(s) queued", file=sys.stderr)
+                # DynamoDB expires items by TTL on its own; moto does not: sweep on each tick
+                # so expired alerts reach the archiver through the same stream records.
+                from tripwire.local.ttl_sweep import sweep
+
+                swept = sweep()
+                if swept.expired:
+                    print(
+                        f"[ttl] {len(swept.expired)} expired alert(s), {swept.archived} archived",
+                        file=sys.stderr,
+                    )
             except Exception:
                 traceback.print_exc(file=sys.stderr)
