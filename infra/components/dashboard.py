@@ -74,8 +74,7 @@ class Dashboard(Construct):
             versioned=False,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="dashboard/",
-            # Build output only; a RETAINed bucket would outlive the stack for nothing, and
-            # emptying it would take another custom resource. Deletion fails loudly if non-empty.
+            # Build output only: it goes with the stack (the deployment empties it first).
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.headers = cloudfront.ResponseHeadersPolicy(
@@ -153,6 +152,7 @@ class Dashboard(Construct):
             distribution=self.distribution,
             distribution_paths=["/*"],
             prune=True,
+            retain_on_delete=False,  # so that the bucket is empty when the stack deletes it
             memory_limit=256,
         )
         self._acknowledge_deployment()

@@ -124,8 +124,8 @@ def test_authorizer_trusts_the_user_pool_with_a_tenant_attribute(synth: Synth) -
     schema = {a["Name"]: a for a in user_pool["Properties"]["Schema"]}
     assert schema["tenant_id"]["Mutable"] is False
     assert user_pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
-    (client,) = _of_type(synth, "AWS::Cognito::UserPoolClient").values()
-    assert "custom:tenant_id" not in client["Properties"]["WriteAttributes"]
+    for client in _of_type(synth, "AWS::Cognito::UserPoolClient").values():
+        assert "custom:tenant_id" not in client["Properties"]["WriteAttributes"]
 
 
 def test_stage_is_throttled_and_logged(synth: Synth) -> None:
