@@ -1,9 +1,10 @@
 """Fan-out: a run split into queue messages, and the run completed when its last one is done.
 
 The scheduler sends one ``ScanMessage`` per slice of every active profile. A slice is a set
-of whole *units* (a campaign with its keywords; a non-leaf entity alone) of at most
-``SLICE_ENTITIES`` entities: keywords and their siblings stay together for root-cause
-analysis, and each unit's detection state has exactly one writer.
+of whole *units* (a campaign with its keywords; a market with its tickers; a non-leaf
+entity alone) of at most ``SLICE_ENTITIES`` entities: keywords and their siblings stay
+together for root-cause analysis, and each unit's detection state has exactly one writer
+(a market's state is one item, so all its tickers are always in one slice).
 
 Why 2,500 entities: a worker reads about one metrics item per entity (BatchGetItem, ~0.3 ms
 per entity on DynamoDB, ~1 ms on moto server) and scores ~6,000 entities a second per

@@ -109,11 +109,11 @@ def verify(
 def _verify_ticker(alert: Alert, now: datetime.datetime, runs: RunStore) -> Verification:
     """A market alert re-scored by its market's current model (bars are never restated,
     so a bar's verification is settled at once)."""
-    from tripwire.service.market import UnknownMarket, verify_market_alert
+    from tripwire.service.market import verify_market_alert  # market builds on scan
 
     try:
         check = verify_market_alert(alert)
-    except (UnknownMarket, LookupError) as error:  # the ticker or its bar is gone since
+    except LookupError as error:  # UnknownMarket too: the ticker or its bar is gone since
         raise AlertNotFound(alert.alert_id) from error
     features = {
         name: {
