@@ -14,10 +14,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tripwire.api.context import caller_of
+from tripwire.api.responses import Closed, documented
 from tripwire.domain import DetectionRun, Interval
+from tripwire.domain.runs import RunStatus
 from tripwire.service.backfill import (
     BackfillRejected,
     BackfillRequest,
@@ -40,6 +42,41 @@ class ScheduleBody(BaseModel):
 
     enabled: bool
     interval: Interval = Interval.D1
+
+
+class Backfill(Closed):
+    """A backfill's progress (``_backfill_json``)."""
+
+    backfill_id: str
+    profile_id: str
+    status: RunStatus
+    entities: int
+    rows_loaded: int
+    rows_processed: int
+    anomalies_found: int
+    error: str | None
+    warnings: list[str]
+    started_at: str = Field(description="ISO time")
+    completed_at: str | None = Field(description="ISO time; null while running")
+
+
+class Schedule(Closed):
+    profile_id: str
+    enabled: bool
+    interval: Interval
+    updated_at: str = Field(description="ISO time")
+    updated_by: str
+
+
+BACKFILL_ANSWERS = {
+    **documented(
+        Backfill,
+        status=HTTPStatus.ACCEPTED,
+        errors=(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT),
+        description="Backfill started",
+    ),
+    **documented(Backfill, description="The same backfill is already running"),
+}
 
 
 def _backfill_json(run: DetectionRun) -> dict[str, Any]:
@@ -66,7 +103,11 @@ def _error(status: int, body: dict[str, Any]) -> Response[str]:
     return _json(status, {"statusCode": status, **body})
 
 
-@router.post("/backfill", summary="Detect a profile's or an entity's history, asynchronously")
+@router.post(
+    "/backfill",
+    summary="Detect a profile's or an entity's history, asynchronously",
+    responses=BACKFILL_ANSWERS,
+)
 def backfill(body: BackfillBody) -> Response[str]:
     tenant = caller_of(router.current_event.raw_event).tenant
     try:
@@ -78,7 +119,9 @@ def backfill(body: BackfillBody) -> Response[str]:
     return _json(status.value, _backfill_json(run))
 
 
-@router.get("/backfill/<backfill_id>", summary="A backfill's progress")
+@router.get(
+    "/backfill/<backfill_id>", summary="A backfill's progress", responses=documented(Backfill)
+)
 def backfill_status(backfill_id: PathId) -> Response[str]:
     run = backfill_progress(caller_of(router.current_event.raw_event).tenant, backfill_id)
     if run is None:
@@ -86,7 +129,11 @@ def backfill_status(backfill_id: PathId) -> Response[str]:
     return _json(HTTPStatus.OK.value, _backfill_json(run))
 
 
-@router.put("/profiles/<profile_id>/schedule", summary="Switch a profile's scans on or off")
+@router.put(
+    "/profiles/<profile_id>/schedule",
+    summary="Switch a profile's scans on or off",
+    responses=documented(Schedule),
+)
 def schedule(profile_id: PathId, body: ScheduleBody) -> Response[str]:
     me = caller_of(router.current_event.raw_event)
     if CatalogStore().get_profile(me.tenant, profile_id) is None:

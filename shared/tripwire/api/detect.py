@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from tripwire.api import idempotency
 from tripwire.api.context import caller_of
 from tripwire.api.detect_schemas import DetectAccepted, DetectBody, DetectResult, last_complete_day
+from tripwire.api.responses import error_responses
 from tripwire.registry.store import NoModels
 from tripwire.service import detect as service
 from tripwire.service.series import UnknownProfile
@@ -35,6 +36,9 @@ idempotency.register_errors(app)
             "description": "queued: too large to answer within the API's time limit",
             "content": {"application/json": {"model": DetectAccepted}},
         },
+        **error_responses(
+            HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, HTTPStatus.SERVICE_UNAVAILABLE
+        ),
     },
 )
 def detect(body: DetectBody) -> Response[str]:

@@ -20,14 +20,6 @@ class Closed(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class ErrorBody(Closed):
-    """404, 409, 413: what went wrong, in words."""
-
-    # API Gateway's own answers (no route matched: a 404) carry only the message.
-    statusCode: int | None = Field(default=None, description="absent from API Gateway's own")
-    message: str
-
-
 class Problem(Closed):
     """One invalid value: where it was (source, field, row index...) and why."""
 
@@ -37,11 +29,22 @@ class Problem(Closed):
     msg: str = Field(default="", description="why; absent when Powertools' checks refused it")
 
 
+class ErrorBody(Closed):
+    """404, 409, 413, 503: what went wrong, in words."""
+
+    # API Gateway's own answers (no route matched: a 404) carry only the message.
+    statusCode: int | None = Field(default=None, description="absent from API Gateway's own")
+    message: str
+    detail: list[Problem] | None = Field(default=None, description="the field at fault, if one")
+    entity_ids: list[str] | None = Field(default=None, description="the unknown entities")
+
+
 class ValidationErrorBody(Closed):
     """422: every invalid value of the request."""
 
     statusCode: int
     detail: list[Problem] = Field(min_length=1)
+    message: str | None = Field(default=None, description="the first problem, in words")
 
 
 ERRORS: dict[int, tuple[str, type[BaseModel]]] = {
@@ -49,6 +52,7 @@ ERRORS: dict[int, tuple[str, type[BaseModel]]] = {
     HTTPStatus.CONFLICT: ("Conflicts with the current state; nothing changed", ErrorBody),
     HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ("The body is too large", ErrorBody),
     HTTPStatus.UNPROCESSABLE_ENTITY: ("Invalid input; `loc` names the field", ValidationErrorBody),
+    HTTPStatus.SERVICE_UNAVAILABLE: ("A dependency is unavailable; retry later", ErrorBody),
 }
 
 
@@ -64,7 +68,9 @@ def documented(
     description: str = "Successful Response",
 ) -> dict[int, OpenAPIResponse]:
     """The ``responses`` of a route: its success body and its error bodies (422 always)."""
-    responses = {int(status): _json(description, model)}
-    for code in (*errors, HTTPStatus.UNPROCESSABLE_ENTITY):
-        responses[int(code)] = _json(*ERRORS[code])
-    return responses
+    return {int(status): _json(description, model), **error_responses(*errors)}
+
+
+def error_responses(*errors: int) -> dict[int, OpenAPIResponse]:
+    """The given error statuses' bodies, and 422's."""
+    return {int(code): _json(*ERRORS[code]) for code in (*errors, HTTPStatus.UNPROCESSABLE_ENTITY)}

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tripwire.api import cursor
 from tripwire.api.backfill import router as backfill_router
 from tripwire.api.context import caller_of
+from tripwire.api.responses import Closed, documented
 from tripwire.domain.entities import Identifier
 from tripwire.domain.runs import DetectionRun
 from tripwire.registry.manager import default_manager
@@ -51,6 +52,32 @@ class ModelsQuery(BaseModel):
     profile_id: Identifier | None = None
 
 
+class RunAnswer(DetectionRun):
+    duration_ms: float | None = Field(description="null while the run is in progress")
+
+
+class RunsPage(Closed):
+    items: list[RunAnswer]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+class ModelInUse(Closed):
+    detector: str
+    version: str
+    cached: bool = Field(description="loaded in the container that answered")
+    loaded_at: str | None = Field(description="ISO time it was loaded, when cached")
+
+
+class ProfileModels(Closed):
+    profile_id: str
+    trained: bool
+    models: list[ModelInUse]
+
+
+class ModelsList(Closed):
+    items: list[ProfileModels]
+
+
 class ProfileNotFound(LookupError):
     pass
 
@@ -68,7 +95,9 @@ def _run_json(run: DetectionRun) -> dict[str, Any]:
     return {**run.model_dump(mode="json"), "duration_ms": took}
 
 
-@app.get("/runs", summary="A profile's detection runs, newest first")
+@app.get(
+    "/runs", responses=documented(RunsPage), summary="A profile's detection runs, newest first"
+)
 def runs(query: Annotated[RunsQuery, Query()]) -> dict[str, Any]:
     tenant = _tenant()
     if CatalogStore().get_profile(tenant, query.profile_id) is None:
@@ -79,7 +108,7 @@ def runs(query: Annotated[RunsQuery, Query()]) -> dict[str, Any]:
     return {"items": [_run_json(r) for r in page], "next_cursor": next_cursor}
 
 
-@app.get("/runs/<run_id>", summary="One detection run")
+@app.get("/runs/<run_id>", responses=documented(RunAnswer), summary="One detection run")
 def run(run_id: RunId) -> dict[str, Any]:
     found = RunStore().get(_tenant(), run_id)
     if found is None:
@@ -87,7 +116,11 @@ def run(run_id: RunId) -> dict[str, Any]:
     return _run_json(found)
 
 
-@app.get("/models", summary="Each profile's current models and versions")
+@app.get(
+    "/models",
+    responses=documented(ModelsList),
+    summary="Each profile's current models and versions",
+)
 def models(query: Annotated[ModelsQuery, Query()]) -> dict[str, Any]:
     tenant = _tenant()
     catalog = CatalogStore()

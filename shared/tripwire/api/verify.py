@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from tripwire.api.context import caller_of
 from tripwire.api.detect_schemas import Neighbour, Scored, VerifyResult
+from tripwire.api.responses import documented
 from tripwire.domain.alerts import Alert
 from tripwire.registry.store import NoModels
 from tripwire.service import verify as service
@@ -19,7 +20,11 @@ app = APIGatewayHttpResolver(enable_validation=True)
 AlertId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
 
 
-@app.post("/anomalies/<alert_id>/verify", summary="Re-score an alert with the current model")
+@app.post(
+    "/anomalies/<alert_id>/verify",
+    summary="Re-score an alert with the current model",
+    responses=documented(VerifyResult, errors=(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)),
+)
 def verify(alert_id: AlertId) -> VerifyResult:
     tenant = caller_of(app.current_event.raw_event).tenant
     found = service.verify(tenant, alert_id)
