@@ -28,7 +28,13 @@ from tripwire.store.metadata import MetadataStore
 from tripwire.store.runs import RunSlices
 from tripwire.store.schedule import ScheduleStore
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("local_stack")]
+# The tests tell one story on a module-scoped account (each scan settles earlier days):
+# they run in order, on one xdist worker (`--dist loadgroup`).
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.usefixtures("local_stack"),
+    pytest.mark.xdist_group("market_fanout"),
+]
 DAYS, TICKERS = 300, 4
 
 

@@ -25,35 +25,30 @@ import copy
 import datetime
 import os
 import time
-import uuid
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from tripwire.detection.pipeline import ScanPipeline, ScanResult
-from tripwire.domain import Alert, Attribution, DetectionRun, RootCause, RunStatus, Severity
+from tripwire.domain import Alert, DetectionRun, RootCause, RunStatus, Severity
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.domain.runs import Trigger
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.registry.manager import default_manager
-from tripwire.rootcause import analyse, graph_for, group_id
-from tripwire.service.backtest import explain_row
+from tripwire.rootcause import analyse, graph_for
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
-from tripwire.service.runs import DetectorUnavailable
-from tripwire.service.scan import alert_id
+from tripwire.service.runs import DetectorUnavailable, new_run_id, run_expiry, utcnow
+from tripwire.service.scan import build_alert
 from tripwire.service.series import ProfileSeries, UnknownProfile, load_series
-from tripwire.store import keys
 from tripwire.store.alerts import AlertStore
-from tripwire.store.batch import batch_get
 from tripwire.store.catalog import CatalogStore
-from tripwire.store.items import from_item
+from tripwire.store.incidents import group_new_alerts
 from tripwire.store.provision import aws_client
 from tripwire.store.runs import RunSlices, RunStore
-from tripwire.store.tables import ALERTS, RUNS
 
 Detector = Literal["ensemble", "lstm", "streaming", "isolation_forest"]
 QUEUE_URL_ENV = "TRIPWIRE_SCAN_QUEUE_URL"
@@ -210,7 +205,7 @@ def _detect_now(
         return _score_and_store(request, selected, series, pipeline, run, alerts, runs)
     except Exception as error:  # the audit trail keeps failed runs too
         failed = {"status": RunStatus.FAILED, "error": f"{type(error).__name__}: {error}"}
-        runs.put(run.model_copy(update={**failed, "completed_at": _utcnow()}))
+        runs.put(run.model_copy(update={**failed, "completed_at": utcnow()}))
         raise
 
 
@@ -234,19 +229,26 @@ def _score_and_store(
             provisional=provisional,
             explain=request.explain,
         )
-        causes = _causes(tenant, request, series, result) if request.root_causes else {}
+        # Stored alerts always carry their root causes; the request only trims the answer.
+        causes = _causes(tenant, request, series, result)
         for row in np.flatnonzero(result.alert & selected).tolist():
             entity = series.entities[row]
-            ranked = causes.get(entity.entity_id, [])
-            alert = _alert(run, entity, day, row, result, ranked, cfg.alert_tail_prob)
+            ranked = causes[entity.entity_id]
+            alert = build_alert(entity, day, row, result, run, ranked, cfg.alert_tail_prob)
             found.setdefault(alert.alert_id, alert)
-    new = alerts.put_new(found.values())
-    written = {a.alert_id for a in new}
-    stored = _stored(tenant, [i for i in found if i not in written])
+    stored = alerts.get_many(tenant, list(found))
+    grouped = group_new_alerts(
+        tenant, request.profile_id, [a for i, a in found.items() if i not in stored]
+    )
+    new = alerts.put_new(grouped)
+    written = {a.alert_id for a in new}  # others lost a race with a concurrent writer
+    stored |= alerts.get_many(tenant, [a.alert_id for a in grouped if a.alert_id not in written])
     reported = [_as_known(alert, stored.get(i)) for i, alert in found.items()]
+    if not request.root_causes:
+        reported = [a.model_copy(update={"root_causes": []}) for a in reported]
     run = run.model_copy(
         update={
-            "completed_at": _utcnow(),
+            "completed_at": utcnow(),
             "rows_processed": SCORED_PASSES * int(selected.sum()),
             "anomalies_found": len(found),
             "alert_ids": list(found),
@@ -256,10 +258,6 @@ def _score_and_store(
     )
     runs.put(run)
     return DetectReport(run, reported, new_alerts=len(new))
-
-
-def _utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 def _as_known(alert: Alert, stored: Alert | None) -> Alert:
@@ -281,14 +279,6 @@ _KEPT = (
     "run_id",
     "created_at",
 )
-
-
-def _stored(tenant: str, alert_ids: list[str]) -> dict[str, Alert]:
-    """Alerts earlier runs stored, as stored (their status, who acknowledged them)."""
-    prefix = f"{tenant}{keys.SEP}"  # AlertStore's key (it has no batched get yet)
-    request = [{"pk": {"S": prefix + a}} for a in alert_ids]
-    found = [from_item(Alert, i) for i in batch_get(aws_client("dynamodb"), ALERTS.name, request)]
-    return {a.alert_id: a for a in found}
 
 
 def only(pipeline: ScanPipeline, detector: str) -> ScanPipeline:
@@ -314,48 +304,6 @@ def _causes(
     return analyse(graph, graph.ids, result.alert, base.deviation, base.expected, base.actual)
 
 
-def _alert(
-    run: DetectionRun,
-    entity: Entity,
-    day: datetime.date,
-    row: int,
-    result: ScanResult,
-    causes: list[RootCause],
-    alert_tail_prob: float,
-) -> Alert:
-    period = day.isoformat()
-    # Without Shapley values (explain=False) explain_row names the most deviating features.
-    explanation = [_attribution(e) for e in explain_row(result, row)]
-    return Alert(
-        alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, period),
-        tenant_id=run.tenant_id,
-        profile_id=run.profile_id,
-        entity_id=entity.entity_id,
-        entity_type=entity.entity_type,
-        period=datetime.datetime.combine(day, datetime.time()),
-        score=float(result.score[row]),
-        threshold=1.0 - alert_tail_prob,
-        severity=_SEVERITIES[int(result.severity[row])],
-        detector_scores={k: float(v[row]) for k, v in result.detector_scores.items()},
-        explanation=explanation,
-        root_causes=causes,
-        group_id=group_id(causes[0].entity_id if causes else entity.entity_id, period),
-        run_id=run.run_id,
-        model_versions=run.model_versions,
-        created_at=run.started_at,
-    )
-
-
-def _attribution(entry: dict[str, Any]) -> Attribution:
-    return Attribution(
-        feature=entry["feature"],
-        contribution=float(entry["contribution"]),
-        direction=entry["direction"],
-        expected=float(entry["expected"]),
-        actual=float(entry["actual"]),
-    )
-
-
 def _new_run(
     tenant: str,
     profile: str,
@@ -364,13 +312,13 @@ def _new_run(
     now: datetime.datetime,
 ) -> DetectionRun:
     return DetectionRun(
-        run_id=f"run-{uuid.uuid4().hex[:16]}",
+        run_id=new_run_id(),
         tenant_id=tenant,
         profile_id=profile,
         trigger=trigger,
         model_versions=versions,
         started_at=now,
-        expires_at=int((now + datetime.timedelta(days=RUNS.ttl_days or 30)).timestamp()),
+        expires_at=run_expiry(now),
     )
 
 

@@ -54,13 +54,11 @@ from tripwire.service.models import current_pipeline
 from tripwire.service.runs import UnsupportedInterval, new_run_id, run_expiry, utcnow
 from tripwire.service.series import ProfileSeries, UnknownProfile, dense
 from tripwire.store.alerts import AlertStore
-from tripwire.store.batch import batch_get
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.incidents import IncidentStore, group_new_alerts
 from tripwire.store.metadata import MetadataStore, SeriesState, unit_of
 from tripwire.store.metrics import MetricStore
 from tripwire.store.runs import RunStore, SliceRecord
-from tripwire.store.tables import ALERTS
 
 _SEVERITIES = list(Severity)
 Day = datetime.date
@@ -356,7 +354,9 @@ def _score(
         )
         for row in np.flatnonzero(result.alert & wanted).tolist():
             ranked = causes[series.entities[row].entity_id]
-            alert = _alert(series.entities[row], day, row, result, run, ranked, cfg.alert_tail_prob)
+            alert = build_alert(
+                series.entities[row], day, row, result, run, ranked, cfg.alert_tail_prob
+            )
             found.setdefault(alert.alert_id, alert)
     return list(found.values())
 
@@ -364,19 +364,9 @@ def _score(
 def _stored_by(
     stores: ScanStores, tenant: str, ids: Sequence[str]
 ) -> dict[str, tuple[str, str | None]]:
-    """Alert id → (the run that stored it, its group), for the ids already stored (one
-    batched read)."""
-    prefix = f"{tenant}#"
-    request = [{"pk": {"S": prefix + a}} for a in ids]
-    items = batch_get(stores.alerts._client, ALERTS.name, request, ProjectionExpression="pk, body")
-    stored = {}
-    for item in items:
-        body = json.loads(item["body"]["S"])
-        stored[item["pk"]["S"].removeprefix(prefix)] = (
-            body.get("run_id", ""),
-            body.get("group_id"),
-        )
-    return stored
+    """Alert id → (the run that stored it, its group), for the ids already stored."""
+    stored = stores.alerts.get_many(tenant, ids)
+    return {i: (a.run_id, a.group_id) for i, a in stored.items()}
 
 
 def _with_groups(
@@ -505,7 +495,7 @@ def scan_profile(
     return ScanReport(run, new, len(known))
 
 
-def _alert(
+def build_alert(
     entity: Entity,
     day: Day,
     row: int,

@@ -126,6 +126,12 @@ class AlertStore(DynamoStore):
         found = batch_get(self._client, ALERTS.name, request, ProjectionExpression="pk")
         return {item["pk"]["S"].removeprefix(prefix) for item in found}
 
+    def get_many(self, tenant: str, alert_ids: Sequence[str]) -> dict[str, Alert]:
+        """The stored alerts among ``alert_ids`` (batched reads), by id."""
+        request = [{"pk": {"S": f"{tenant}{keys.SEP}{a}"}} for a in alert_ids]
+        found = (from_item(Alert, i) for i in batch_get(self._client, ALERTS.name, request))
+        return {a.alert_id: a for a in found}
+
     def get(self, tenant: str, alert_id: str) -> Alert | None:
         item = self._client.get_item(
             TableName=ALERTS.name, Key={"pk": {"S": f"{tenant}{keys.SEP}{alert_id}"}}
