@@ -231,6 +231,13 @@ def main() -> None:
         action="store_true",
         help="train the ensemble once; print each detector alone and the ensemble without each",
     )
+    parser.add_argument(
+        "--market-seeds",
+        type=int,
+        nargs="*",
+        default=[101],
+        help="seeds of the market section (bench/market.py); none to skip it",
+    )
     args = parser.parse_args()
 
     config = GeneratorConfig(
@@ -279,6 +286,12 @@ def main() -> None:
     for kind in sorted(causes):
         print(causes[kind].row(kind))
     print(cause_totals.row("TOTAL"))
+    if args.market_seeds:
+        # Markets: generated tickers with planted gaps, volume spikes and volatility regimes.
+        from market import main as market_main  # bench/market.py, beside this script
+
+        print()
+        market_main(["--seeds", *map(str, args.market_seeds)])
 
 
 def replay_tail_probs(
