@@ -14,6 +14,7 @@ from moto import mock_aws
 from tripwire.api.backfill import router
 from tripwire.api.routes import resolve
 from tripwire.domain import Entity, EntityType, Profile
+from tripwire.domain.entities import ProfileKind
 from tripwire.local.gateway import LambdaContext, Request, build_event
 from tripwire.registry.store import RegistryStore
 from tripwire.service.fanout import QUEUE_ENV
@@ -144,3 +145,21 @@ def test_a_trained_profile_is_scanned_unless_someone_switched_it_off() -> None:
     schedule.set(TENANT, "A2", False)
     assert schedule.register(TENANT, "A2") is False  # retrained: stays off
     assert schedule.active() == []
+
+
+def test_a_market_profile_backfills_intraday_bars(app: APIGatewayHttpResolver, aws: str) -> None:
+    catalog = CatalogStore()
+    catalog.put_profile(Profile(tenant_id=TENANT, profile_id="US", kind=ProfileKind.MARKET))
+    tickers = [
+        Entity(entity_id="US", entity_type=EntityType.MARKET),
+        Entity(entity_id="US-ACME", entity_type=EntityType.TICKER, parent_id="US"),
+    ]
+    catalog.put_hierarchy(TENANT, "US", tickers, None)
+    RegistryStore().publish_models(TENANT, "US", {"market_if_1h_US": (b"{}", {})})
+
+    got, body = call(
+        app, "POST", "/backfill", {"profile_id": "US", "period": "12mo", "interval": "1h"}
+    )
+
+    assert got == 202, body
+    assert {m.interval.value for m in queued(aws)} == {"1h"}

@@ -14,10 +14,10 @@ import datetime
 import math
 import re
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from tripwire.domain import DetectionRun, Interval, RunStatus, Trigger
-from tripwire.domain.entities import Identifier
+from tripwire.domain.entities import Identifier, ProfileKind
 from tripwire.registry.store import RegistryStore
 from tripwire.service import fanout
 from tripwire.service.messages import ScanMessage
@@ -27,6 +27,7 @@ from tripwire.store.runs import RunSlices
 
 CHUNK_PERIODS = 30  # periods per message: a month of days (see fanout's slice budget)
 MAX_PERIODS = 366 * 10  # ten years of days
+MARKET = ProfileKind.MARKET
 _PERIOD = re.compile(r"^(\d{1,4})(y|mo|w|d)$")
 _DAYS = {"y": 365, "mo": 30, "w": 7, "d": 1}
 
@@ -50,13 +51,6 @@ class BackfillRequest(BaseModel):
     end: datetime.date | None = None
     interval: Interval = Interval.D1
     force: bool = False
-
-    @field_validator("interval")
-    @classmethod
-    def _daily(cls, interval: Interval) -> Interval:
-        if interval is not Interval.D1:
-            raise ValueError("only 1d series can be backfilled so far")
-        return interval
 
     def days(self, today: datetime.date) -> tuple[datetime.date, datetime.date]:
         """(first, last) period; ``BackfillRejected`` names the field that is wrong."""
@@ -84,6 +78,11 @@ def start_backfill(
     _, entities = CatalogStore().get_hierarchy(tenant, request.profile_id)
     if not entities:
         raise BackfillRejected("profile_id", f"no profile {request.profile_id}", 404)
+    profile = CatalogStore().get_profile(tenant, request.profile_id)
+    if request.interval is not Interval.D1 and (profile is None or profile.kind is not MARKET):
+        # Ads reports are daily; only market bars come at intraday intervals.
+        message = f"{request.interval.value} series exist for market profiles only; use 1d"
+        raise BackfillRejected("interval", message)
     if not RegistryStore().current_set(tenant, request.profile_id):
         raise BackfillRejected("profile_id", f"{request.profile_id} has no trained models", 409)
     if request.entity_id is not None:
