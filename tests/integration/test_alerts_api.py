@@ -157,6 +157,9 @@ def test_feedback_is_stored_as_a_label(local_stack: LocalStack, seeded: str) -> 
     stored = FeedbackStore().get(seeded, "A1", "al-2")
     assert stored is not None and (stored.is_anomaly, stored.note) == (False, "promo")
     assert stored.entity_type == "campaign" and stored.score == 0.9
+    status, alert = api("GET", "/alerts/al-2")  # the label comes back with the alert
+    assert status == 200 and alert["feedback"]["is_anomaly"] is False
+    assert api("GET", "/alerts/al-1")[1]["feedback"] is None  # never labelled
 
 
 def test_another_tenant_sees_and_changes_nothing(local_stack: LocalStack, seeded: str) -> None:

@@ -32,6 +32,7 @@ class ActivePage(Closed):
 
 class AlertWithHistory(Alert):
     history: list[StatusChange]
+    feedback: Feedback | None = Field(description="the latest label, if someone gave one")
 
 
 CHANGE = (HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
@@ -65,9 +66,11 @@ def active(query: Annotated[ActiveQuery, Query()]) -> dict[str, Any]:
 @app.get("/alerts/<alert_id>", responses=documented(AlertWithHistory))
 def get(alert_id: AlertId) -> dict[str, Any]:
     alert, history = service().get(caller().tenant, alert_id)
+    label = service().label_of(alert)
     return {
         **alert.model_dump(mode="json"),
         "history": [h.model_dump(mode="json") for h in history],
+        "feedback": label.model_dump(mode="json") if label else None,
     }
 
 

@@ -83,6 +83,10 @@ class AlertService:
     def get(self, tenant: str, alert_id: str) -> tuple[Alert, list[StatusChange]]:
         return self._get(tenant, alert_id), self.history.of_alert(tenant, alert_id)
 
+    def label_of(self, alert: Alert) -> Feedback | None:
+        """The user's latest label of ``alert`` (real anomaly or not), if any."""
+        return self.feedback.get(alert.tenant_id, alert.profile_id, alert.alert_id)
+
     def acknowledge(self, tenant: str, alert_id: str, user: str) -> Alert:
         def rule(alert: Alert, at: datetime) -> Alert:
             return acknowledged(alert, user, at)
