@@ -245,7 +245,9 @@ def _closed(url: str) -> bool:
 def test_stack_starts_fast_and_stops_cleanly(local_stack: LocalStack, tmp_path: Path) -> None:
     threads_before = set(threading.enumerate())
     endpoint_before = local_stack.env["AWS_ENDPOINT_URL"]
-    stack = LocalStack(directory=tmp_path)
+    # moto keeps one backend per process: another prefix keeps the session stack's tables,
+    # queues and topic out of this stack's reach.
+    stack = LocalStack(directory=tmp_path, prefix="tripwire-second")
     env = stack.start()
     try:
         assert stack.startup_seconds < 5

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
 from tripwire.domain.alerts import Relation, RootCause, Severity
 from tripwire.domain.entities import EntityType
@@ -14,7 +12,6 @@ from tripwire.domain.metrics import Interval
 from tripwire.rootcause import GroupMember, IncidentBook, assign, group_id, onset_runs, period_key
 from tripwire.rootcause.incidents import ordinal, shift, summarise
 from tripwire.store.incidents import IncidentStore, assign_and_record
-from tripwire.store.provision import provision, reset_clients
 
 _PAUSE = "Inherited from campaign C1 (1 level up): impressions fell 97% across 5 of 5 keywords"
 
@@ -116,16 +113,8 @@ def test_periods_are_spelled_and_counted_per_interval() -> None:
 
 
 @pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[IncidentStore]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        reset_clients()
-        provision()
-        yield IncidentStore()
-    reset_clients()
+def store(moto_aws: None) -> IncidentStore:
+    return IncidentStore()
 
 
 def test_the_store_keeps_one_group_across_scans_and_redeliveries(store: IncidentStore) -> None:

@@ -18,6 +18,7 @@ import gzip
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,6 @@ from tripwire.domain.metrics import Interval, PPCPoint, format_period
 from tripwire.ingest.ads_console import ReportRows, import_report
 from tripwire.ingest.csv_files import Collector
 from tripwire.ingest.errors import ImportRejected, RowError, row_errors
-from tripwire.ingest.importer import ImportReport
 
 REQUIRED = ("date", "campaignId", "adGroupId", "keywordId")
 MEASURES = {  # PPCPoint field -> report field
@@ -41,29 +41,6 @@ MEASURES = {  # PPCPoint field -> report field
 }
 CURRENCY_FIELD = "campaignBudgetCurrencyCode"
 _ID = re.compile(r"^[^#\s]{1,100}$")
-
-
-def import_api_report(
-    tenant: str,
-    profile_id: str,
-    paths: list[Path],
-    *,
-    currency: str | None = None,
-    skip_bad_rows: bool = False,
-    progress: bool = False,
-    **stores: Any,
-) -> ImportReport:
-    """Import API v3 reports (JSON, gzip'd JSON or JSON Lines); see ``import_report``."""
-    return import_report(
-        tenant,
-        profile_id,
-        paths,
-        read_api_report,
-        currency=currency,
-        skip_bad_rows=skip_bad_rows,
-        progress=progress,
-        **stores,
-    )
 
 
 def read_api_report(
@@ -178,3 +155,7 @@ def _entities(parsed: ReportRows, ids: dict[str, str], record: dict[str, Any]) -
         Entity(entity_id=keyword, entity_type="keyword", parent_id=campaign, name=label)
     )
     return keyword
+
+
+# API v3 reports (JSON, gzip'd JSON or JSON Lines): ``import_api_report(tenant, profile, paths)``.
+import_api_report = partial(import_report, read=read_api_report)

@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -138,35 +139,12 @@ class ReportRows:
 ReportReader = Callable[[Path, "ReportRows", Collector, bool], None]
 
 
-def import_console_report(
-    tenant: str,
-    profile_id: str,
-    paths: list[Path],
-    *,
-    currency: str | None = None,
-    skip_bad_rows: bool = False,
-    progress: bool = False,
-    **stores: Any,
-) -> ImportReport:
-    """Import console downloads (CSV or XLSX); see ``import_report``."""
-    return import_report(
-        tenant,
-        profile_id,
-        paths,
-        read_console_report,
-        currency=currency,
-        skip_bad_rows=skip_bad_rows,
-        progress=progress,
-        **stores,
-    )
-
-
 def import_report(
     tenant: str,
     profile_id: str,
     paths: list[Path],
-    read: ReportReader,
     *,
+    read: ReportReader,
     currency: str | None = None,
     skip_bad_rows: bool = False,
     progress: bool = False,
@@ -423,3 +401,7 @@ def _xlsx_rows(path: Path, progress: bool) -> Iterator[tuple[int, dict[str, Any]
                 yield number, dict(zip(header, row, strict=False))
     finally:
         book.close()
+
+
+# Console downloads (CSV or XLSX): ``import_console_report(tenant, profile, paths, ...)``.
+import_console_report = partial(import_report, read=read_console_report)

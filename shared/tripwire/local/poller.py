@@ -15,7 +15,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from tripwire.local.functions import invoke
 from tripwire.store.provision import aws_client, region
@@ -48,24 +48,17 @@ def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
-class ScanPoller:
-    """Polls ``queue_url`` on a thread (``start``) or on demand (``poll_once``)."""
+class _Background:
+    """A daemon thread running ``_run`` until ``stop``: what the poller and ticker share."""
 
-    def __init__(self, queue_url: str, *, invoke_function: Invoke = invoke) -> None:
-        self.queue_url = queue_url
-        self._invoke = invoke_function
+    thread_name = "background"
+
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._busy = threading.Lock()  # held while a batch is being handled
-        self.batches = 0
-        self.failures = 0  # records the worker reported failed
-        sqs = aws_client("sqs")
-        self._arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
 
-    def start(self) -> ScanPoller:
-        self._thread = threading.Thread(target=self._run, name="scan-poller", daemon=True)
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
         return self
 
@@ -74,6 +67,27 @@ class ScanPoller:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class ScanPoller(_Background):
+    """Polls ``queue_url`` on a thread (``start``) or on demand (``poll_once``)."""
+
+    thread_name = "scan-poller"
+
+    def __init__(self, queue_url: str, *, invoke_function: Invoke = invoke) -> None:
+        super().__init__()
+        self.queue_url = queue_url
+        self._invoke = invoke_function
+        self._busy = threading.Lock()  # held while a batch is being handled
+        self.batches = 0
+        self.failures = 0  # records the worker reported failed
+        sqs = aws_client("sqs")
+        self._arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -177,25 +191,15 @@ def fire_schedule(
     return list(result["runs"])
 
 
-class ScheduleTicker:
+class ScheduleTicker(_Background):
     """``tripwire local up``'s schedule: a tick every ``seconds`` on a thread."""
 
+    thread_name = "scan-schedule"
+
     def __init__(self, seconds: float, *, invoke_function: Invoke = invoke) -> None:
+        super().__init__()
         self.seconds = seconds
         self._invoke = invoke_function
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> ScheduleTicker:
-        self._thread = threading.Thread(target=self._run, name="scan-schedule", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.wait(self.seconds):
