@@ -127,7 +127,7 @@ def test_a_backfill_names_a_period_or_a_start() -> None:
     ("fields", "field"),
     [
         ({"period": "5 years"}, "period"),
-        ({"period": "5y", "interval": "1h"}, "interval"),
+        ({"period": "5y", "interval": "2d"}, "interval"),  # 1h is a market's (test_backfill_api)
     ],
 )
 def test_a_malformed_backfill_request_names_the_field(fields: dict[str, str], field: str) -> None:
