@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/tripwire demo
 
+# Two pytest runs: moto keeps one in-memory backend per process, and the unit tests'
+# in-process `mock_aws` resets it — it must never share a process with the local stack's
+# moto server (integration, e2e). `loadgroup` keeps each story-telling module on one worker.
 test: lint browser
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 tests/unit
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests/integration tests/e2e tests/infra
 
 # The browser tests (tests/e2e) drive Debian's chromium: install it when we can (root with
 # apt-get); without it those tests skip and say why.
