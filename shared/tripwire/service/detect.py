@@ -88,10 +88,14 @@ class QueueUnavailable(RuntimeError):
 class DetectReport:
     run: DetectionRun
     alerts: list[Alert] = field(default_factory=list)  # every anomaly found, new or known
-    new_alerts: int = 0
+    new: list[Alert] = field(default_factory=list)  # the alerts this run stored
     queued: bool = False
     planned: int = 0  # entities a queued run will report on
     execution_ms: float = 0.0
+
+    @property
+    def new_alerts(self) -> int:
+        return len(self.new)
 
     def severity_counts(self) -> dict[str, int]:
         counts = Counter(a.severity.value for a in self.alerts)
@@ -119,7 +123,7 @@ def detect(
         run = enqueue(tenant, request, entities, selected, now, runs)
         planned = int(selected.sum())
         return DetectReport(run, queued=True, planned=planned, execution_ms=_ms(started))
-    report = _detect_now(tenant, request, selected, now, alerts or AlertStore(), runs)
+    report = detect_now(tenant, request, now, alerts or AlertStore(), runs, selected=selected)
     report.execution_ms = _ms(started)
     return report
 
@@ -182,20 +186,26 @@ def enqueue(
     return run
 
 
-def _detect_now(
+def detect_now(
     tenant: str,
     request: DetectRequest,
-    selected: npt.NDArray[np.bool_],
     now: datetime.datetime,
     alerts: AlertStore,
     runs: RunStore,
+    *,
+    selected: npt.NDArray[np.bool_] | None = None,
+    trigger: Trigger = Trigger.API,
 ) -> DetectReport:
+    """Score ``request.day`` (provisional) and the day 3 earlier (settled) for the whole
+    profile; store new alerts of the ``selected`` rows (default: all) and a run."""
     pipeline, versions = current_pipeline(tenant, request.profile_id)
     pipeline = only(pipeline, request.detector)
     cfg = pipeline.config
     needed = cfg.window + max(cfg.sequence_length, cfg.run_periods) + LATE_ATTRIBUTION_PERIODS
     series = load_series(tenant, request.profile_id, request.day, needed)
-    run = _new_run(tenant, request.profile_id, Trigger.API, versions, now).model_copy(
+    if selected is None:
+        selected = np.ones(len(series.entities), dtype=bool)
+    run = _new_run(tenant, request.profile_id, trigger, versions, now).model_copy(
         update={
             "entities_checked": int(selected.sum()),
             "rows_loaded": int(np.count_nonzero(series.raw.any(axis=2))),
@@ -257,7 +267,7 @@ def _score_and_store(
         }
     )
     runs.put(run)
-    return DetectReport(run, reported, new_alerts=len(new))
+    return DetectReport(run, reported, new)
 
 
 def _as_known(alert: Alert, stored: Alert | None) -> Alert:

@@ -32,7 +32,6 @@ from tripwire.domain import (
     Interval,
     ProfileKind,
     RootCause,
-    RunStatus,
     Severity,
     Trigger,
 )
@@ -51,7 +50,7 @@ from tripwire.service.incremental import (
 )
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
-from tripwire.service.runs import UnsupportedInterval, new_run_id, run_expiry, utcnow
+from tripwire.service.runs import UnsupportedInterval, run_expiry, utcnow
 from tripwire.service.series import ProfileSeries, UnknownProfile, dense
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
@@ -453,46 +452,18 @@ def scan_profile(
     runs: RunStore | None = None,
 ) -> ScanReport:
     """Score ``day`` (its sales provisional) and ``day`` − 3 (settled) for every entity,
-    whatever was detected before; store the new alerts and a run."""
-    now = now or utcnow()
-    stores = ScanStores(alerts=alerts or AlertStore(), runs=runs or RunStore())
-    pipeline, versions = current_pipeline(tenant, profile)
-    _, entities = stores.catalog.get_hierarchy(tenant, profile)
-    if not entities:
-        raise UnknownProfile(profile)
-    first = day - datetime.timedelta(days=_history_needed(pipeline) - 1)
-    series = _load(stores, tenant, profile, entities, first, day)
-    run = DetectionRun(
-        run_id=new_run_id(),
-        tenant_id=tenant,
-        profile_id=profile,
+    whatever was detected before; store the new alerts and a run — ``/detect``'s work."""
+    from tripwire.service.detect import DetectRequest, detect_now  # detect builds on this
+
+    report = detect_now(
+        tenant,
+        DetectRequest(profile_id=profile, day=day),
+        now or utcnow(),
+        alerts or AlertStore(),
+        runs or RunStore(),
         trigger=trigger,
-        model_versions=versions,
-        started_at=now,
-        entities_checked=len(entities),
-        rows_loaded=int(np.count_nonzero(series.raw.any(axis=2))),
-        expires_at=run_expiry(now),
     )
-    everyone = np.ones(len(entities), dtype=bool)
-    settled = day - datetime.timedelta(days=LATE_ATTRIBUTION_PERIODS)
-    plan = Plan(day, len(entities), {settled: everyone, day: everyone.copy()})
-    found = _score(pipeline, series, plan, run, stores.incidents)
-    known = stores.alerts.existing(tenant, [a.alert_id for a in found])
-    new = group_new_alerts(
-        tenant, profile, [a for a in found if a.alert_id not in known], stores.incidents
-    )
-    new = stores.alerts.put_new(new)
-    run = run.model_copy(
-        update={
-            "completed_at": utcnow(),
-            "rows_processed": 2 * len(entities),
-            "anomalies_found": len(new),
-            "alert_ids": [a.alert_id for a in new],
-            "status": RunStatus.COMPLETE,
-        }
-    )
-    stores.runs.put(run)
-    return ScanReport(run, new, len(known))
+    return ScanReport(report.run, report.new, len(report.alerts) - len(report.new))
 
 
 def build_alert(
