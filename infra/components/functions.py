@@ -47,6 +47,8 @@ _SIZING: dict[str, Sizing] = {
     "digest": Sizing(512, Duration.minutes(2)),
     "archiver": Sizing(256, Duration.minutes(1)),
     "notifier": Sizing(256, Duration.seconds(30)),
+    # One profile's metrics window (~1 item per entity) and ≤1,000 river rows per period.
+    "learner": Sizing(1024, Duration.minutes(5)),
 }
 
 
@@ -62,6 +64,8 @@ def sizing(name: str) -> Sizing:
 def layers_of(name: str) -> list[str]:
     """The layers a function gets: only what it imports (see permissions.FUNCTIONS)."""
     access = FUNCTIONS[name]
+    if access.numeric and access.river:  # both ship numpy; together they pass 250 MB
+        raise ValueError(f"{name}: the numeric and river layers cannot go together")
     chosen = ["base", *(["numeric"] if access.numeric else []), "tripwire"]
     return chosen + (["river"] if access.river else [])
 
@@ -102,8 +106,7 @@ class Functions(Construct):
             paths["tripwire"] = ROOT / "shared" / "tripwire"
         else:
             raise ValueError(f"tripwire:layerAssets must be 'build' or 'recipe', not {mode!r}")
-        # A layer no function uses (river, until online learning runs in Lambda) is not
-        # deployed: it would only cost an upload.
+        # A layer no function uses is not deployed: it would only cost an upload.
         used = {layer for name in function_names() for layer in layers_of(name)}
         return {
             name: lambda_.LayerVersion(
@@ -141,10 +144,9 @@ class Functions(Construct):
             role.add_to_policy(iam.PolicyStatement(actions=grant.actions(), resources=resources))
         if access.read_models:  # HeadObject is authorised by s3:GetObject too
             models = self.storage.buckets["models"]
+            actions = ["s3:GetObject", *(["s3:PutObject"] if access.write_models else [])]
             role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:GetObject"], resources=[models.arn_for_objects("*")]
-                )
+                iam.PolicyStatement(actions=actions, resources=[models.arn_for_objects("*")])
             )
         size = sizing(name)
         function = lambda_.Function(
@@ -204,7 +206,13 @@ class Functions(Construct):
             logical = Stack.of(self).resolve(Stack.of(self).get_logical_id(bucket))
             reasons[f"Resource::<{logical}.Arn>/*"] = (
                 "Model artifacts are keyed by tenant, profile and version hash; the function "
-                "reads (GetObject only) whichever version the registry names."
+                "reads (GetObject) whichever version the registry names"
+                + (
+                    " and publishes learnt states (PutObject: new content-addressed versions "
+                    "and the set pointing at them)."
+                    if access.write_models
+                    else " (GetObject only)."
+                )
             )
         if access.publish_alerts:
             reasons["Action::kms:GenerateDataKey*"] = (

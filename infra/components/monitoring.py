@@ -1,4 +1,4 @@
-"""Alarms (errors, throttles, DLQ depth, scan age) to an operations topic, and a dashboard."""
+"""Alarms (errors, throttles, DLQ depths, scan age) to an operations topic, and a dashboard."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Monitoring(Construct):
         functions: dict[str, lambda_.Function],
         queue: sqs.IQueue,
         dlq: sqs.IQueue,
+        learn_dlq: sqs.IQueue,
         notifier_failures: sqs.IQueue,
         key: kms.IKey,
         alert_email: str,
@@ -45,6 +46,14 @@ class Monitoring(Construct):
             dlq.metric_approximate_number_of_messages_visible(period=_PERIOD, statistic="Maximum"),
             notify,
             description="Scan slices failed every retry and wait in the DLQ",
+        )
+        self._alarm(
+            "learn-dlq-depth",
+            learn_dlq.metric_approximate_number_of_messages_visible(
+                period=_PERIOD, statistic="Maximum"
+            ),
+            notify,
+            description="Learn messages failed every retry: the half-space trees stopped learning",
         )
         self._alarm(
             "notifier-failures",

@@ -79,10 +79,12 @@ class Access:
 
     tables: tuple[TableAccess, ...] = ()
     read_models: bool = False  # s3:GetObject on the models bucket (the model registry)
+    write_models: bool = False  # s3:PutObject there too (publishing learnt states)
     send_scans: bool = False  # sqs:SendMessage(Batch) on the scan queue
+    send_learning: bool = False  # sqs:SendMessage on the learn queue (FIFO)
     publish_alerts: bool = False  # sns:Publish on the alerts topic
     read_slack_secret: bool = False  # secretsmanager:GetSecretValue on the webhook secret
-    river: bool = False  # the streaming detector's layer (river + scipy)
+    river: bool = False  # the streaming detector's layer (river + scipy + numpy)
     numeric: bool = True  # numpy, onnxruntime, networkx
     extra_env: tuple[str, ...] = field(default=())  # names only; values come from the stack
 
@@ -171,7 +173,8 @@ FUNCTIONS: dict[str, Access] = {
     ),
     # service/fanout.py handle_record: scan.py's stores, run slices, the next backfill
     # chunk on the queue, new alert groups claimed (notifications) and published; the
-    # incident groups the scan keeps (store/incidents.py).
+    # incident groups the scan keeps (store/incidents.py); the learn message of a finished
+    # scheduled run (service/learn.py request_learning).
     "scan_worker": Access(
         tables=(
             *_ALERT_WRITE,
@@ -184,10 +187,10 @@ FUNCTIONS: dict[str, Access] = {
         ),
         read_models=True,
         send_scans=True,
+        send_learning=True,
         publish_alerts=True,
-        # No river yet: the worker only scores (service/models.py learn_and_save, which
-        # unpickles half-space trees, is not called by the scan). Turning it on adds the
-        # 99 MB river layer: 231 MB with base+numeric, at the build's 230 MB budget.
+        # No river: the worker only scores; the learner learns (river's layer with
+        # base+numeric would pass Lambda's 250 MB).
         river=False,
         extra_env=("TRIPWIRE_API_URL",),
     ),
@@ -200,6 +203,20 @@ FUNCTIONS: dict[str, Access] = {
             TableAccess(CATALOG, "R", scans=True),
         ),
         publish_alerts=True,
+        numeric=False,
+    ),
+    # service/learn.py: the hierarchy, how far detection stands (metadata) and the metrics
+    # window of the days to learn, the trees' state from the registry and the learnt state
+    # published back. river's layer (with numpy) instead of numeric: no detector runs here.
+    "learner": Access(
+        tables=(
+            TableAccess(CATALOG, "R"),
+            TableAccess(METADATA, "R"),
+            TableAccess(METRICS, "R"),
+        ),
+        read_models=True,
+        write_models=True,
+        river=True,
         numeric=False,
     ),
     # store/archive.py: the expired alert (from the stream record) into history.

@@ -2,6 +2,8 @@
 
 - Scan: EventBridge schedule → scan_scheduler → scan queue (+DLQ) → scan_worker. detect
   (asynchronous requests) and runs (backfill) put slices on the same queue.
+- Learning: the worker completing a scheduled run → learn queue (FIFO, one message group
+  per tenant and profile, +DLQ) → learner (the half-space trees learn; river's layer).
 - Notifications: scan_worker and digest publish on the KMS-encrypted alerts topic; the
   notifier (Slack) gets every message, e-mail only ``severity = critical``.
 - Archival: the alerts table's stream, filtered to TTL removals, feeds the archiver.
@@ -28,7 +30,7 @@ from infra.components.functions import Functions
 from infra.components.permissions import FUNCTIONS
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.notify.slack import SECRET_ENV
-from tripwire.service.fanout import MAX_RECEIVES_ENV, QUEUE_ENV
+from tripwire.service.fanout import LEARN_QUEUE_ENV, MAX_RECEIVES_ENV, QUEUE_ENV
 
 # Receives before a failing slice moves to the DLQ (the worker marks the slice failed on
 # the last one; it reads the same number from TRIPWIRE_SCAN_MAX_RECEIVES).
@@ -36,6 +38,7 @@ MAX_RECEIVES = 3
 # AWS: a queue's visibility timeout at least six times the consuming function's timeout.
 VISIBILITY_FACTOR = 6
 SCAN_BATCH_SIZE = 5
+LEARN_BATCH_SIZE = 10  # a FIFO queue's maximum; a batch is mostly one message per profile
 DIGEST_SCHEDULE = "cron(0 6 * * ? *)"  # 06:00 UTC: yesterday's digest, before office hours
 DEFAULT_SCAN_SCHEDULE = "rate(1 hour)"  # daily profiles: hourly picks up restated sales
 DEFAULT_HOURLY_SCAN_SCHEDULE = "rate(1 hour)"  # profiles with hourly bars
@@ -90,6 +93,7 @@ class ScanPipeline(Construct):
             if access.send_scans:
                 self.queue.grant_send_messages(functions.roles[name])
                 functions.functions[name].add_environment(QUEUE_ENV, self.queue.queue_url)
+        self.learn_queue, self.learn_dlq = self._learn_queue(functions)
 
         scheduler = functions.functions["scan_scheduler"]
         # One rule per bar interval: the scheduler scans the profiles scheduled at
@@ -119,6 +123,49 @@ class ScanPipeline(Construct):
             )
             for interval, expression in scan_schedules.items()
         }
+
+    def _learn_queue(self, functions: Functions) -> tuple[sqs.Queue, sqs.Queue]:
+        """FIFO, grouped by tenant and profile: one learner at a time learns a profile (two
+        racing learners could each publish a state the other never saw), in run order."""
+        learner = functions.functions["learner"]
+        dlq = sqs.Queue(
+            self,
+            "LearnDeadLetterQueue",
+            fifo=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        assert dlq.node.default_child is not None
+        Validations.of(dlq.node.default_child).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This is the dead-letter queue of the learn queue; a DLQ of a DLQ would "
+                "only move the same failed learn messages further from the alarm watching them.",
+            )
+        )
+        assert learner.timeout is not None
+        queue = sqs.Queue(
+            self,
+            "LearnQueue",
+            fifo=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(
+                learner.timeout.to_seconds() * VISIBILITY_FACTOR + 30
+            ),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVES),
+        )
+        learner.add_event_source(
+            sources.SqsEventSource(
+                queue, batch_size=LEARN_BATCH_SIZE, report_batch_item_failures=True
+            )
+        )
+        for name, access in FUNCTIONS.items():
+            if access.send_learning:
+                queue.grant_send_messages(functions.roles[name])
+                functions.functions[name].add_environment(LEARN_QUEUE_ENV, queue.queue_url)
+        return queue, dlq
 
 
 class Notifications(Construct):

@@ -18,7 +18,12 @@ import pytest
 from aws_cdk import CfnResource
 from infra.components.functions import function_names, layers_of, sizing
 from infra.components.permissions import FUNCTIONS, READ_ACTIONS, WRITE_ACTIONS
-from infra.components.pipeline import DIGEST_SCHEDULE, MAX_RECEIVES, VISIBILITY_FACTOR
+from infra.components.pipeline import (
+    DIGEST_SCHEDULE,
+    LEARN_BATCH_SIZE,
+    MAX_RECEIVES,
+    VISIBILITY_FACTOR,
+)
 
 from tests.infra.conftest import ALERT_EMAIL, Synth, synth_context
 from tripwire.api.routes import ROUTES, WORKERS, Route
@@ -198,6 +203,9 @@ def test_each_function_gets_only_its_layers(synth: Synth) -> None:
     assert not any(
         "river" in layers_of(name) for name in ALL_FUNCTIONS if not FUNCTIONS[name].river
     )
+    # The learner ships river (with numpy) and no onnxruntime; no other function has river.
+    assert layers_of("learner") == ["base", "tripwire", "river"]
+    assert [name for name in ALL_FUNCTIONS if "river" in layers_of(name)] == ["learner"]
 
 
 # -- scan pipeline -----------------------------------------------------------------------
@@ -238,6 +246,58 @@ def test_queue_senders_have_the_url_and_the_grant(synth: Synth) -> None:
         expected = name in {"scan_scheduler", "scan_worker", "detect", "runs"}
         assert sends is expected, name
         assert ("TRIPWIRE_SCAN_QUEUE_URL" in _env(synth, name)) is expected, name
+
+
+def test_learn_queue_is_fifo_dead_letters_and_outlasts_the_learner(synth: Synth) -> None:
+    queue = synth.resources[_id(synth, synth.stack.scan.learn_queue)]["Properties"]
+    dlq_id = _id(synth, synth.stack.scan.learn_dlq)
+    learner_timeout = _function(synth, "learner")["Properties"]["Timeout"]
+    # FIFO: one message group per profile, so two learners never learn one profile at once.
+    assert queue["FifoQueue"] is True
+    assert synth.resources[dlq_id]["Properties"]["FifoQueue"] is True
+    assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * learner_timeout
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+        "maxReceiveCount": MAX_RECEIVES,
+    }
+    assert queue["SqsManagedSseEnabled"] is True
+    (mapping,) = [
+        m["Properties"]
+        for m in _of_type(synth, "AWS::Lambda::EventSourceMapping").values()
+        if "LearnQueue" in json.dumps(m["Properties"]["EventSourceArn"])
+    ]
+    assert mapping["FunctionName"] == {
+        "Ref": _id(synth, synth.stack.functions.functions["learner"])
+    }
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == LEARN_BATCH_SIZE
+
+
+def test_only_the_worker_asks_for_learning(synth: Synth) -> None:
+    queue = _id(synth, synth.stack.scan.learn_queue)
+    for name in ALL_FUNCTIONS:
+        sends = any(
+            "sqs:SendMessage" in _as_list(s["Action"]) and queue in json.dumps(s["Resource"])
+            for s in _statements(synth, name)
+        )
+        assert sends is (name == "scan_worker"), name
+        assert ("TRIPWIRE_LEARN_QUEUE_URL" in _env(synth, name)) is sends, name
+
+
+def test_only_the_learner_writes_models(synth: Synth) -> None:
+    bucket = _id(synth, synth.stack.storage.buckets["models"])
+    for name in ALL_FUNCTIONS:
+        s3 = {
+            a
+            for s in _statements(synth, name)
+            for a in _as_list(s["Action"])
+            if a.startswith("s3:") and bucket in json.dumps(s["Resource"])
+        }
+        expected = {"s3:GetObject"} if FUNCTIONS[name].read_models else set()
+        if name == "learner":
+            expected.add("s3:PutObject")
+        assert s3 == expected, name
+    assert "TRIPWIRE_BUCKET_MODELS" in _env(synth, "learner")
 
 
 def test_schedules(synth: Synth) -> None:
@@ -338,7 +398,8 @@ def test_archiver_sees_only_ttl_removals(synth: Synth) -> None:
 def test_alarms_cover_errors_throttles_dlq_and_scan_age(synth: Synth) -> None:
     alarms = synth.stack.monitoring.alarms
     expected = {f"{n}-{kind}" for n in ALL_FUNCTIONS for kind in ("errors", "throttles")}
-    assert expected | {"scan-dlq-depth", "scan-age", "notifier-failures"} == set(alarms)
+    others = {"scan-dlq-depth", "learn-dlq-depth", "scan-age", "notifier-failures"}
+    assert expected | others == set(alarms)
     by_metric = {
         a["Properties"]["MetricName"] for a in _of_type(synth, "AWS::CloudWatch::Alarm").values()
     }

@@ -58,7 +58,14 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # Lambdas that no route calls: the scan pipeline, notifications and archival.
-WORKERS: tuple[str, ...] = ("scan_scheduler", "scan_worker", "notifier", "digest", "archiver")
+WORKERS: tuple[str, ...] = (
+    "scan_scheduler",
+    "scan_worker",
+    "notifier",
+    "digest",
+    "archiver",
+    "learner",
+)
 
 
 def _split(path: str) -> tuple[str, ...]:

@@ -5,10 +5,10 @@ with a local Slack on 127.0.0.1; generates the demo account, imports it over rea
 trains its models into the registry (S3) on the days before the incident period, switches
 its daily scan on through the API, and ticks the schedule on the last day — the real
 fan-out path: scheduler → SQS → poller → worker. Nothing was detected since training, so
-that first scan catches up on every day of the incident period; a second tick finds
-nothing new. It prints the alert groups, the Slack messages sent, then loads a market of
-tickers (generated OHLCV bars with planted anomalies) and shows its alerts, and how to open
-the API.
+that first scan catches up on every day of the incident period (then the learner's
+half-space trees learn its settled days: one line); a second tick finds nothing new. It
+prints the alert groups, the Slack messages sent, then loads a market of tickers
+(generated OHLCV bars with planted anomalies) and shows its alerts, and how to open the API.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from tripwire.domain import Alert, DetectionRun, Severity
 from tripwire.ingest.importer import import_account
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
+from tripwire.registry.store import RegistryStore
 from tripwire.service.fanout import progress
+from tripwire.service.models import ONLINE_DETECTOR
 from tripwire.service.train import train_profile
 from tripwire.store.batch import batch_get
 from tripwire.store.items import from_item
@@ -66,7 +68,9 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         print(train_profile(TENANT, profile, first - datetime.timedelta(days=1)).summary())
         token = issue_token(TENANT, "demo", directory=stack.directory)
         _switch_scans_on(stack.api_url, token, profile)
+        trees = RegistryStore().current_set(TENANT, profile) or {}
         runs = _scheduled_scan(stack, last)
+        _show_learning(profile, trees.get(ONLINE_DETECTOR))
         alerts = _alerts_of(runs)
         _show_alerts(alerts)
         _show_rescan(stack, last)
@@ -101,6 +105,19 @@ def _scheduled_scan(stack: LocalStack, day: datetime.date) -> list[DetectionRun]
             f"{run.anomalies_found} new alerts, run {run.run_id} {run.status.value}"
         )
     return [r for r in runs if r is not None]
+
+
+def _show_learning(profile: str, before: str | None) -> None:
+    """The learner's work after the scan: which periods the trees learnt, old → new."""
+    after = (RegistryStore().current_set(TENANT, profile) or {}).get(ONLINE_DETECTOR)
+    if before is None or after is None or after == before:
+        print("learner: nothing learnt")
+        return
+    _, meta = RegistryStore().load(TENANT, profile, ONLINE_DETECTOR, after)
+    print(
+        f"learner: half-space trees learnt the settled days through {meta['learnt_through']} "
+        f"({meta['learnt_periods']} since training), version {before[:12]} → {after[:12]}"
+    )
 
 
 def _alerts_of(runs: list[DetectionRun]) -> list[Alert]:

@@ -7,16 +7,20 @@ imports the scikit-learn trainer only when called.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnxruntime as ort
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 from tripwire.detection.base import FloatArray, as_rows
 
 
 def make_session(onnx_bytes: bytes, intra_op_num_threads: int = 1) -> ort.InferenceSession:
     """A CPU session; one intra-op thread by default because Lambda has few cores."""
+    import onnxruntime as ort  # lazily: the learner's layers have no onnxruntime
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = intra_op_num_threads
     options.inter_op_num_threads = 1

@@ -6,9 +6,10 @@ score → its ``CompactTail`` calibrator (fitted on the training history's score
 for the alerting rows.
 
 Detectors by name: ``"count"`` (``CountModel``: count-aware, reads the period and the last
-few periods summed), ``"isolation_forest"`` (ONNX forest on the deviations), ``"streaming"``
-(half-space trees on the deviations, learning online through ``learn``) and ``"lstm"`` (ONNX
-autoencoder on the last L deviation vectors, oldest first). ``register_detector`` replaces a
+few periods summed), ``"isolation_forest"`` (ONNX forest on the last period's deviations and
+their ``features.relations``, from the last L deviation vectors), ``"streaming"`` (half-space
+trees on the deviations, learning online through ``learn``) and ``"lstm"`` (ONNX autoencoder
+on the last L deviation vectors and their relations, oldest first). ``register_detector`` replaces a
 slot. A request names one detector or ``"ensemble"`` (every detector with a positive weight).
 Training code (scikit-learn, torch, river) is imported only inside ``fit``.
 
@@ -17,9 +18,9 @@ normalised to sum 1 — each detector spends its weight's share of the false-ale
 confident detector carries the vote alone, none drags another down. Default weights: count
 2.0, then the design's LSTM 0.5 / half-space trees 0.3 / isolation forest 0.2. The measured
 quality table (``bench/quality.py``) is in ``detection.vote``: the count model finds the
-incidents; alone the learnt detectors are precise but rarely reach the alert threshold, and
-in the ensemble every alert so far was carried by the count model — so the learnt three
-share one third of the budget (costing the count model a factor 1.5 in p, no recall).
+classic incidents; the learnt three, on relation features and calibrated with a GPD tail
+(the count model keeps its log-exponential one), add the relation incidents it misses (bot
+clicks, placement shifts) with their third of the budget.
 
 Late attribution: when ``provisional`` is set (the scan's own period, whose sales and orders
 Amazon will still restate), drops in sales-side features (sales, orders, CVR, ROAS; a rise
@@ -48,7 +49,7 @@ from tripwire.detection.count_model import CountModel
 from tripwire.detection.explain import coalitions
 from tripwire.detection.ppc_detectors import PPCLSTM, PPCHalfSpaceTrees, PPCIsolationForest
 from tripwire.detection.severity import ALERT_TAIL_PROB, severity_codes
-from tripwire.detection.vote import Combine, CompactTail, combine
+from tripwire.detection.vote import Combine, CompactTail, TailModel, combine
 from tripwire.features import baseline
 from tripwire.features.ppc import FEATURES, INDEX, SALES_SIDE, SALES_SIDE_RISING
 
@@ -85,7 +86,7 @@ _FACTORIES: dict[str, DetectorFactory] = {
 }
 _INPUTS: dict[str, InputKind] = {
     "count": "run",
-    "isolation_forest": "deviation",
+    "isolation_forest": "sequence",
     "streaming": "deviation",
     "lstm": "sequence",
 }
@@ -211,7 +212,8 @@ class ScanPipeline:
             sample = _sample_index(len(inputs), self.config.calibration_rows, self.config.seed)
             raw_scores = np.asarray(detector.score(inputs[sample]), dtype=np.float64)
             self.detectors[name] = detector
-            self.calibrators[name] = CompactTail().fit(raw_scores)
+            tail: TailModel = getattr(detector, "tail_model", "log-exponential")  # learnt: gpd
+            self.calibrators[name] = CompactTail(tail=tail).fit(raw_scores)
         self.training = {
             "entities": int(history.shape[0]),
             "periods": int(days),
@@ -572,3 +574,25 @@ def damp_provisional(deviation: FloatArray) -> FloatArray:
     out[:, falling] = np.maximum(out[:, falling], 0.0)
     out[:, rising] = np.minimum(out[:, rising], 0.0)
     return out
+
+
+# -- without detectors (the online learner: it ships river, not onnxruntime) ---------------
+
+
+def config_from_export(pipeline_artifact: bytes) -> PipelineConfig:
+    """The config inside an exported ``"pipeline"`` artifact, no detector loaded."""
+    state = json.loads(pipeline_artifact)
+    if state.get("format") != EXPORT_FORMAT:
+        raise ValueError(f"unknown pipeline export format {state.get('format')!r}")
+    return PipelineConfig.from_dict(state["config"])
+
+
+def period_baseline(
+    config: PipelineConfig, window: npt.ArrayLike, last_weekday: int, *, provisional: bool = False
+) -> baseline.Baseline:
+    """What ``ScanPipeline.score`` returns as ``result.baseline`` for the last period of
+    (n, T, 5) ``window``: the deviations online detectors learn, computed with no detector."""
+    raw = np.asarray(window, dtype=np.float64)[:, -config.window :, :]
+    base = baseline.compute(raw, last_weekday, config.baseline)
+    current = damp_provisional(base.deviation) if provisional else base.deviation
+    return baseline.Baseline(current, base.expected, base.actual)

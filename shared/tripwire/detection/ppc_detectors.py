@@ -1,14 +1,26 @@
 """The three learnt detectors on PPC deviation features, ready for ``ScanPipeline``.
 
-Each takes what the pipeline feeds it (``deviation`` (n, 10) or ``sequence`` (n, L, 10)),
-scores whole batches in one call, and round-trips through ``export`` / ``load``:
+Each takes what the pipeline feeds it (``sequence`` (n, L, 10): the last L periods'
+count-aware deviations, oldest first; ``deviation`` (n, 10) for the half-space trees), scores
+whole batches in one call, and round-trips through ``export`` / ``load``. Their scores are
+calibrated with ``CompactTail(tail="gpd")`` (``tail_model``): empirical ranks inside the
+training sample, a generalised-Pareto extrapolation beyond it — their scores are bounded or
+light-tailed, and a Pareto-like tail would never let them below ~1e-3.
 
 * ``PPCIsolationForest`` — ``training.isolation_forest`` at fit time (scikit-learn, lazily
-  imported), one ``TreeEnsembleRegressor`` ONNX graph at scan time. Raw deviations: trees
-  are invariant to monotone rescaling.
-* ``PPCLSTM`` — ``training.lstm_autoencoder`` (torch, lazily imported) on the last L
-  deviation vectors, squashed by sign(x)·log1p(|x|) so one 500σ day cannot dominate the
-  training loss; scored by the ONNX graph's last-step reconstruction error.
+  imported), one ``TreeEnsembleRegressor`` ONNX graph at scan time, on the last period's
+  deviations plus its ``features.relations`` (CTR, placement and bot-click relations,
+  accumulated over 1-4 periods): the multivariate, multi-day evidence the per-feature count
+  model cannot see. Trees are invariant to monotone rescaling, so the rows go in raw.
+* ``PPCLSTM`` — ``training.lstm_autoencoder`` (torch, lazily imported) on the last L periods'
+  channels: the deviations squashed by sign(x)·log1p(|x|) (one 500σ day must not dominate the
+  training loss), then the relations accumulated over every span, within ±6σ but not
+  squashed (an autoencoder cannot echo back a relation beyond anything it was trained on —
+  that is how a 5σ relation shows). Scored by the ONNX graph's last-step errors: the largest
+  of the deviations' mean error and each relation channel's (only a relation the period
+  shows, at most the move itself: never one the model imagines after a wild week), each in
+  units of its training 99.9th percentile. Older exports (no ``score_reference``) score as
+  before.
 * ``PPCHalfSpaceTrees`` — river's ``HalfSpaceTrees`` (height ≤ 10) on deviations clipped to
   ±``limit`` and mapped affinely into [0, 1] (known limits, never re-learnt). Scoring walks
   the trees' arrays with numpy (river's ``score_one`` is 25 µs a row); ``learn`` feeds
@@ -28,6 +40,8 @@ import numpy.typing as npt
 from tripwire.detection.base import FloatArray, as_rows
 from tripwire.detection.isolation_forest import IsolationForestDetector
 from tripwire.detection.lstm_autoencoder import LSTMAutoencoderDetector
+from tripwire.detection.vote import TailModel
+from tripwire.features import relations
 
 
 def squash(x: npt.ArrayLike) -> FloatArray:
@@ -44,23 +58,37 @@ def _sample(rows: FloatArray, cap: int, seed: int) -> FloatArray:
 
 class PPCIsolationForest:
     name = "isolation_forest"
+    tail_model: TailModel = "gpd"
 
     def __init__(self, n_estimators: int = 100, max_rows: int = 50_000, seed: int = 0) -> None:
         self.n_estimators, self.max_rows, self.seed = n_estimators, max_rows, seed
         self.inner = IsolationForestDetector()
 
     def fit(self, history: FloatArray) -> PPCIsolationForest:
+        """Fit on (n, L, 10) deviation sequences: the forest isolates their relations."""
         from tripwire.training.isolation_forest import train_isolation_forest
 
-        rows = _sample(as_rows(history), self.max_rows, self.seed)
+        seqs = np.asarray(history, dtype=np.float64)
+        imp_scale = relations.impression_scale(seqs)
+        rows = _sample(_forest_rows(seqs, imp_scale), self.max_rows, self.seed)
         onnx_bytes, meta = train_isolation_forest(
             rows, n_estimators=self.n_estimators, seed=self.seed
         )
+        meta.update(relations=list(relations.NAMES), impression_scale=imp_scale)
         self.inner = IsolationForestDetector(onnx_bytes, meta)
         return self
 
+    def features(self, x: FloatArray) -> FloatArray:
+        """The forest's input rows for (n, L, 10) sequences (a forest exported before the
+        relation features scores the last period's deviations)."""
+        seqs = np.asarray(x, dtype=np.float64)
+        meta = self.inner.metadata
+        if "relations" not in meta:
+            return seqs[:, -1, :] if seqs.ndim == 3 else seqs
+        return _forest_rows(seqs, float(meta["impression_scale"]))
+
     def score(self, x: FloatArray) -> FloatArray:
-        return self.inner.score(x)
+        return self.inner.score(self.features(x))
 
     def export(self) -> tuple[bytes, dict[str, Any]]:
         if self.inner.onnx_bytes is None:
@@ -74,8 +102,14 @@ class PPCIsolationForest:
         return out
 
 
+def _forest_rows(seqs: FloatArray, imp_scale: float) -> FloatArray:
+    """(n, 10 + 12): the last period's deviations, then its relations over every span."""
+    return np.concatenate([seqs[:, -1, :], relations.features(seqs, imp_scale)], axis=1)
+
+
 class PPCLSTM:
     name = "lstm"
+    tail_model: TailModel = "gpd"
 
     def __init__(
         self,
@@ -84,30 +118,59 @@ class PPCLSTM:
         max_sequences: int = 20_000,
         max_seconds: float = 25.0,
         seed: int = 0,
+        reference_quantile: float = 0.999,
     ) -> None:
         self.hidden, self.epochs, self.max_sequences = hidden, epochs, max_sequences
         self.max_seconds, self.seed = max_seconds, seed
+        self.reference_quantile = reference_quantile
         self.inner = LSTMAutoencoderDetector()
 
     def fit(self, history: FloatArray) -> PPCLSTM:
         from tripwire.training.lstm_autoencoder import train_lstm_autoencoder
 
         seqs = np.asarray(history, dtype=np.float64)
+        imp_scale = relations.impression_scale(seqs)
         if len(seqs) > self.max_sequences:
             pick = np.random.default_rng(self.seed).choice(len(seqs), self.max_sequences, False)
             seqs = seqs[np.sort(pick)]
+        channels = _lstm_channels(seqs, imp_scale)
         onnx_bytes, meta = train_lstm_autoencoder(
-            squash(seqs),
+            channels,
             hidden=self.hidden,
             epochs=self.epochs,
             seed=self.seed,
             max_seconds=self.max_seconds,
         )
         self.inner = LSTMAutoencoderDetector(onnx_bytes, meta)
+        # Each part judged against its own training tail (as the count model judges each
+        # feature): the widest-wobbling channel must not set the scale for all.
+        flat = channels[:, :, _N_DEVIATIONS:].reshape(-1, len(relations.NAMES))
+        centre, spread = flat.mean(axis=0), flat.std(axis=0)
+        spread = np.where(spread > 1e-9, spread, 1.0)
+        meta.update(relation_centre=centre.tolist(), relation_spread=spread.tolist())
+        parts = _error_parts(self.inner.errors(channels)["last_step_error"], channels, meta)
+        reference = np.quantile(parts, self.reference_quantile, axis=0)
+        reference = np.where(reference > 0, reference, 1.0)
+        meta.update(
+            impression_scale=imp_scale,
+            relations=list(relations.NAMES),
+            score_reference=reference.tolist(),
+        )
+        self.inner.metadata = meta
         return self
 
     def score(self, x: FloatArray) -> FloatArray:
-        return self.inner.score(squash(x))
+        """The largest of: the deviations' mean squared last-step error, and each relation
+        channel's last-step error — each in units of its training ``reference_quantile``
+        (a model exported before the relation channels: the deviations' error alone)."""
+        meta = self.inner.metadata
+        seqs = np.asarray(x, dtype=np.float64)
+        if "score_reference" not in meta:
+            return self.inner.score(squash(seqs))
+        channels = _lstm_channels(seqs, float(meta["impression_scale"]))
+        parts = _error_parts(self.inner.errors(channels)["last_step_error"], channels, meta)
+        reference = np.asarray(meta["score_reference"], dtype=np.float64)
+        return np.asarray((parts / reference).max(axis=1), dtype=np.float64)
 
     def export(self) -> tuple[bytes, dict[str, Any]]:
         if self.inner.onnx_bytes is None:
@@ -121,8 +184,43 @@ class PPCLSTM:
         return out
 
 
+_N_DEVIATIONS = 10  # the channels before the relations
+RELATION_LIMIT = 6.0  # σ: a guard; four days clipped to ±3σ reach it, no more
+
+
+def _error_parts(
+    last_step_error: FloatArray, channels: FloatArray, meta: dict[str, Any]
+) -> FloatArray:
+    """(n, 1 + 12): the deviation channels' mean squared error (what the autoencoder scored
+    before the relations: a spike, a level shift), then each relation channel's own (a
+    relation moves one channel; a mean over 22 would drown it) — counted only for a
+    relation the period shows (|value| ≥ ``relations.AGREE``) and at most the error of
+    reconstructing it as its training mean: the share of an observed move the model cannot
+    explain, never a move it imagines after a wild week (a paused campaign, an outage)."""
+    deviations = last_step_error[:, :_N_DEVIATIONS].mean(axis=1, keepdims=True)
+    value = channels[:, -1, _N_DEVIATIONS:]
+    centre = np.asarray(meta["relation_centre"], dtype=np.float64)
+    spread = np.asarray(meta["relation_spread"], dtype=np.float64)
+    ceiling = ((value - centre) / spread) ** 2
+    shown = np.abs(value) >= relations.AGREE
+    own = np.where(shown, np.minimum(last_step_error[:, _N_DEVIATIONS:], ceiling), 0.0)
+    return np.concatenate([deviations, own], axis=1)
+
+
+def _lstm_channels(seqs: FloatArray, imp_scale: float) -> FloatArray:
+    """(n, L, 10 + 12): each step's squashed deviations (one 50σ day must not dominate the
+    training loss), then its relations accumulated over every span of ``relations.SPANS``,
+    on their own scale (a 4σ relation must stay 4σ: the autoencoder cannot echo back what
+    lies beyond anything it was trained on) and bounded (each day is clipped to ±3σ, so a
+    paused campaign's −40σ cannot derail the reconstruction of the days after it)."""
+    rel = [relations.accumulated(seqs, imp_scale, span) for span in relations.SPANS]
+    clipped = np.clip(np.concatenate(rel, axis=-1), -RELATION_LIMIT, RELATION_LIMIT)
+    return np.concatenate([squash(seqs), clipped], axis=-1)
+
+
 class PPCHalfSpaceTrees:
     name = "streaming"
+    tail_model: TailModel = "gpd"
 
     def __init__(
         self,

@@ -1,9 +1,10 @@
-"""The scan queue's event source mapping, locally: SQS batches to the real worker handler.
+"""The queues' event source mappings, locally: SQS batches to the real function handlers.
 
 Like Lambda's SQS event source mapping with ``ReportBatchItemFailures``: receive up to ten
-messages, hand them to ``functions/scan_worker`` as an SQS event, delete the ones that
-succeeded and leave the failed ones to reappear after the visibility timeout — so moto's
-redrive policy moves a message that keeps failing to the dead-letter queue.
+messages, hand them to ``functions/scan_worker`` (the scan queue) or ``functions/learner``
+(the learn queue, FIFO) as an SQS event, delete the ones that succeeded and leave the
+failed ones to reappear after the visibility timeout — so moto's redrive policy moves a
+message that keeps failing to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tripwire.local.functions import invoke
 from tripwire.store.provision import aws_client, region
 
 WORKER = "scan_worker"
+LEARNER = "learner"
 BATCH = 10  # SQS's receive limit and the mapping's default batch size
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -28,6 +30,12 @@ Invoke = Callable[[str, dict[str, Any]], Any]
 def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     """A received SQS message as the record the Lambda SQS event carries."""
     attributes = message.get("Attributes", {})
+    # FIFO queues: what Lambda's event carries for them (the FIFO batch processor reads it).
+    fifo = {
+        name: attributes[name]
+        for name in ("MessageGroupId", "MessageDeduplicationId", "SequenceNumber")
+        if name in attributes
+    }
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
@@ -39,6 +47,7 @@ def lambda_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
             "ApproximateFirstReceiveTimestamp": attributes.get(
                 "ApproximateFirstReceiveTimestamp", "0"
             ),
+            **fifo,
         },
         "messageAttributes": message.get("MessageAttributes", {}),
         "md5OfBody": message.get("MD5OfBody", ""),
@@ -76,6 +85,7 @@ class ScanPoller(_Background):
     """Polls ``queue_url`` on a thread (``start``) or on demand (``poll_once``)."""
 
     thread_name = "scan-poller"
+    function = WORKER  # the handler each batch goes to
 
     def __init__(self, queue_url: str, *, invoke_function: Invoke = invoke) -> None:
         super().__init__()
@@ -128,7 +138,7 @@ class ScanPoller(_Background):
     def _handle(self, event: dict[str, Any]) -> set[str]:
         """Message ids the worker failed (all of them when the invocation itself failed)."""
         try:
-            result = self._invoke(WORKER, event)
+            result = self._invoke(self.function, event)
         except Exception:  # Powertools raises when every record failed
             traceback.print_exc(file=sys.stderr)
             return {r["messageId"] for r in event["Records"]}
@@ -146,7 +156,14 @@ class ScanPoller(_Background):
                     if queue_depth(self.queue_url) == 0:
                         return
             time.sleep(0.05)
-        raise TimeoutError(f"the scan queue did not drain within {timeout:.0f}s")
+        raise TimeoutError(f"{self.queue_url} did not drain within {timeout:.0f}s")
+
+
+class LearnPoller(ScanPoller):
+    """The learn queue's mapping: batches to the real learner handler."""
+
+    thread_name = "learn-poller"
+    function = LEARNER
 
 
 def queue_depth(queue_url: str) -> int:

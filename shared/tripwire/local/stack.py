@@ -1,6 +1,7 @@
 """``tripwire local up``: moto server for AWS, the gateway for the API, every table created,
-the scan queue (with its dead-letter queue) polled by the real worker, the alerts topic
-delivering to a local Slack, and — optionally — the scan schedule ticking.
+the scan queue (with its dead-letter queue) polled by the real worker, the learn queue
+(FIFO, with its DLQ) polled by the real learner, the alerts topic delivering to a local
+Slack, and — optionally — the scan schedule ticking.
 
 A state file lets ``tripwire`` commands in other shells find the running stack.
 """
@@ -21,14 +22,15 @@ from typing import Any
 from tripwire.local import state_dir
 from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.gateway import Gateway
-from tripwire.local.poller import ScanPoller, ScheduleTicker, fire_schedule
-from tripwire.service.fanout import MAX_RECEIVES_ENV, QUEUE_ENV
+from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_schedule
+from tripwire.service.fanout import LEARN_QUEUE_ENV, MAX_RECEIVES_ENV, QUEUE_ENV
 from tripwire.store import provision as store
 from tripwire.store.tables import physical_names
 
 STATE_FILE = "stack.json"
 HOST = "127.0.0.1"
 DLQ_ENV = "TRIPWIRE_SCAN_DLQ_URL"
+LEARN_DLQ_ENV = "TRIPWIRE_LEARN_DLQ_URL"
 MAX_RECEIVES = 3  # receives before a failing scan message moves to the DLQ
 # Seconds a received message stays hidden. AWS: six times the worker's timeout; locally
 # short, so a failed message is retried (and reaches the DLQ) within seconds. The poller
@@ -66,6 +68,7 @@ class LocalStack:
         self.notifications_enabled = notifications
         self.echo_slack = echo_slack
         self.poller: ScanPoller | None = None
+        self.learner: LearnPoller | None = None
         self.notifications: Any = None  # LocalNotifications, when started
         self._ticker: ScheduleTicker | None = None
 
@@ -76,6 +79,14 @@ class LocalStack:
     @property
     def dlq_url(self) -> str:
         return self.env[DLQ_ENV]
+
+    @property
+    def learn_queue_url(self) -> str:
+        return self.env[LEARN_QUEUE_ENV]
+
+    @property
+    def learn_dlq_url(self) -> str:
+        return self.env[LEARN_DLQ_ENV]
 
     @property
     def state_file(self) -> Path:
@@ -138,9 +149,10 @@ class LocalStack:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-        if self.poller is not None:
-            self.poller.stop()
-            self.poller = None
+        for poller in (self.poller, self.learner):
+            if poller is not None:
+                poller.stop()
+        self.poller = self.learner = None
         if self.notifications is not None:
             self.notifications.stop()
             self.notifications = None
@@ -169,21 +181,20 @@ class LocalStack:
         self.stop()
 
     def _start_scan_pipeline(self) -> None:
-        """Scan queue + DLQ (redrive policy), the poller, notifications, the ticker."""
-        sqs = store.aws_client("sqs")
-        dlq = sqs.create_queue(QueueName=f"{self.prefix}-scan-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
-        queue = sqs.create_queue(
-            QueueName=f"{self.prefix}-scan",
-            Attributes={
-                "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
-                "RedrivePolicy": json.dumps(redrive),
-            },
-        )["QueueUrl"]
-        self._add_env({QUEUE_ENV: queue, DLQ_ENV: dlq, MAX_RECEIVES_ENV: str(MAX_RECEIVES)})
+        """Scan and learn queues + DLQs (redrive policies), their pollers, notifications,
+        the ticker."""
+        queue, dlq = _queue_with_dlq(f"{self.prefix}-scan")
+        # FIFO, one message group per profile: one learner at a time learns a profile.
+        learn, learn_dlq = _queue_with_dlq(f"{self.prefix}-learn", fifo=True)
+        self._add_env(
+            {
+                QUEUE_ENV: queue,
+                DLQ_ENV: dlq,
+                MAX_RECEIVES_ENV: str(MAX_RECEIVES),
+                LEARN_QUEUE_ENV: learn,
+                LEARN_DLQ_ENV: learn_dlq,
+            }
+        )
         if self.notifications_enabled:
             from tripwire.local.notifications import LocalNotifications
 
@@ -192,14 +203,17 @@ class LocalStack:
             )
             self.env.update(self.notifications.start())  # exports the topic for the worker
         self.poller = ScanPoller(queue).start()
+        self.learner = LearnPoller(learn).start()
         if self.scan_every > 0:
             self._ticker = ScheduleTicker(self.scan_every).start()
 
     def drain(self, timeout: float = 900.0) -> None:
-        """Wait until every scan message was handled (or moved to the DLQ)."""
-        if self.poller is None:
+        """Wait until every scan message was handled (or moved to the DLQ), then every learn
+        message the finished runs sent."""
+        if self.poller is None or self.learner is None:
             raise RuntimeError("the local stack has not been started")
         self.poller.drain(timeout)
+        self.learner.drain(timeout)
 
     def scan(
         self, as_of: datetime.date | None = None, *, wait: bool = True
@@ -233,6 +247,26 @@ class LocalStack:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
         tmp.replace(self.state_file)  # readers never see half a file
+
+
+def _queue_with_dlq(name: str, *, fifo: bool = False) -> tuple[str, str]:
+    """A queue whose messages move to its own DLQ after ``MAX_RECEIVES`` receives."""
+    sqs = store.aws_client("sqs")
+    suffix, kind = (".fifo", {"FifoQueue": "true"}) if fifo else ("", {})
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq{suffix}", Attributes=kind)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+    queue = sqs.create_queue(
+        QueueName=f"{name}{suffix}",
+        Attributes={
+            **kind,
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    return queue, dlq
 
 
 def _check_free(port: int) -> None:
@@ -288,6 +322,7 @@ def run_local_up(port: int | None, api_port: int | None, scan_every: float = 0.0
     print("  Token:        tripwire local token --tenant T --user U")
     schedule = f"every {scan_every:g}s" if scan_every > 0 else "off (--scan-every SECONDS)"
     print(f"  Scan queue:   {stack.queue_url}   (DLQ {stack.dlq_url})")
+    print(f"  Learn queue:  {stack.learn_queue_url}   (DLQ {stack.learn_dlq_url})")
     print(f"  Schedule:     {schedule}; `tripwire local scan` ticks it now")
     print("Ctrl-C to stop.", flush=True)
     try:

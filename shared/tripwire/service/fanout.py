@@ -1,4 +1,5 @@
-"""Fan-out: a run split into queue messages, and the run completed when its last one is done.
+"""Fan-out: a run split into queue messages, and the run completed when its last one is done
+(the worker completing a scheduled run then asks the learner to learn it: ``service.learn``).
 
 The scheduler sends one ``ScanMessage`` per slice of every active profile. A slice is a set
 of whole *units* (a campaign with its keywords; a market with its tickers; a non-leaf
@@ -45,6 +46,7 @@ from tripwire.store.schedule import ScheduleStore
 
 SLICE_ENTITIES = 2_500
 QUEUE_ENV = "TRIPWIRE_SCAN_QUEUE_URL"
+LEARN_QUEUE_ENV = "TRIPWIRE_LEARN_QUEUE_URL"  # the learner's FIFO queue (service.learn)
 SEND_BATCH = 10  # SendMessageBatch's limit
 
 
@@ -169,7 +171,11 @@ def process(
     following = next_chunk(message)
     if following is not None:
         send([following])  # before this slice counts as done: a crash between resends it
-    finish_slice(message, outcome.record)
+    run = finish_slice(message, outcome.record)
+    if run is not None:  # this slice completed the run: every slice has scored its periods
+        from tripwire.service.learn import request_learning
+
+        request_learning(message, run, outcome.periods)
     return outcome
 
 

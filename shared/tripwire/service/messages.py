@@ -38,3 +38,14 @@ class ScanMessage(BaseModel):
     # next older chunk (slice index + stride) until this first period is covered.
     backfill_from: datetime.date | None = None
     stride: int = Field(default=0, ge=0)
+
+
+class LearnMessage(BaseModel):
+    """What travels on the learn queue (FIFO, one message group per tenant and profile):
+    a scheduled scan run finished every slice, so the half-space trees may learn the periods
+    it scored that had settled (see ``service.learn``)."""
+
+    tenant_id: Identifier
+    profile_id: Identifier
+    run_id: Identifier  # the completed scan run that scored ``periods``
+    periods: list[datetime.date] = Field(min_length=1)  # scored by the run, ascending

@@ -3,19 +3,26 @@
 The model manager caches each artifact by version; the assembled pipeline is cached per
 profile and rebuilt only when the published model set changes.
 
-Online learning: after a scan has scored a period, ``learn_and_save`` lets the half-space
+Online learning: once a period has been scored, ``learn_periods`` lets the half-space
 trees absorb it and publishes their new state as a new registry version (content-addressed,
 so every state ever learnt stays loadable); the next scan, in this container or a cold
 one, scores with the updated trees. Each period is learnt at most once per lineage of
 states: a retried or re-scanned period (or a second slice of the same profile) is skipped.
+In Lambda the learner function calls it after a scan run (``service.learn``);
+``learn_and_save`` is the same for a pipeline that has just scored (tests, in-process use).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from tripwire.detection.base import FloatArray
 from tripwire.detection.pipeline import ScanPipeline, ScanResult
 from tripwire.detection.ppc_detectors import PPCHalfSpaceTrees
 from tripwire.registry.manager import ModelManager, default_manager
@@ -84,36 +91,90 @@ def learn_and_save(
 
     Call once per scored period, after ``pipeline.score`` (``result`` is what it returned
     for the whole profile or the slice). Returns the profile's new model set, or None when
-    nothing was learnt: the pipeline has no online detector, its state already covers
-    ``period`` (a retry, a re-scan, or another slice that learnt it first), or the profile
-    was retrained since ``pipeline`` was loaded (its trees belong to the old calibration).
-    ``versions`` are the ones ``current_pipeline`` returned with ``pipeline``.
+    nothing was learnt (see ``learn_periods``). ``versions`` are the ones
+    ``current_pipeline`` returned with ``pipeline``.
     """
     trees = pipeline.detectors.get(ONLINE_DETECTOR)
     if not isinstance(trees, PPCHalfSpaceTrees):
         return None
-    day = period.isoformat()
-    if trees.learnt_through is not None and day <= trees.learnt_through:
+    new = learn_periods(
+        tenant,
+        profile,
+        trees,
+        [period],
+        lambda _: result.baseline.deviation,
+        versions=versions,
+        training=pipeline.training,
+        registry=registry,
+    )
+    if new is not None:
+        with _lock:
+            cached = _pipelines.get((tenant, profile))
+            if cached is not None and cached.pipeline is pipeline:
+                cached.keys |= {_key(versions or cached.versions), _key(new)}
+                cached.versions = dict(new)
+    return new
+
+
+def learn_periods(
+    tenant: str,
+    profile: str,
+    trees: PPCHalfSpaceTrees,
+    periods: Sequence[datetime.date],
+    deviations: Callable[[datetime.date], FloatArray],
+    *,
+    versions: dict[str, str] | None,
+    training: Mapping[str, Any],
+    registry: RegistryStore | None = None,
+) -> dict[str, str] | None:
+    """Teach ``trees`` each of ``periods`` (oldest first) their state does not cover yet
+    — ``deviations(period)``: the profile's (n, 10) deviations that period — and publish the
+    new state as one new version. Returns the new model set, or None when nothing was
+    learnt: every period is covered already (a retry, a re-scan, another slice or learner
+    first), or the profile was retrained since ``versions`` were read (the trees belong to
+    the old calibration). The one implementation behind the scan-time and learner paths.
+    """
+    fresh = sorted(
+        p
+        for p in set(periods)
+        if trees.learnt_through is None or p.isoformat() > trees.learnt_through
+    )
+    if not fresh:
         return None
     registry = registry or RegistryStore()
     if versions is not None and _others(registry.current_set(tenant, profile)) != _others(versions):
-        with _lock:  # retrained meanwhile: the next scan loads the new models
-            _pipelines.pop((tenant, profile), None)
+        _forget(tenant, profile)  # retrained meanwhile: the next scan loads the new models
         return None
-    trees.learn(result.baseline.deviation)
-    trees.learnt_through = day
+    for period in fresh:
+        trees.learn(deviations(period))
+        trees.learnt_through = period.isoformat()
     data, metadata = trees.export()
-    metadata.update(artifact=ONLINE_DETECTOR, training=dict(pipeline.training))
+    metadata.update(artifact=ONLINE_DETECTOR, training=dict(training))
     try:
-        new = registry.publish_models(tenant, profile, {ONLINE_DETECTOR: (data, metadata)})
+        return registry.publish_models(tenant, profile, {ONLINE_DETECTOR: (data, metadata)})
     except Exception:
-        # The in-memory trees are ahead of the registry now: forget them, reload next time.
-        with _lock:
-            _pipelines.pop((tenant, profile), None)
+        _forget(tenant, profile)  # in-memory trees are ahead of the registry: reload next time
         raise
+
+
+def adopt(
+    tenant: str, profile: str, trees: PPCHalfSpaceTrees, old: dict[str, str], new: dict[str, str]
+) -> None:
+    """Trees learnt outside the cached pipeline (the learner) replace its online detector,
+    so a scan in this process scores with them at once — as a scan elsewhere does once its
+    manager re-reads the model set (within ``check_seconds``). Not cached: nothing to do."""
     with _lock:
         cached = _pipelines.get((tenant, profile))
-        if cached is not None and cached.pipeline is pipeline:
-            cached.keys |= {_key(versions or cached.versions), _key(new)}
-            cached.versions = dict(new)
-    return new
+        if cached is None or _others(cached.versions) != _others(new):
+            return
+        successor = copy.copy(cached.pipeline)
+        successor.detectors = {**cached.pipeline.detectors, ONLINE_DETECTOR: trees}
+        successor._earlier = OrderedDict()  # the copy must not share a mutable cache
+        _pipelines[(tenant, profile)] = _Cached(
+            successor, cached.keys | {_key(old), _key(new)}, dict(new)
+        )
+
+
+def _forget(tenant: str, profile: str) -> None:
+    with _lock:
+        _pipelines.pop((tenant, profile), None)
