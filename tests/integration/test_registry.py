@@ -13,6 +13,7 @@ from tripwire.registry import (
     IntegrityError,
     ModelManager,
     ModelNotFound,
+    ModelSetChanged,
     NoModels,
     RegistryStore,
 )
@@ -186,3 +187,33 @@ def test_cached_lists_versions(store: RegistryStore, tenant: str) -> None:
         (tenant, PROFILE, "iforest", versions["iforest"]),
     ]
     assert all(m["loaded_at"].endswith("+00:00") for m in listed)
+
+
+def test_a_set_derived_from_a_replaced_set_is_not_published(
+    store: RegistryStore, tenant: str
+) -> None:
+    # A learner read the set, a retrain replaced it, then the learner publishes its trees:
+    # the retrain's set stands.
+    read = store.publish_models(tenant, PROFILE, {"iforest": (ONNX, META)})
+    retrained = store.publish_models(tenant, PROFILE, {"iforest": (ONNX + b"v2", META)})
+    with pytest.raises(ModelSetChanged):
+        store.publish_models(tenant, PROFILE, {"streaming": (STATE, META)}, based_on=read)
+    assert store.current_set(tenant, PROFILE) == retrained
+    # Based on the stored set it publishes.
+    learnt = store.publish_models(tenant, PROFILE, {"streaming": (STATE, META)}, based_on=retrained)
+    assert (
+        store.current_set(tenant, PROFILE)
+        == learnt
+        == {**retrained, "streaming": learnt["streaming"]}
+    )
+
+
+def test_the_set_write_is_conditional_on_what_was_read(store: RegistryStore, tenant: str) -> None:
+    # The race the check alone cannot close: the set changes between read and write.
+    store.publish_models(tenant, PROFILE, {"iforest": (ONNX, META)})
+    key = f"{tenant}/{PROFILE}/MODELSET.json"
+    stale = store.client.head_object(Bucket=MODELS.name, Key=key)["ETag"]
+    newer = store.publish_models(tenant, PROFILE, {"iforest": (ONNX + b"v2", META)})
+    with pytest.raises(ModelSetChanged):
+        store.publish_set(tenant, PROFILE, {"iforest": newer["iforest"]}, if_match=stale)
+    assert store.current_set(tenant, PROFILE) == newer

@@ -110,3 +110,13 @@ def test_cli_reads_a_file_path_and_prints_one_line_per_row(
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 300
     assert all(not line.startswith("-") and 0.0 <= float(line) <= 1.0 for line in out)
+
+
+def test_no_detector_wakes_up_with_an_alarm() -> None:
+    # Each detector starts scoring after its own warm-up (the half-space trees only once
+    # their first mass window is counted); its first scores must look like the rest, not
+    # like the most surprising thing the calibration has ever seen.
+    rng = np.random.default_rng(5)
+    noise = 50 + rng.normal(0, 1.0, 700)
+    s = scores_of(to_csv(noise))
+    assert s[60:].max() < 0.999, int(np.argmax(s[60:])) + 60

@@ -63,7 +63,11 @@ class HalfSpaceTreesDetector:
         for i, row in enumerate(rows):
             if self._model is not None:
                 features = self._as_dict(row)
-                out[i] = self._model.score_one(features)
+                # river scores 0 until its first mass window is complete: a constant the
+                # calibrator would take for the whole distribution, making the first real
+                # score look infinitely surprising. NaN keeps those rows out of the tail.
+                if not self._model._first_window:
+                    out[i] = self._model.score_one(features)
                 self._model.learn_one(features)
             else:
                 self._learn_row(row)

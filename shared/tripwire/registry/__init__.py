@@ -4,6 +4,7 @@ from tripwire.registry.manager import ModelManager, default_manager
 from tripwire.registry.store import (
     IntegrityError,
     ModelNotFound,
+    ModelSetChanged,
     NoModels,
     RegistryError,
     RegistryStore,
@@ -14,6 +15,7 @@ __all__ = [
     "IntegrityError",
     "ModelManager",
     "ModelNotFound",
+    "ModelSetChanged",
     "NoModels",
     "RegistryError",
     "RegistryStore",

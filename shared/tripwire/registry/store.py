@@ -46,6 +46,10 @@ class IntegrityError(RegistryError):
     """An artifact's bytes do not hash to its version: refused."""
 
 
+class ModelSetChanged(RegistryError):
+    """The model set was replaced (a retrain, another learner) since the caller read it."""
+
+
 def version_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -112,10 +116,19 @@ class RegistryStore:
         self._put_json(f"{prefix}/{CURRENT}", {"version": version, "published_at": _now()})
         return version
 
-    def publish_set(self, tenant: str, profile: str, versions: Mapping[str, str]) -> None:
+    def publish_set(
+        self,
+        tenant: str,
+        profile: str,
+        versions: Mapping[str, str],
+        *,
+        if_match: str | None = None,
+    ) -> None:
         """Make ``versions`` (detector -> version) the profile's model set, as a whole.
 
         Every named artifact must already exist, so the set never names a missing object.
+        ``if_match``: the ETag of the set this one replaces; ``ModelSetChanged`` if the
+        stored set is another by now (S3 conditional write).
         """
         if not versions:
             raise ValueError("a model set names at least one detector")
@@ -124,18 +137,45 @@ class RegistryStore:
             if not self._exists(key):
                 raise ModelNotFound(f"{detector} {version} is not published for {profile!r}")
         document = {"models": dict(sorted(versions.items())), "published_at": _now()}
-        self._put_json(f"{profile_prefix(tenant, profile)}/{MODELSET}", document)
+        body = json.dumps(document, sort_keys=True).encode()
+        condition = {} if if_match is None else {"IfMatch": if_match}
+        try:
+            self.client.put_object(
+                Bucket=MODELS.name,
+                Key=f"{profile_prefix(tenant, profile)}/{MODELSET}",
+                Body=body,
+                ContentType="application/json",
+                **condition,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("PreconditionFailed", "412"):
+                raise ModelSetChanged(f"the model set of {profile!r} changed meanwhile") from error
+            raise
 
     def publish_models(
-        self, tenant: str, profile: str, artifacts: Mapping[str, tuple[bytes, Mapping[str, Any]]]
+        self,
+        tenant: str,
+        profile: str,
+        artifacts: Mapping[str, tuple[bytes, Mapping[str, Any]]],
+        *,
+        based_on: Mapping[str, str] | None = None,
     ) -> dict[str, str]:
-        """Publish several detectors, then the set (kept detectors not given stay as they are)."""
+        """Publish several detectors, then the set (kept detectors not given stay as they are).
+
+        ``based_on``: the set the artifacts were derived from (online learning). The new set
+        replaces it only if it is still the stored one — checked, then enforced by a
+        conditional write — else ``ModelSetChanged`` and the set is left as it is.
+        """
         published = {
             detector: self.publish(tenant, profile, detector, data, metadata)
             for detector, (data, metadata) in artifacts.items()
         }
-        versions = {**(self.current_set(tenant, profile) or {}), **published}
-        self.publish_set(tenant, profile, versions)
+        document, etag = self._get_json_tagged(f"{profile_prefix(tenant, profile)}/{MODELSET}")
+        current = {} if document is None else dict(document["models"])
+        if based_on is not None and current != dict(based_on):
+            raise ModelSetChanged(f"the model set of {profile!r} changed meanwhile")
+        versions = {**current, **published}
+        self.publish_set(tenant, profile, versions, if_match=etag if based_on else None)
         return versions
 
     def current_set(self, tenant: str, profile: str) -> dict[str, str] | None:
@@ -183,11 +223,18 @@ class RegistryStore:
         return body
 
     def _get_json(self, key: str) -> dict[str, Any] | None:
-        body = self._get(key)
-        if body is None:
-            return None
-        document: dict[str, Any] = json.loads(body)
-        return document
+        return self._get_json_tagged(key)[0]
+
+    def _get_json_tagged(self, key: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The document and its ETag (for a conditional write over it)."""
+        try:
+            response = self.client.get_object(Bucket=MODELS.name, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None, None
+            raise
+        document: dict[str, Any] = json.loads(response["Body"].read())
+        return document, str(response["ETag"])
 
     def _exists(self, key: str) -> bool:
         try:

@@ -26,7 +26,7 @@ from tripwire.detection.base import FloatArray
 from tripwire.detection.pipeline import ScanPipeline, ScanResult
 from tripwire.detection.ppc_detectors import PPCHalfSpaceTrees
 from tripwire.registry.manager import ModelManager, default_manager
-from tripwire.registry.store import RegistryStore
+from tripwire.registry.store import ModelSetChanged, RegistryStore
 
 ONLINE_DETECTOR = "streaming"  # the pipeline slot that learns online (half-space trees)
 
@@ -151,7 +151,12 @@ def learn_periods(
     data, metadata = trees.export()
     metadata.update(artifact=ONLINE_DETECTOR, training=dict(training))
     try:
-        return registry.publish_models(tenant, profile, {ONLINE_DETECTOR: (data, metadata)})
+        return registry.publish_models(
+            tenant, profile, {ONLINE_DETECTOR: (data, metadata)}, based_on=versions
+        )
+    except ModelSetChanged:
+        _forget(tenant, profile)  # retrained (or learnt elsewhere) between check and publish
+        return None
     except Exception:
         _forget(tenant, profile)  # in-memory trees are ahead of the registry: reload next time
         raise
