@@ -26,6 +26,7 @@ from tripwire.local.poller import fire_schedule
 from tripwire.local.stack import LocalStack
 from tripwire.service import fanout
 from tripwire.service.messages import ScanMessage
+from tripwire.service.runs import new_run
 from tripwire.service.train import train_profile
 from tripwire.store import keys
 from tripwire.store.batch import query_all
@@ -187,7 +188,7 @@ def _detect_message(account: Account, run: DetectionRun) -> ScanMessage:
 def test_a_redelivered_message_creates_no_duplicate(
     local_stack: LocalStack, account: Account
 ) -> None:
-    run = fanout.new_run(account.tenant, PROFILE, Trigger.API, account.entities)
+    run = new_run(account.tenant, PROFILE, Trigger.API, account.entities)
     message = _detect_message(account, run)
     before = _stored_alerts(account.tenant)
     fanout.enqueue(run, [message])
@@ -208,7 +209,7 @@ def test_a_redelivered_message_creates_no_duplicate(
 def test_a_poison_message_reaches_the_dlq_while_the_rest_of_its_batch_succeeds(
     local_stack: LocalStack, account: Account
 ) -> None:
-    run = fanout.new_run(account.tenant, PROFILE, Trigger.API, account.entities)
+    run = new_run(account.tenant, PROFILE, Trigger.API, account.entities)
     RunSlices().start(run, 1)
     poison = f'{{"kind": "scan", "tenant_id": "{account.tenant}", "poison": "{run.run_id}"}}'
     sqs = aws_client("sqs")
@@ -286,7 +287,7 @@ def test_backfill_progress_moves_to_complete_and_a_running_one_is_returned(
 def test_a_queued_detection_can_ask_for_one_detector(
     local_stack: LocalStack, account: Account
 ) -> None:
-    run = fanout.new_run(account.tenant, PROFILE, Trigger.API, account.entities)
+    run = new_run(account.tenant, PROFILE, Trigger.API, account.entities)
     message = _detect_message(account, run).model_copy(update={"detector": "isolation_forest"})
     fanout.enqueue(run, [message])
     local_stack.drain()

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from moto import mock_aws
 
 from tripwire.api.backfill import router
 from tripwire.api.routes import resolve
@@ -20,34 +19,26 @@ from tripwire.registry.store import RegistryStore
 from tripwire.service.fanout import QUEUE_ENV
 from tripwire.service.messages import ScanMessage
 from tripwire.store.catalog import CatalogStore
-from tripwire.store.provision import aws_client, provision, reset_clients
+from tripwire.store.provision import aws_client
 from tripwire.store.schedule import ScheduleStore
 
 TENANT = "acme"
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        reset_clients()
-        provision()
-        queue = aws_client("sqs").create_queue(QueueName="scan")["QueueUrl"]
-        monkeypatch.setenv(QUEUE_ENV, queue)
-        catalog = CatalogStore()
-        catalog.put_profile(Profile(tenant_id=TENANT, profile_id="A1"))
-        entities = [
-            Entity(entity_id="A1", entity_type=EntityType.ACCOUNT),
-            Entity(entity_id="C1", entity_type=EntityType.CAMPAIGN, parent_id="A1"),
-            Entity(entity_id="K1", entity_type=EntityType.KEYWORD, parent_id="C1"),
-        ]
-        catalog.put_hierarchy(TENANT, "A1", entities, None)
-        RegistryStore().publish_models(TENANT, "A1", {"pipeline": (b"{}", {})})
-        yield queue
-    reset_clients()
+def aws(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    queue = aws_client("sqs").create_queue(QueueName="scan")["QueueUrl"]
+    monkeypatch.setenv(QUEUE_ENV, queue)
+    catalog = CatalogStore()
+    catalog.put_profile(Profile(tenant_id=TENANT, profile_id="A1"))
+    entities = [
+        Entity(entity_id="A1", entity_type=EntityType.ACCOUNT),
+        Entity(entity_id="C1", entity_type=EntityType.CAMPAIGN, parent_id="A1"),
+        Entity(entity_id="K1", entity_type=EntityType.KEYWORD, parent_id="C1"),
+    ]
+    catalog.put_hierarchy(TENANT, "A1", entities, None)
+    RegistryStore().publish_models(TENANT, "A1", {"pipeline": (b"{}", {})})
+    yield queue
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from moto import mock_aws
 
 from tripwire.api.idempotency import (
     InvalidIdempotencyKey,
@@ -17,21 +15,16 @@ from tripwire.api.idempotency import (
     idempotency_key,
     run_once,
 )
-from tripwire.store.provision import provision, reset_clients
+
+
+@pytest.fixture
+def idempotency_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIPWIRE_TABLE_IDEMPOTENCY", "unit-idempotency")
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("TRIPWIRE_TABLE_IDEMPOTENCY", "unit-idempotency")
-    with mock_aws():
-        reset_clients()
-        provision()
-        yield
-    reset_clients()
+def aws(idempotency_table: None, moto_aws: None) -> None:
+    """moto with every table, the idempotency table under its unit-test name (set first)."""
 
 
 class Counter:

@@ -11,30 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from tripwire.api import ingest
 from tripwire.domain.metrics import Interval
 from tripwire.local.gateway import LambdaContext, functions_root
 from tripwire.store.metrics import MetricStore
-from tripwire.store.provision import provision, reset_clients
 
 EVENT = Path(__file__).resolve().parents[2] / "events" / "metrics_ingest.json"
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        ingest.service.cache_clear()
-        reset_clients()
-        provision()
-        yield
+def aws(moto_aws: None) -> Iterator[None]:
+    ingest.service.cache_clear()  # a warm container's service: fresh clients per test
+    yield
     ingest.service.cache_clear()
-    reset_clients()
 
 
 def _invoke(event: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from tripwire.service.incremental import MAX_CATCHUP
 from tripwire.service.learn import learnable
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import ONLINE_DETECTOR
+from tripwire.service.runs import new_run
 from tripwire.service.scan import SliceOutcome
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metadata import MetadataStore, SeriesState, unit_of
@@ -133,7 +134,7 @@ def _run_in_slices(
     versions: dict[str, str] = WITH_TREES,
 ) -> list[ScanMessage]:
     """A run of ``slices`` messages whose detection (mocked) scores ``periods``."""
-    run = fanout.new_run("acme", "A1", Trigger.SCHEDULE, 10)
+    run = new_run("acme", "A1", Trigger.SCHEDULE, 10)
     RunSlices().start(run, slices)
 
     def detect(message: ScanMessage, **_: Any) -> SliceOutcome:

@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from tripwire.domain import DetectionRun, RunStatus, Trigger
 from tripwire.domain.entities import Profile
 from tripwire.local.gateway import LambdaContext, functions_root
 from tripwire.registry.store import RegistryStore
 from tripwire.store.catalog import CatalogStore
-from tripwire.store.provision import provision, reset_clients
 from tripwire.store.runs import RunStore
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -29,35 +27,24 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        reset_clients()
-        provision()
-        CatalogStore().put_profile(Profile(tenant_id=TENANT, profile_id="A1"))
-        started = datetime(2026, 3, 17, 6, 0)
-        RunStore().put(
-            DetectionRun(
-                run_id="run-sample-1",
-                tenant_id=TENANT,
-                profile_id="A1",
-                trigger=Trigger.SCHEDULE,
-                model_versions={"pipeline": "b" * 64},
-                started_at=started,
-                completed_at=started + timedelta(seconds=1),
-                entities_checked=7,
-                status=RunStatus.COMPLETE,
-                expires_at=int((started + timedelta(days=30)).timestamp()),
-            )
+def aws(moto_aws: None) -> Iterator[None]:
+    CatalogStore().put_profile(Profile(tenant_id=TENANT, profile_id="A1"))
+    started = datetime(2026, 3, 17, 6, 0)
+    RunStore().put(
+        DetectionRun(
+            run_id="run-sample-1",
+            tenant_id=TENANT,
+            profile_id="A1",
+            trigger=Trigger.SCHEDULE,
+            model_versions={"pipeline": "b" * 64},
+            started_at=started,
+            completed_at=started + timedelta(seconds=1),
+            entities_checked=7,
+            status=RunStatus.COMPLETE,
+            expires_at=int((started + timedelta(days=30)).timestamp()),
         )
-        yield
-    reset_clients()
+    )
+    yield
 
 
 @cache

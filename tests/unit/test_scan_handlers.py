@@ -34,7 +34,7 @@ def test_the_scheduler_reads_the_schedules_date_and_skips_when_nothing_is_on() -
 
 def test_a_slice_that_cannot_ever_succeed_is_recorded_failed_not_retried() -> None:
     from tripwire.domain import Trigger
-    from tripwire.service.fanout import new_run
+    from tripwire.service.runs import new_run
     from tripwire.store.runs import RunSlices
 
     sample = event("scan_worker_sqs.json")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from tripwire.api import entities, stats
 from tripwire.domain import Alert, Entity, Profile, Severity
@@ -21,7 +20,7 @@ from tripwire.local.gateway import LambdaContext, functions_root
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metrics import MetricStore
-from tripwire.store.provision import provision, reset_clients
+from tripwire.store.provision import reset_clients
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -35,15 +34,9 @@ def _forget_services() -> None:
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        _forget_services()
-        provision()
-        yield
+def aws(moto_aws: None) -> Iterator[None]:
+    _forget_services()
+    yield
     _forget_services()
 
 

@@ -39,6 +39,7 @@ class HalfSpaceTreesDetector:
         self._pending: list[FloatArray] = []
         self._lo = np.zeros(0)
         self._span = np.ones(0)
+        self._learnt = 0  # rows river has learnt: its first mass window is full at window_size
 
     def fit(self, history: FloatArray) -> HalfSpaceTreesDetector:
         rows = as_rows(history)
@@ -66,9 +67,10 @@ class HalfSpaceTreesDetector:
                 # river scores 0 until its first mass window is complete: a constant the
                 # calibrator would take for the whole distribution, making the first real
                 # score look infinitely surprising. NaN keeps those rows out of the tail.
-                if not self._model._first_window:
+                if self._learnt >= self.window_size:
                     out[i] = self._model.score_one(features)
                 self._model.learn_one(features)
+                self._learnt += 1
             else:
                 self._learn_row(row)
         return out
@@ -83,6 +85,7 @@ class HalfSpaceTreesDetector:
                 self._pending = []
         else:
             self._model.learn_one(self._as_dict(row))
+            self._learnt += 1
 
     def _start(self, rows: FloatArray) -> None:
         from river.anomaly import HalfSpaceTrees
@@ -104,6 +107,7 @@ class HalfSpaceTreesDetector:
         )
         for row in rows:
             self._model.learn_one(self._as_dict(row))
+        self._learnt = len(rows)
 
     def _as_dict(self, row: FloatArray) -> dict[int, float]:
         u = np.clip((row - self._lo) / self._span, 0.0, 1.0)

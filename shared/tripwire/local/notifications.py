@@ -21,7 +21,6 @@ moto; a ``SubscriptionConfirmation`` is still answered (ConfirmSubscription), as
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sys
 import threading
@@ -33,6 +32,7 @@ from typing import Any
 
 import boto3
 
+from tripwire.local.environ import export, restore
 from tripwire.local.functions import invoke
 from tripwire.notify.messages import LINK_ENV
 from tripwire.notify.notifier import WEBHOOK
@@ -129,8 +129,7 @@ class LocalNotifications:
             self.exported = {TOPIC_ENV: self.topic_arn, SECRET_ENV: secret}
             if self.api_url:
                 self.exported[LINK_ENV] = self.api_url
-            self._saved_env = {k: os.environ.get(k) for k in self.exported}
-            os.environ.update(self.exported)  # the in-process handlers read these
+            export(self.exported, self._saved_env)  # the in-process handlers read these
             WEBHOOK.forget()  # a warm notifier must not keep a previous stack's webhook
         except BaseException:
             self.stop()
@@ -151,12 +150,7 @@ class LocalNotifications:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env = {}
+        restore(self._saved_env)
 
     def __enter__(self) -> LocalNotifications:
         self.start()

@@ -21,6 +21,7 @@ from typing import Any
 
 from tripwire.local import state_dir
 from tripwire.local.atomic import serialize_dynamodb
+from tripwire.local.environ import export, restore
 from tripwire.local.gateway import Gateway
 from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_schedule
 from tripwire.service.fanout import LEARN_QUEUE_ENV, MAX_RECEIVES_ENV, QUEUE_ENV
@@ -165,12 +166,7 @@ class LocalStack:
         state = read_state(self.directory, check_pid=False)
         if state is not None and state.get("pid") == os.getpid():
             self.state_file.unlink(missing_ok=True)
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._saved_env = {}
+        restore(self._saved_env)
         store.reset_clients()
 
     def __enter__(self) -> LocalStack:
@@ -226,14 +222,12 @@ class LocalStack:
         return runs
 
     def _add_env(self, values: dict[str, str]) -> None:
-        for name in values:
-            self._saved_env.setdefault(name, os.environ.get(name))
         self.env.update(values)
-        os.environ.update(values)
+        export(values, self._saved_env)
 
     def _export(self) -> None:
-        self._saved_env = {name: os.environ.get(name) for name in self.env}
-        os.environ.update(self.env)
+        self._saved_env = {}
+        export(self.env, self._saved_env)
         store.reset_clients()  # cached clients point at the previous endpoint
 
     def _write_state(self) -> None:

@@ -175,7 +175,7 @@ class RegistryStore:
         if based_on is not None and current != dict(based_on):
             raise ModelSetChanged(f"the model set of {profile!r} changed meanwhile")
         versions = {**current, **published}
-        self.publish_set(tenant, profile, versions, if_match=etag if based_on else None)
+        self.publish_set(tenant, profile, versions, if_match=None if based_on is None else etag)
         return versions
 
     def current_set(self, tenant: str, profile: str) -> dict[str, str] | None:
@@ -213,28 +213,26 @@ class RegistryStore:
         self._put(key, json.dumps(document, sort_keys=True).encode(), "application/json")
 
     def _get(self, key: str) -> bytes | None:
-        try:
-            response = self.client.get_object(Bucket=MODELS.name, Key=key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                return None
-            raise
-        body: bytes = response["Body"].read()
-        return body
+        return self._get_tagged(key)[0]
 
-    def _get_json(self, key: str) -> dict[str, Any] | None:
-        return self._get_json_tagged(key)[0]
-
-    def _get_json_tagged(self, key: str) -> tuple[dict[str, Any] | None, str | None]:
-        """The document and its ETag (for a conditional write over it)."""
+    def _get_tagged(self, key: str) -> tuple[bytes | None, str | None]:
+        """The object's bytes and its ETag (for a conditional write over it); None if absent."""
         try:
             response = self.client.get_object(Bucket=MODELS.name, Key=key)
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None, None
             raise
-        document: dict[str, Any] = json.loads(response["Body"].read())
-        return document, str(response["ETag"])
+        body: bytes = response["Body"].read()
+        return body, str(response["ETag"])
+
+    def _get_json(self, key: str) -> dict[str, Any] | None:
+        return self._get_json_tagged(key)[0]
+
+    def _get_json_tagged(self, key: str) -> tuple[dict[str, Any] | None, str | None]:
+        body, etag = self._get_tagged(key)
+        document: dict[str, Any] | None = None if body is None else json.loads(body)
+        return document, etag
 
     def _exists(self, key: str) -> bool:
         try:

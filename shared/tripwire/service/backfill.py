@@ -21,7 +21,7 @@ from tripwire.domain.entities import Identifier, ProfileKind
 from tripwire.registry.store import RegistryStore
 from tripwire.service import fanout
 from tripwire.service.messages import ScanMessage
-from tripwire.service.runs import utcnow
+from tripwire.service.runs import new_run, utcnow
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.runs import RunSlices
 
@@ -91,7 +91,7 @@ def start_backfill(
         slices = [[request.entity_id]]
     else:
         slices = fanout.plan_slices(entities)
-    run = fanout.new_run(tenant, request.profile_id, Trigger.BACKFILL, sum(map(len, slices)))
+    run = new_run(tenant, request.profile_id, Trigger.BACKFILL, sum(map(len, slices)))
     holder = _claim(tenant, request, run.run_id)
     if holder != run.run_id:
         running = fanout.progress(tenant, holder)

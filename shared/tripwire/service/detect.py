@@ -41,7 +41,7 @@ from tripwire.registry.manager import default_manager
 from tripwire.rootcause import analyse, graph_for
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
-from tripwire.service.runs import DetectorUnavailable, new_run_id, run_expiry, utcnow
+from tripwire.service.runs import DetectorUnavailable, new_run, utcnow
 from tripwire.service.scan import build_alert
 from tripwire.service.series import ProfileSeries, UnknownProfile, load_series
 from tripwire.store.alerts import AlertStore
@@ -163,7 +163,7 @@ def enqueue(
     versions = default_manager().versions(tenant, request.profile_id)  # NoModels before queuing
     if request.detector != "ensemble" and request.detector not in versions:
         raise DetectorUnavailable(request.detector)
-    run = _new_run(tenant, request.profile_id, Trigger.API, versions, now)
+    run = new_run(tenant, request.profile_id, Trigger.API, versions=versions, now=now)
     narrowed = request.entity_ids or request.entity_type is not None
     ids = [e.entity_id for e, keep in zip(entities, selected, strict=True) if keep]
     message = ScanMessage(
@@ -205,7 +205,7 @@ def detect_now(
     series = load_series(tenant, request.profile_id, request.day, needed)
     if selected is None:
         selected = np.ones(len(series.entities), dtype=bool)
-    run = _new_run(tenant, request.profile_id, trigger, versions, now).model_copy(
+    run = new_run(tenant, request.profile_id, trigger, versions=versions, now=now).model_copy(
         update={
             "entities_checked": int(selected.sum()),
             "rows_loaded": int(np.count_nonzero(series.raw.any(axis=2))),
@@ -312,24 +312,6 @@ def _causes(
     graph = graph_for(tenant, request.profile_id, series.entities)
     base = result.baseline
     return analyse(graph, graph.ids, result.alert, base.deviation, base.expected, base.actual)
-
-
-def _new_run(
-    tenant: str,
-    profile: str,
-    trigger: Trigger,
-    versions: dict[str, str],
-    now: datetime.datetime,
-) -> DetectionRun:
-    return DetectionRun(
-        run_id=new_run_id(),
-        tenant_id=tenant,
-        profile_id=profile,
-        trigger=trigger,
-        model_versions=versions,
-        started_at=now,
-        expires_at=run_expiry(now),
-    )
 
 
 def _warnings(request: DetectRequest, selected: npt.NDArray[np.bool_]) -> list[str]:

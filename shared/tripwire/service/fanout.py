@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the scheduler and the runs API never scan: keep their cold 
 from tripwire.service.runs import (
     DetectorUnavailable,
     UnsupportedInterval,
-    new_run_id,
+    new_run,
     run_expiry,
     utcnow,
 )
@@ -123,19 +123,6 @@ def schedule_scans(
         enqueue(run, messages)
         started.append(run)
     return started
-
-
-def new_run(tenant: str, profile: str, trigger: Trigger, entities: int) -> DetectionRun:
-    now = utcnow()
-    return DetectionRun(
-        run_id=new_run_id(),
-        tenant_id=tenant,
-        profile_id=profile,
-        trigger=trigger,
-        started_at=now,
-        entities_checked=entities,
-        expires_at=run_expiry(now),
-    )
 
 
 # -- the worker's side ------------------------------------------------------------------

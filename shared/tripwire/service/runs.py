@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from tripwire.domain.runs import DetectionRun, Trigger
 from tripwire.store.tables import RUNS
 
 
@@ -27,3 +28,26 @@ def utcnow() -> datetime.datetime:
 
 def new_run_id() -> str:
     return f"run-{uuid.uuid4().hex[:16]}"
+
+
+def new_run(
+    tenant: str,
+    profile: str,
+    trigger: Trigger,
+    entities: int = 0,
+    *,
+    versions: dict[str, str] | None = None,
+    now: datetime.datetime | None = None,
+) -> DetectionRun:
+    """A fresh run record (in progress), expiring with the runs table's TTL."""
+    now = now or utcnow()
+    return DetectionRun(
+        run_id=new_run_id(),
+        tenant_id=tenant,
+        profile_id=profile,
+        trigger=trigger,
+        model_versions=versions or {},
+        started_at=now,
+        entities_checked=entities,
+        expires_at=run_expiry(now),
+    )
