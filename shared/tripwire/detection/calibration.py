@@ -124,3 +124,20 @@ class TailCalibrator:
 def surprise(p: FloatArray) -> FloatArray:
     """-log(p): additive scale for combining tail probabilities."""
     return -np.log(np.clip(p, _TINY, 1.0))
+
+
+class DirectCalibrator:
+    """For a raw score that is already a probability-like share in [0, 1] (the context
+    detector's share of failed expectations): p = 1 - score, floored; NaN (warming up)
+    is no evidence, p = 1. Ranking such a score against its own past would blunt it: its
+    early rows, while the memory is still empty, are all high."""
+
+    def __init__(self, floor: float = 1e-12) -> None:
+        self.floor = floor
+
+    def tail_prob(self, raw: FloatArray) -> FloatArray:
+        score = np.nan_to_num(np.asarray(raw, dtype=np.float64), nan=0.0)
+        return np.clip(1.0 - score, self.floor, 1.0)
+
+    def tail_prob_learn(self, raw: FloatArray) -> FloatArray:
+        return self.tail_prob(raw)
