@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
+from tripwire.detection.ensemble import parse_weights
 from tripwire.detection.pipeline import DEFAULT_WEIGHTS, PipelineConfig, ScanPipeline
 from tripwire.detection.vote import combine
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
@@ -380,10 +381,7 @@ def ablation(
 def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
     if not args.weights:
         return PipelineConfig(detector=args.detector, combine=args.combine)
-    weights = {name: 0.0 for name in DEFAULT_WEIGHTS}
-    for item in args.weights.split(","):
-        name, value = item.split("=")
-        weights[name.strip()] = float(value)
+    weights = {name: 0.0 for name in DEFAULT_WEIGHTS} | parse_weights(args.weights)
     return PipelineConfig(detector=args.detector, combine=args.combine, weights=weights)
 
 

@@ -169,7 +169,8 @@ def cmd_local_token(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     from tripwire.detection.score_cli import main as score_main
 
-    return score_main([str(args.file)] if args.file else [])
+    weights = ["--weights", args.weights] if args.weights else []
+    return score_main(([str(args.file)] if args.file else []) + weights)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="score a timestamp,value CSV (stdin or file), one per row")
     p.add_argument("file", nargs="?", type=_existing_file)
+    p.add_argument("--weights", help="streaming detectors and weights, e.g. context=1")
     p.set_defaults(func=cmd_score)
 
     market = sub.add_parser("market", help="a market profile's model and scans")

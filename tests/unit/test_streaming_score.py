@@ -120,3 +120,24 @@ def test_no_detector_wakes_up_with_an_alarm() -> None:
     noise = 50 + rng.normal(0, 1.0, 700)
     s = scores_of(to_csv(noise))
     assert s[60:].max() < 0.999, int(np.argmax(s[60:])) + 60
+
+
+def test_weights_pick_the_detectors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(seasonal(300, seed=6))))
+    assert main([str(path), "--weights", "context=1"]) == 0
+    alone = [float(line) for line in capsys.readouterr().out.splitlines()]
+    assert main([str(path)]) == 0
+    default = [float(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(alone) == len(default) == 300 and alone != default
+
+
+@pytest.mark.parametrize("weights", ["context", "context=-1", "context=x", "nope=1"])
+def test_bad_weights_are_refused_with_the_item_named(
+    weights: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(seasonal(10, seed=6))))
+    assert main([str(path), "--weights", weights]) == 2
+    err = capsys.readouterr().err
+    assert weights.split("=")[0] in err and capsys.readouterr().out == ""

@@ -7,6 +7,7 @@ vote, and detectors that are absent from a call are simply left out (weights ren
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -16,6 +17,21 @@ from tripwire.detection.calibration import surprise
 
 # The PPC service's defaults; the streaming scorer passes its own.
 DEFAULT_WEIGHTS: Mapping[str, float] = {"lstm": 0.5, "hst": 0.3, "iforest": 0.2}
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``"context=1,hst=0.5"`` → ``{"context": 1.0, "hst": 0.5}`` (a command-line option)."""
+    weights = {}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not name.strip() or not weight >= 0 or math.isinf(weight):  # NaN fails >= 0
+            raise ValueError(f"weights: {item.strip()!r} is not name=non-negative number")
+        weights[name.strip()] = weight
+    return weights
 
 
 class WeightedVote:

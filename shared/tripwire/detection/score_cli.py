@@ -14,7 +14,8 @@ from datetime import datetime
 
 import numpy as np
 
-from tripwire.detection.streaming import StreamingConfig, StreamingScorer
+from tripwire.detection.ensemble import parse_weights
+from tripwire.detection.streaming import STREAMING_WEIGHTS, StreamingConfig, StreamingScorer
 
 
 class InputError(ValueError):
@@ -67,14 +68,22 @@ def score_stream(lines: Iterable[str], config: StreamingConfig | None = None) ->
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tripwire score", description=__doc__.splitlines()[0])
     ap.add_argument("path", nargs="?", help="CSV file (default: stdin)")
+    ap.add_argument(
+        "--weights",
+        help="streaming detectors and their weights, e.g. context=1 (default: "
+        + ",".join(f"{k}={v:g}" for k, v in STREAMING_WEIGHTS.items())
+        + ")",
+    )
     args = ap.parse_args(argv)
     try:
+        config = StreamingConfig(weights=parse_weights(args.weights)) if args.weights else None
+        StreamingScorer(config)  # an unknown detector fails here, before any input is read
         if args.path:
             with open(args.path) as f:
-                _emit(score_stream(f))
+                _emit(score_stream(f, config))
         else:
-            _emit(score_stream(sys.stdin))
-    except (InputError, OSError) as e:
+            _emit(score_stream(sys.stdin, config))
+    except (InputError, ValueError, OSError) as e:
         print(f"tripwire score: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -17,13 +17,20 @@ HTM 72.44, CAD OSE 75.99 (which sizes its levels from the whole file), ARTime 77
 Before the contextual detector: 62.32 / 52.84 / 67.36, 64 windows. Measured on per-row
 dumps, standard profile (the score moves ±1 between neighbouring settings):
 
-- contextual detector alone, gated: 73.7; with CAD's own rest rule instead of the gate
-  (silence for 3 % of the rows seen, at most 150, after a score ≥ 0.75): 74.0;
+- contextual detector alone (``bench/nab.py --command "tripwire score --weights
+  context=1"``): 73.78 / 67.01 / 78.50 — the other six add 0.2 / 0.5 / 0.8; dropping
+  any one of them costs 0.02–0.26 (per-row dumps); with CAD's own rest rule instead of
+  the gate (silence for 3 % of the rows seen, at most 150, after a score ≥ 0.75): 74.0;
 - its levels from the whole file's range (not causal, CAD OSE's way): 73.8; from the
   first 150 rows and then fixed: 59.2 — the widening range is what makes it work;
 - range margin 0.1 instead of 0.05: 72.9 in the vote; context weight 64 / 256: 72.8 /
-  74.6; gate 100 / 200 rows: 73.7 / 72.5;
-- ranking its score against its own past (``TailCalibrator``) instead: 66.9 alone;
+  74.6; gate 100 / 200 rows: 73.7 / 72.5; 2 or 4 bits per level instead of 3: 59.5 /
+  68.3 alone; level boundaries offset by ⅓ or ⅔ of a level: 68.9 / 64.7 alone;
+- averaging the scores of several memories (margins 0–0.2, offsets, bits): 66–76
+  across 19 combinations, no setting reliably above one memory (the best pair, 76.0,
+  is a draw among many);
+- ranking its score against its own past (``TailCalibrator``) instead: 66.9 alone; an
+  HTM-style likelihood of its score: no change;
 - the six-detector vote OR-ed beside it: at best 72.7 (it adds false positives).
 
 Earlier, for the six-detector vote (62.32), measured and not kept, all within ±1.5:
@@ -69,7 +76,8 @@ _INPUTS: dict[str, tuple[str, ...]] = {
     "context": ("value",),
 }
 
-# Chosen on the NAB development set (bench/nab.py); each one earned its place there.
+# Chosen on the NAB development set (bench/nab.py): the contextual detector carries the
+# vote; each of the other six adds a little (see the module docstring).
 STREAMING_WEIGHTS: Mapping[str, float] = {
     "level": 1.0,
     "diff": 0.5,
