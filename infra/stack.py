@@ -100,6 +100,7 @@ class TripwireStack(Stack):
             functions=self.functions.functions,
             queue=self.scan.queue,
             dlq=self.scan.dlq,
+            learn_queue=self.scan.learn_queue,
             learn_dlq=self.scan.learn_dlq,
             notifier_failures=self.notifications.notifier_failures,
             key=self.notifications.key,

@@ -26,6 +26,7 @@ class Monitoring(Construct):
         functions: dict[str, lambda_.Function],
         queue: sqs.IQueue,
         dlq: sqs.IQueue,
+        learn_queue: sqs.IQueue,
         learn_dlq: sqs.IQueue,
         notifier_failures: sqs.IQueue,
         key: kms.IKey,
@@ -70,7 +71,7 @@ class Monitoring(Construct):
             threshold=SCAN_AGE_LIMIT.to_seconds(),
             description="The oldest scan slice has waited too long: the worker is behind",
         )
-        self.dashboard = self._dashboard(functions, queue, dlq)
+        self.dashboard = self._dashboard(functions, (queue, dlq), (learn_queue, learn_dlq))
 
     def _alarm(
         self,
@@ -94,7 +95,10 @@ class Monitoring(Construct):
         self.alarms[name] = alarm
 
     def _dashboard(
-        self, functions: dict[str, lambda_.Function], queue: sqs.IQueue, dlq: sqs.IQueue
+        self,
+        functions: dict[str, lambda_.Function],
+        scan: tuple[sqs.IQueue, sqs.IQueue],
+        learn: tuple[sqs.IQueue, sqs.IQueue],
     ) -> cloudwatch.Dashboard:
         dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name="Tripwire")
         fns = list(functions.values())
@@ -115,14 +119,20 @@ class Monitoring(Construct):
             ),
         )
         dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Scan queue",
-                left=[
-                    queue.metric_approximate_number_of_messages_visible(),
-                    dlq.metric_approximate_number_of_messages_visible(),
-                ],
-                right=[queue.metric_approximate_age_of_oldest_message()],
-                width=24,
-            )
+            _queue_widget("Scan queue", *scan),
+            _queue_widget("Learn queue (half-space trees)", *learn),
         )
         return dashboard
+
+
+def _queue_widget(title: str, queue: sqs.IQueue, dlq: sqs.IQueue) -> cloudwatch.GraphWidget:
+    """Messages waiting and failed (left), the oldest one's age (right)."""
+    return cloudwatch.GraphWidget(
+        title=title,
+        left=[
+            queue.metric_approximate_number_of_messages_visible(),
+            dlq.metric_approximate_number_of_messages_visible(),
+        ],
+        right=[queue.metric_approximate_age_of_oldest_message()],
+        width=12,
+    )

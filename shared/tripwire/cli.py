@@ -133,11 +133,12 @@ def cmd_local_up(args: argparse.Namespace) -> int:
 
 
 def cmd_local_scan(args: argparse.Namespace) -> int:
-    """One schedule tick against the running stack; its poller runs the worker."""
+    """One schedule tick against the running stack; its pollers run the worker, then the
+    learner (a finished run's learn message is sent before its last slice is deleted)."""
     import time
 
     from tripwire.local.poller import fire_schedule, queue_depth
-    from tripwire.service.fanout import progress, queue_url
+    from tripwire.service.fanout import LEARN_QUEUE_ENV, progress, queue_url
 
     _use_local_stack_if_running()
     runs = fire_schedule(args.date)
@@ -145,8 +146,9 @@ def cmd_local_scan(args: argparse.Namespace) -> int:
     if args.no_wait or not runs:
         return 0
     deadline = time.monotonic() + args.timeout
-    while queue_depth(queue_url()) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    for url in filter(None, (queue_url(), os.environ.get(LEARN_QUEUE_ENV))):
+        while queue_depth(url) and time.monotonic() < deadline:
+            time.sleep(0.2)
     for started in runs:
         run = progress(started["tenant_id"], started["run_id"])
         if run is not None:
@@ -155,8 +157,22 @@ def cmd_local_scan(args: argparse.Namespace) -> int:
                 f"  {run.tenant_id}/{run.profile_id} {run.run_id} {run.status.value}: "
                 f"{run.anomalies_found} new alert(s), {run.rows_processed} series-periods"
                 + (f" — {notes}" if notes else "")
+                + _trees_learnt(run.tenant_id, run.profile_id)
             )
     return 0
+
+
+def _trees_learnt(tenant: str, profile: str) -> str:
+    from tripwire.service.models import ONLINE_DETECTOR
+    from tripwire.registry.store import RegistryStore
+
+    registry = RegistryStore()
+    version = (registry.current_set(tenant, profile) or {}).get(ONLINE_DETECTOR)
+    if version is None:
+        return ""
+    _, meta = registry.load(tenant, profile, ONLINE_DETECTOR, version)
+    through = meta.get("learnt_through")
+    return f"; half-space trees learnt through {through}" if through else ""
 
 
 def cmd_local_token(args: argparse.Namespace) -> int:

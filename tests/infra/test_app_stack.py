@@ -408,6 +408,18 @@ def test_alarms_cover_errors_throttles_dlq_and_scan_age(synth: Synth) -> None:
     assert _of_type(synth, "AWS::CloudWatch::Dashboard")
 
 
+def test_the_dashboard_graphs_the_scan_and_learn_queues_with_their_dlqs(synth: Synth) -> None:
+    (dashboard,) = _of_type(synth, "AWS::CloudWatch::Dashboard").values()
+    # The body is a Fn::Join of JSON text and queue-name references.
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = "".join(p if isinstance(p, str) else json.dumps(p) for p in parts)
+    assert '"title":"Scan queue"' in body
+    assert '"title":"Learn queue (half-space trees)"' in body
+    scan = synth.stack.scan
+    for queue in (scan.queue, scan.dlq, scan.learn_queue, scan.learn_dlq):
+        assert _id(synth, queue) in body
+
+
 def test_cfn_lint_accepts_the_template(synth: Synth) -> None:
     cfn_lint = shutil.which("cfn-lint") or str(Path(sys.executable).parent / "cfn-lint")
     template = synth.outdir / f"{synth.stack.artifact_id}.template.json"

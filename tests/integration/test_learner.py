@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tripwire.cli import main as cli
 from tripwire.demo.generator import GeneratorConfig, generate, write
 from tripwire.detection.pipeline import PipelineConfig
 from tripwire.detection.ppc_detectors import PPCHalfSpaceTrees
@@ -156,6 +157,16 @@ def test_the_next_days_scan_scores_with_the_learnt_trees_and_detects_only_new_da
     now = RegistryStore().current_set(account.tenant, PROFILE)
     assert now is not None and now[ONLINE_DETECTOR] != learnt
     assert _trees(account.tenant, now[ONLINE_DETECTOR])[1]["learnt_through"] == "2026-03-04"
+
+
+def test_tripwire_local_scan_waits_for_the_learner_and_says_how_far_it_learnt(
+    account: Account, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The CLI against the running stack: scan queue, then learn queue, then the report.
+    assert cli(["local", "scan", "--date", "2026-03-08"]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if account.tenant in x]
+    assert " complete: " in line, line
+    assert line.endswith("; half-space trees learnt through 2026-03-05"), line
 
 
 def _version(alert: Alert) -> str:
