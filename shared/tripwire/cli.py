@@ -163,8 +163,8 @@ def cmd_local_scan(args: argparse.Namespace) -> int:
 
 
 def _trees_learnt(tenant: str, profile: str) -> str:
-    from tripwire.service.models import ONLINE_DETECTOR
     from tripwire.registry.store import RegistryStore
+    from tripwire.service.models import ONLINE_DETECTOR
 
     registry = RegistryStore()
     version = (registry.current_set(tenant, profile) or {}).get(ONLINE_DETECTOR)

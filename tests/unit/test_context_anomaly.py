@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tripwire.detection.context_anomaly import ContextAnomaly
 
@@ -70,3 +71,8 @@ def test_each_column_has_its_own_levels() -> None:
     s_quiet = np.nan_to_num(ContextAnomaly().score_learn(quiet))
     s_planted = np.nan_to_num(ContextAnomaly().score_learn(planted))
     assert s_planted[2 * DAY + 10] > s_quiet[DAY:].max()
+
+
+def test_non_finite_values_are_refused() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        ContextAnomaly().score_learn(np.array([1.0, np.nan]))

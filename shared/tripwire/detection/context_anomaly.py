@@ -266,7 +266,10 @@ class ContextAnomaly:
         return copy.deepcopy(self).score_learn(x)
 
     def score_learn(self, x: FloatArray) -> FloatArray:
-        return np.array([self._score_learn_row(row) for row in as_rows(x)])
+        rows = as_rows(x)
+        if not np.isfinite(rows).all():
+            raise ValueError("the contextual detector needs finite values")
+        return np.array([self._score_learn_row(row) for row in rows])
 
     # -- levels ---------------------------------------------------------------------
 

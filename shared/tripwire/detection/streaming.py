@@ -25,7 +25,8 @@ dumps, standard profile (the score moves ±1 between neighbouring settings):
   first 150 rows and then fixed: 59.2 — the widening range is what makes it work;
 - range margin 0.1 instead of 0.05: 72.9 in the vote; context weight 64 / 256: 72.8 /
   74.6; gate 100 / 200 rows: 73.7 / 72.5; 2 or 4 bits per level instead of 3: 59.5 /
-  68.3 alone; level boundaries offset by ⅓ or ⅔ of a level: 68.9 / 64.7 alone;
+  68.3 alone; level boundaries offset by ⅓ or ⅔ of a level: 68.9 / 64.7 alone; the
+  value and its first difference as two columns: 68.4 alone;
 - averaging the scores of several memories (margins 0–0.2, offsets, bits): 66–76
   across 19 combinations, no setting reliably above one memory (the best pair, 76.0,
   is a draw among many);
