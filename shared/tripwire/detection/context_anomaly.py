@@ -293,6 +293,10 @@ class ContextAnomaly:
         assert self._memory is not None
         return self._memory.score_learn(self._facts(row))
 
+    def stored_contexts(self) -> int:
+        """How many contexts the memory holds (what grows with the stream)."""
+        return 0 if self._memory is None else len(self._memory._contexts)
+
     def _rebuild(self) -> None:
         """A fresh memory on the current levels, replaying the recent rows but the last."""
         self._memory = _ContextMemory(*self._memory_args)
