@@ -42,7 +42,7 @@ def run(values: np.ndarray, weights: Mapping[str, float]) -> tuple[float, str]:
     for i, v in enumerate(values):
         scorer.step(np.array([v]), start + i * STEP)
     took = time.perf_counter() - began
-    context = scorer._detectors.get("context")
+    context = scorer.detectors.get("context")
     if not isinstance(context, ContextAnomaly):
         return took, ""
     return took, f"{context.rebuilds} rebuilds, {context.stored_contexts():,} contexts"

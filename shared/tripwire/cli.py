@@ -163,15 +163,9 @@ def cmd_local_scan(args: argparse.Namespace) -> int:
 
 
 def _trees_learnt(tenant: str, profile: str) -> str:
-    from tripwire.registry.store import RegistryStore
-    from tripwire.service.models import ONLINE_DETECTOR
+    from tripwire.service.models import current_trees
 
-    registry = RegistryStore()
-    version = (registry.current_set(tenant, profile) or {}).get(ONLINE_DETECTOR)
-    if version is None:
-        return ""
-    _, meta = registry.load(tenant, profile, ONLINE_DETECTOR, version)
-    through = meta.get("learnt_through")
+    through = (current_trees(tenant, profile) or ("", {}))[1].get("learnt_through")
     return f"; half-space trees learnt through {through}" if through else ""
 
 

@@ -28,9 +28,8 @@ from tripwire.domain import Alert, DetectionRun, Severity
 from tripwire.ingest.importer import import_account
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
-from tripwire.registry.store import RegistryStore
 from tripwire.service.fanout import progress
-from tripwire.service.models import ONLINE_DETECTOR
+from tripwire.service.models import current_trees
 from tripwire.service.train import train_profile
 from tripwire.store.batch import batch_get
 from tripwire.store.items import from_item
@@ -68,9 +67,9 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         print(train_profile(TENANT, profile, first - datetime.timedelta(days=1)).summary())
         token = issue_token(TENANT, "demo", directory=stack.directory)
         _switch_scans_on(stack.api_url, token, profile)
-        trees = RegistryStore().current_set(TENANT, profile) or {}
+        trees = current_trees(TENANT, profile)
         runs = _scheduled_scan(stack, last)
-        _show_learning(profile, trees.get(ONLINE_DETECTOR))
+        _show_learning(profile, trees[0] if trees else None)
         alerts = _alerts_of(runs)
         _show_alerts(alerts)
         _show_rescan(stack, last)
@@ -109,11 +108,11 @@ def _scheduled_scan(stack: LocalStack, day: datetime.date) -> list[DetectionRun]
 
 def _show_learning(profile: str, before: str | None) -> None:
     """The learner's work after the scan: which periods the trees learnt, old → new."""
-    after = (RegistryStore().current_set(TENANT, profile) or {}).get(ONLINE_DETECTOR)
-    if before is None or after is None or after == before:
+    trees = current_trees(TENANT, profile)
+    if before is None or trees is None or trees[0] == before:
         print("learner: nothing learnt")
         return
-    _, meta = RegistryStore().load(TENANT, profile, ONLINE_DETECTOR, after)
+    after, meta = trees
     print(
         f"learner: half-space trees learnt the settled days through {meta['learnt_through']} "
         f"({meta['learnt_periods']} since training), version {before[:12]} → {after[:12]}"

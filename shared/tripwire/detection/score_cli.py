@@ -49,7 +49,9 @@ def parse_row(line: str, line_no: int, n_columns: int) -> tuple[datetime | None,
 
 
 def score_stream(lines: Iterable[str], config: StreamingConfig | None = None) -> Iterator[float]:
-    """Yield one score per data line; the first line is the header."""
+    """Yield one score per data line; the first line is the header. A config naming an
+    unknown detector fails on the first ``next``, before any line is read."""
+    scorer = StreamingScorer(config)
     it = iter(lines)
     header = next(it, None)
     if header is None or not header.strip():
@@ -57,7 +59,6 @@ def score_stream(lines: Iterable[str], config: StreamingConfig | None = None) ->
     n_columns = len(header.split(","))
     if n_columns < 2:
         raise InputError("line 1: header needs a timestamp and at least one value column")
-    scorer = StreamingScorer(config)
     for line_no, line in enumerate(it, start=2):
         if not line.strip():
             continue
@@ -77,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         config = StreamingConfig(weights=parse_weights(args.weights)) if args.weights else None
-        StreamingScorer(config)  # an unknown detector fails here, before any input is read
         if args.path:
             with open(args.path) as f:
                 _emit(score_stream(f, config))

@@ -199,6 +199,11 @@ class StreamingScorer:
         self.last_raw: dict[str, float] = {}
         self.last_tail_probs: dict[str, float] = {}
 
+    @property
+    def detectors(self) -> Mapping[str, OnlineDetector]:
+        """The detectors voting, by name (read-only view for benches and reports)."""
+        return self._detectors
+
     def step(self, values: FloatArray, timestamp: datetime | None = None) -> float:
         """Score one row (the numeric columns of the series), then learn from it."""
         self._season.observe(timestamp)

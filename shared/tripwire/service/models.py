@@ -180,6 +180,18 @@ def adopt(
         )
 
 
+def current_trees(
+    tenant: str, profile: str, registry: RegistryStore | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """The half-space-trees version in the profile's model set and its metadata (how far
+    they learnt: ``learnt_through``, ``learnt_periods``); None before training."""
+    registry = registry or RegistryStore()
+    version = (registry.current_set(tenant, profile) or {}).get(ONLINE_DETECTOR)
+    if version is None:
+        return None
+    return version, registry.load(tenant, profile, ONLINE_DETECTOR, version)[1]
+
+
 def _forget(tenant: str, profile: str) -> None:
     with _lock:
         _pipelines.pop((tenant, profile), None)
