@@ -7,8 +7,8 @@ Anomalous: that share of keywords, half of them as whole paused campaigns (every
 the campaign), half as single keywords with a CPC spike; their campaigns, portfolios and the
 account alert too. Prints the graph build time (once per hierarchy version, cached), the
 analysis time of the scan (best of ``--repeat``; the target is under 1 s on one core), the
-time to group it per period (``group_alerts``), to group it as incidents continuing over
-three daily scans (``IncidentBook``, the rule the scan service persists) and to compute the
+time to group it as incidents continuing over three daily scans (``IncidentBook``, the rule
+the scan service persists) and to compute the
 onsets (temporal precedence) from those groups.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 from tripwire.domain.alerts import Severity
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.features.ppc import derive
-from tripwire.rootcause import IncidentBook, analyse, build_graph, group_alerts
+from tripwire.rootcause import IncidentBook, analyse, build_graph
 from tripwire.rootcause.grouping import GroupMember
 
 
@@ -96,10 +96,7 @@ def main() -> None:
         started = time.perf_counter()
         causes = analyse(graph, graph.ids, alerting, dev, exp, act, previous)
         best = min(best, time.perf_counter() - started)
-    started = time.perf_counter()
     members = [GroupMember(e, "2026-11-20", Severity.HIGH, tuple(r)) for e, r in causes.items()]
-    groups = group_alerts(members)
-    grouped = time.perf_counter() - started
     book, days = IncidentBook(), ("2026-11-20", "2026-11-21", "2026-11-22")
     started = time.perf_counter()
     for day in days:
@@ -110,11 +107,10 @@ def main() -> None:
     onset_time = time.perf_counter() - started
     print(
         f"{args.keywords:,} keywords ({n:,} entities), {len(moved)} anomalous keywords, "
-        f"{int(alerting.sum())} alerting entities → {len(groups)} groups"
+        f"{int(alerting.sum())} alerting entities"
     )
     print(f"graph build   {1000 * built:8.1f} ms (cached per hierarchy version)")
     print(f"analyse       {1000 * best:8.1f} ms (best of {args.repeat}; target < 1000 ms)")
-    print(f"group         {1000 * grouped:8.1f} ms (one period)")
     print(
         f"incidents     {1000 * continued:8.1f} ms per daily scan "
         f"(3 scans → {len(book.groups())} groups, {int(onsets.astype(bool).sum())} with onsets)"

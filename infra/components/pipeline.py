@@ -30,13 +30,8 @@ from infra.components.functions import Functions
 from infra.components.permissions import FUNCTIONS
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.notify.slack import SECRET_ENV
-from tripwire.service.fanout import LEARN_QUEUE_ENV, MAX_RECEIVES_ENV, QUEUE_ENV
+from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
 
-# Receives before a failing slice moves to the DLQ (the worker marks the slice failed on
-# the last one; it reads the same number from TRIPWIRE_SCAN_MAX_RECEIVES).
-MAX_RECEIVES = 3
-# AWS: a queue's visibility timeout at least six times the consuming function's timeout.
-VISIBILITY_FACTOR = 6
 SCAN_BATCH_SIZE = 5
 LEARN_BATCH_SIZE = 10  # a FIFO queue's maximum; a batch is mostly one message per profile
 DIGEST_SCHEDULE = "cron(0 6 * * ? *)"  # 06:00 UTC: yesterday's digest, before office hours
@@ -54,46 +49,15 @@ class ScanPipeline(Construct):
         scan_schedules: dict[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
-        worker = functions.functions["scan_worker"]
-        self.dlq = sqs.Queue(
-            self,
-            "ScanDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+        self.queue, self.dlq = self._queue_with_dlq(
+            SCAN, "Scan", functions, "scan_worker", SCAN_BATCH_SIZE, "send_scans"
         )
-        assert self.dlq.node.default_child is not None
-        Validations.of(self.dlq.node.default_child).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This is the dead-letter queue of the scan queue; a DLQ of a DLQ would "
-                "only move the same failed slices further from the alarm watching them.",
-            )
+        functions.functions["scan_worker"].add_environment(MAX_RECEIVES_ENV, str(SCAN.max_receives))
+        # FIFO, grouped by tenant and profile: one learner at a time learns a profile (two
+        # racing learners could each publish a state the other never saw), in run order.
+        self.learn_queue, self.learn_dlq = self._queue_with_dlq(
+            LEARN, "Learn", functions, "learner", LEARN_BATCH_SIZE, "send_learning"
         )
-        assert worker.timeout is not None
-        self.queue = sqs.Queue(
-            self,
-            "ScanQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(
-                worker.timeout.to_seconds() * VISIBILITY_FACTOR + 30
-            ),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=MAX_RECEIVES),
-        )
-        worker.add_event_source(
-            sources.SqsEventSource(
-                self.queue,
-                batch_size=SCAN_BATCH_SIZE,
-                report_batch_item_failures=True,
-            )
-        )
-        worker.add_environment(MAX_RECEIVES_ENV, str(MAX_RECEIVES))
-        for name, access in FUNCTIONS.items():
-            if access.send_scans:
-                self.queue.grant_send_messages(functions.roles[name])
-                functions.functions[name].add_environment(QUEUE_ENV, self.queue.queue_url)
-        self.learn_queue, self.learn_dlq = self._learn_queue(functions)
 
         scheduler = functions.functions["scan_scheduler"]
         # One rule per bar interval: the scheduler scans the profiles scheduled at
@@ -124,47 +88,57 @@ class ScanPipeline(Construct):
             for interval, expression in scan_schedules.items()
         }
 
-    def _learn_queue(self, functions: Functions) -> tuple[sqs.Queue, sqs.Queue]:
-        """FIFO, grouped by tenant and profile: one learner at a time learns a profile (two
-        racing learners could each publish a state the other never saw), in run order."""
-        learner = functions.functions["learner"]
+    def _queue_with_dlq(
+        self,
+        declared: Queue,
+        label: str,
+        functions: Functions,
+        consumer: str,
+        batch_size: int,
+        senders: str,
+    ) -> tuple[sqs.Queue, sqs.Queue]:
+        """The declared queue and its dead-letter queue, consumed by ``consumer`` with
+        partial batch failures; the functions whose access has ``senders`` get its URL."""
+        function = functions.functions[consumer]
+        fifo = declared.fifo or None  # unset for a standard queue
         dlq = sqs.Queue(
             self,
-            "LearnDeadLetterQueue",
-            fifo=True,
+            f"{label}DeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
+            fifo=fifo,
         )
         assert dlq.node.default_child is not None
         Validations.of(dlq.node.default_child).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SQS3",
-                reason="This is the dead-letter queue of the learn queue; a DLQ of a DLQ would "
-                "only move the same failed learn messages further from the alarm watching them.",
+                reason=f"This is the dead-letter queue of the {declared.name} queue; a DLQ of "
+                "a DLQ would only move the same failed messages further from the alarm "
+                "watching them.",
             )
         )
-        assert learner.timeout is not None
+        assert function.timeout is not None
         queue = sqs.Queue(
             self,
-            "LearnQueue",
-            fifo=True,
+            f"{label}Queue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(
-                learner.timeout.to_seconds() * VISIBILITY_FACTOR + 30
+                declared.visibility_seconds(function.timeout.to_seconds())
             ),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=MAX_RECEIVES),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dlq, max_receive_count=declared.max_receives
+            ),
+            fifo=fifo,
         )
-        learner.add_event_source(
-            sources.SqsEventSource(
-                queue, batch_size=LEARN_BATCH_SIZE, report_batch_item_failures=True
-            )
+        function.add_event_source(
+            sources.SqsEventSource(queue, batch_size=batch_size, report_batch_item_failures=True)
         )
         for name, access in FUNCTIONS.items():
-            if access.send_learning:
+            if getattr(access, senders):
                 queue.grant_send_messages(functions.roles[name])
-                functions.functions[name].add_environment(LEARN_QUEUE_ENV, queue.queue_url)
+                functions.functions[name].add_environment(declared.url_env, queue.queue_url)
         return queue, dlq
 
 

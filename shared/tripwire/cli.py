@@ -138,7 +138,8 @@ def cmd_local_scan(args: argparse.Namespace) -> int:
     import time
 
     from tripwire.local.poller import fire_schedule, queue_depth
-    from tripwire.service.fanout import LEARN_QUEUE_ENV, progress, queue_url
+    from tripwire.service.fanout import progress, queue_url
+    from tripwire.store.queues import LEARN
 
     _use_local_stack_if_running()
     runs = fire_schedule(args.date)
@@ -146,7 +147,7 @@ def cmd_local_scan(args: argparse.Namespace) -> int:
     if args.no_wait or not runs:
         return 0
     deadline = time.monotonic() + args.timeout
-    for url in filter(None, (queue_url(), os.environ.get(LEARN_QUEUE_ENV))):
+    for url in filter(None, (queue_url(), os.environ.get(LEARN.url_env))):
         while queue_depth(url) and time.monotonic() < deadline:
             time.sleep(0.2)
     for started in runs:

@@ -31,7 +31,7 @@ from tripwire.domain import Alert, Severity
 from tripwire.domain.alerts import Attribution, Direction, Relation, RootCause
 from tripwire.ingest.importer import import_account
 from tripwire.local.stack import LocalStack
-from tripwire.service.scan import scan_profile
+from tripwire.service.detect import DetectRequest, detect
 from tripwire.service.train import train_profile
 from tripwire.store.alerts import AlertStore
 
@@ -63,7 +63,7 @@ def seed_acme(folder: Path) -> dict[str, Any]:
     days = sorted({i.start for i in planted})
     alerts: list[Alert] = []
     for day in days:
-        alerts += scan_profile(TENANT, PROFILE, day).alerts
+        alerts += detect(TENANT, DetectRequest(profile_id=PROFILE, day=day)).new
     lap("scan")
     return {
         "seconds": seconds,

@@ -18,15 +18,11 @@ import pytest
 from aws_cdk import CfnResource
 from infra.components.functions import function_names, layers_of, sizing
 from infra.components.permissions import FUNCTIONS, READ_ACTIONS, WRITE_ACTIONS
-from infra.components.pipeline import (
-    DIGEST_SCHEDULE,
-    LEARN_BATCH_SIZE,
-    MAX_RECEIVES,
-    VISIBILITY_FACTOR,
-)
+from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE
 
 from tests.infra.conftest import ALERT_EMAIL, Synth, synth_context
 from tripwire.api.routes import ROUTES, WORKERS, Route
+from tripwire.store.queues import LEARN, SCAN
 from tripwire.store.tables import METRICS, TABLES
 
 ALL_FUNCTIONS = function_names()
@@ -215,13 +211,13 @@ def test_scan_queue_dead_letters_and_outlasts_the_worker(synth: Synth) -> None:
     queue = synth.resources[_id(synth, synth.stack.scan.queue)]["Properties"]
     dlq = _id(synth, synth.stack.scan.dlq)
     worker_timeout = _function(synth, "scan_worker")["Properties"]["Timeout"]
-    assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * worker_timeout
+    assert queue["VisibilityTimeout"] >= 6 * worker_timeout
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
-        "maxReceiveCount": MAX_RECEIVES,
+        "maxReceiveCount": SCAN.max_receives,
     }
     assert queue["SqsManagedSseEnabled"] is True
-    assert _env(synth, "scan_worker")["TRIPWIRE_SCAN_MAX_RECEIVES"] == str(MAX_RECEIVES)
+    assert _env(synth, "scan_worker")["TRIPWIRE_SCAN_MAX_RECEIVES"] == str(SCAN.max_receives)
 
 
 def test_worker_reports_batch_item_failures(synth: Synth) -> None:
@@ -255,10 +251,10 @@ def test_learn_queue_is_fifo_dead_letters_and_outlasts_the_learner(synth: Synth)
     # FIFO: one message group per profile, so two learners never learn one profile at once.
     assert queue["FifoQueue"] is True
     assert synth.resources[dlq_id]["Properties"]["FifoQueue"] is True
-    assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * learner_timeout
+    assert queue["VisibilityTimeout"] >= 6 * learner_timeout
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-        "maxReceiveCount": MAX_RECEIVES,
+        "maxReceiveCount": LEARN.max_receives,
     }
     assert queue["SqsManagedSseEnabled"] is True
     (mapping,) = [

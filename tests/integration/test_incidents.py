@@ -20,9 +20,10 @@ from tripwire.domain.alerts import Relation, RootCause
 from tripwire.domain.entities import EntityType
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
-from tripwire.rootcause import group_id
+from tripwire.rootcause import group_id, onset_runs
+from tripwire.service.incidents import group_new_alerts
 from tripwire.store.alerts import AlertStore
-from tripwire.store.incidents import IncidentStore, group_new_alerts
+from tripwire.store.incidents import IncidentStore
 
 pytestmark = pytest.mark.integration
 DAYS = [datetime(2026, 3, 10) + timedelta(days=d) for d in range(3)]
@@ -105,7 +106,8 @@ def test_a_three_day_incident_scanned_day_by_day_is_one_group(
     body = _get(local_stack, tenant, f"/alerts/active?profile_id=A1&group_id={expected}&limit=50")
     assert len(body["items"]) == 12
     # the next scan's temporal precedence: C1 and its keywords have alerted 3 days running
-    onsets = IncidentStore().onsets(tenant, "A1", "2026-03-13", ["C1", *KEYWORDS, "C2"])
+    before = IncidentStore().alerting(tenant, "A1", "2026-03-06", "2026-03-12")
+    onsets = onset_runs(before, "2026-03-13", ["C1", *KEYWORDS, "C2"])
     assert onsets.tolist() == [3, 3, 3, 3, 0]
 
 

@@ -13,7 +13,7 @@ from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
 from tripwire.ingest.importer import import_account
 from tripwire.registry.store import NoModels, RegistryStore, version_of
 from tripwire.service.alerts import AlertService
-from tripwire.service.scan import scan_profile
+from tripwire.service.detect import DetectReport, DetectRequest, detect
 from tripwire.service.train import InsufficientHistory, train_profile
 from tripwire.store.alerts import AlertStore
 from tripwire.store.runs import RunStore
@@ -52,7 +52,7 @@ def test_training_publishes_a_versioned_model_set(trained: Trained) -> None:
 
 def test_a_scan_raises_the_planted_incident_with_explanation_and_cause(trained: Trained) -> None:
     incident = next(i for i in trained.incidents if i.kind == "campaign_paused")
-    report = scan_profile(trained.tenant, "A1", incident.start)
+    report = _detect(trained.tenant, incident.start)
     hit = [a for a in report.alerts if a.entity_id in {incident.root_entity, *incident.affected}]
     assert hit, f"no alert on {incident.root_entity} on {incident.start}"
     alert = next(a for a in hit if a.entity_id == incident.root_entity)
@@ -74,20 +74,20 @@ def test_scanning_the_same_day_again_writes_nothing_and_keeps_workflow_state(
     trained: Trained,
 ) -> None:
     incident = next(i for i in trained.incidents if i.kind == "campaign_budget_exhausted")
-    first = scan_profile(trained.tenant, "A1", incident.start)
-    assert first.alerts
+    first = _detect(trained.tenant, incident.start)
+    assert first.alerts and first.new == first.alerts
     store = AlertStore()
     acknowledged = first.alerts[0]
     AlertService.default().acknowledge(trained.tenant, acknowledged.alert_id, "ana")
-    again = scan_profile(trained.tenant, "A1", incident.start)
-    assert again.alerts == [] and again.already_known >= len(first.alerts)
+    again = _detect(trained.tenant, incident.start)
+    assert again.new == [] and len(again.alerts) == len(first.alerts)
     kept = store.get(trained.tenant, acknowledged.alert_id)
     assert kept is not None and kept.status.value == "acknowledged"
 
 
 def test_an_untrained_profile_has_no_models(trained: Trained) -> None:
     with pytest.raises(NoModels):
-        scan_profile(f"{trained.tenant}-other", "A1", trained.first_incident_day)
+        _detect(f"{trained.tenant}-other", trained.first_incident_day)
 
 
 def test_too_little_history_is_a_clear_status(tmp_path: Path, tenant: str) -> None:
@@ -96,3 +96,7 @@ def test_too_little_history_is_a_clear_status(tmp_path: Path, tenant: str) -> No
     import_account(tenant, "A1", paths["entities"], paths["metrics"])
     with pytest.raises(InsufficientHistory, match="days of data"):
         train_profile(tenant, "A1", small.start + datetime.timedelta(days=19))
+
+
+def _detect(tenant: str, day: datetime.date) -> DetectReport:
+    return detect(tenant, DetectRequest(profile_id="A1", day=day))

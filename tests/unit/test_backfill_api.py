@@ -16,10 +16,10 @@ from tripwire.domain import Entity, EntityType, Profile
 from tripwire.domain.entities import ProfileKind
 from tripwire.local.gateway import LambdaContext, Request, build_event
 from tripwire.registry.store import RegistryStore
-from tripwire.service.fanout import QUEUE_ENV
 from tripwire.service.messages import ScanMessage
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.provision import aws_client
+from tripwire.store.queues import SCAN
 from tripwire.store.schedule import ScheduleStore
 
 TENANT = "acme"
@@ -28,7 +28,7 @@ TENANT = "acme"
 @pytest.fixture(autouse=True)
 def aws(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     queue = aws_client("sqs").create_queue(QueueName="scan")["QueueUrl"]
-    monkeypatch.setenv(QUEUE_ENV, queue)
+    monkeypatch.setenv(SCAN.url_env, queue)
     catalog = CatalogStore()
     catalog.put_profile(Profile(tenant_id=TENANT, profile_id="A1"))
     entities = [

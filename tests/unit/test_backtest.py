@@ -13,10 +13,10 @@ import pytest
 
 from tripwire.demo.generator import GeneratorConfig, generate, write
 from tripwire.detection.pipeline import PipelineConfig
+from tripwire.rootcause import group_id
 from tripwire.service.backtest import (
     ProfileSeries,
     backtest_profile,
-    group_id,
     load_profile,
     run_backtest,
 )

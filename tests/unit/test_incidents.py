@@ -11,7 +11,8 @@ from tripwire.domain.entities import EntityType
 from tripwire.domain.metrics import Interval
 from tripwire.rootcause import GroupMember, IncidentBook, assign, group_id, onset_runs, period_key
 from tripwire.rootcause.incidents import ordinal, shift, summarise
-from tripwire.store.incidents import IncidentStore, assign_and_record
+from tripwire.service.incidents import assign_and_record
+from tripwire.store.incidents import IncidentStore
 
 _PAUSE = "Inherited from campaign C1 (1 level up): impressions fell 97% across 5 of 5 keywords"
 
@@ -132,7 +133,8 @@ def test_the_store_keeps_one_group_across_scans_and_redeliveries(store: Incident
         "2026-11-21": {"C1", "C1K0", "C1K1", "C1K2"},
         "2026-11-22": {"C1", "C1K0", "C1K1", "C1K2"},
     }
-    assert store.onsets("t1", "p1", "2026-11-23", ["C1", "C9"]).tolist() == [3, 0]
+    before = store.alerting("t1", "p1", "2026-11-16", "2026-11-22")
+    assert onset_runs(before, "2026-11-23", ["C1", "C9"]).tolist() == [3, 0]
 
 
 def test_a_stale_writer_never_lowers_the_stored_counts(store: IncidentStore) -> None:

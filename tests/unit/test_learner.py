@@ -33,6 +33,7 @@ from tripwire.service.scan import SliceOutcome
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metadata import MetadataStore, SeriesState, unit_of
 from tripwire.store.provision import aws_client
+from tripwire.store.queues import LEARN
 from tripwire.store.runs import RunSlices, SliceRecord
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -114,7 +115,7 @@ def learn_queue(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     queue: str = aws_client("sqs").create_queue(
         QueueName="learn.fifo", Attributes={"FifoQueue": "true"}
     )["QueueUrl"]
-    monkeypatch.setenv(fanout.LEARN_QUEUE_ENV, queue)
+    monkeypatch.setenv(LEARN.url_env, queue)
     return queue
 
 

@@ -10,7 +10,7 @@ import pytest
 from tripwire.domain.alerts import Relation, RootCause, Severity
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.features.ppc import FEATURES, INDEX, derive
-from tripwire.rootcause import analyse, build_graph, graph_for, group_alerts
+from tripwire.rootcause import IncidentBook, analyse, build_graph, graph_for
 from tripwire.rootcause.graph import EntityGraph
 from tripwire.rootcause.grouping import GroupMember, group_id
 
@@ -202,15 +202,19 @@ def test_alerts_sharing_a_cause_form_one_group_with_the_worst_severity() -> None
     members = [
         GroupMember(e, "2026-11-20", severities[e], tuple(ranked)) for e, ranked in causes.items()
     ]
-    groups = {g.root_entity: g for g in group_alerts(members)}
+    book = IncidentBook()
+    group_of = book.add(members)
+    groups = {g.root_entity: g for g in book.groups()}
     assert set(groups) == {"C1", "C2K3"}
     c1 = groups["C1"]
     assert c1.group_id == group_id("C1", "2026-11-20")
     # the portfolio and account carry both moves; the bigger one (the pause) names them
-    assert set(c1.members) == {"A1", "C1", "P1", *(f"C1K{k}" for k in range(5))}
+    assert _members(group_of, c1.group_id) == {"A1", "C1", "P1", *(f"C1K{k}" for k in range(5))}
     assert c1.affected == 8 and c1.severity is Severity.CRITICAL
-    assert c1.summary.startswith("2026-11-20: 8 alerts traced to campaign C1 (worst critical)")
-    assert groups["C2K3"].members == ("C2", "C2K3")
+    assert c1.summary.startswith(
+        "2026-11-20: 8 alerts on 8 entities traced to campaign C1 (worst critical)"
+    )
+    assert _members(group_of, groups["C2K3"].group_id) == {"C2", "C2K3"}
     assert groups["C2K3"].severity is Severity.LOW
     # deterministic: the same cause on another day is another group, the same day the same
     assert group_id("C1", "2026-11-21") != c1.group_id
@@ -228,7 +232,9 @@ def test_a_keyword_cannibalised_by_its_sibling_blames_the_sibling() -> None:
     )
     assert causes["C3K1"][0].relation is Relation.SELF  # the taker is its own cause
     members = [GroupMember(e, "2026-11-20", Severity.LOW, tuple(r)) for e, r in causes.items()]
-    assert [g.members for g in group_alerts(members)] == [("C3K0", "C3K1")]
+    group_of = IncidentBook().add(members)
+    assert set(group_of.values()) == {group_id("C3K1", "2026-11-20")}
+    assert _members(group_of, group_id("C3K1", "2026-11-20")) == {"C3K0", "C3K1"}
 
 
 def test_a_fall_the_parent_shares_is_not_cannibalisation() -> None:
@@ -268,3 +274,7 @@ def test_an_earlier_ancestor_this_entity_is_a_speck_of_is_not_blamed() -> None:
     moves = {k: (1.19,) * 5 for k in _GRAPH.ids if "K" in k} | {"C1K0": (1.3,) * 5}
     causes = _analyse(moves, alerting={"A1", "C1K0"}, previous={"A1": 1})
     assert causes["C1K0"][0].entity_id == "C1K0"
+
+
+def _members(group_of: dict[tuple[str, str], str], group: str) -> set[str]:
+    return {entity for (entity, _), g in group_of.items() if g == group}

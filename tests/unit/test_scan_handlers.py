@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from tripwire.local.functions import invoke
-from tripwire.service.fanout import QUEUE_ENV, progress
+from tripwire.service.fanout import progress
 from tripwire.store.provision import aws_client
+from tripwire.store.queues import SCAN
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -18,7 +19,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 @pytest.fixture(autouse=True)
 def aws(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     queue: str = aws_client("sqs").create_queue(QueueName="scan")["QueueUrl"]
-    monkeypatch.setenv(QUEUE_ENV, queue)
+    monkeypatch.setenv(SCAN.url_env, queue)
     return queue
 
 

@@ -34,6 +34,7 @@ calibrators, the count model, training window), ``"isolation_forest"`` and ``"ls
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections import OrderedDict
@@ -222,11 +223,6 @@ class ScanPipeline:
         }
         return self
 
-    def _baseline(self, raw: FloatArray, t: int, first_weekday: int) -> baseline.Baseline:
-        lo = max(0, t - self.config.history_periods)
-        weekday = (first_weekday + t) % 7
-        return baseline.compute(raw[:, lo : t + 1], weekday, self.config.baseline)
-
     def _run(
         self, raw: FloatArray, t: int, first_weekday: int, day: baseline.Baseline
     ) -> FloatArray:
@@ -296,6 +292,19 @@ class ScanPipeline:
             for i, row in enumerate(rows.tolist()):
                 result.explanations[row] = _entries(phi[i], result.baseline, row)
         return result
+
+    def alone(self, detector: str) -> ScanPipeline:
+        """This pipeline voting with one of its detectors alone (its own calibrated tail);
+        shares the loaded models."""
+        if detector not in self.detectors:
+            raise KeyError(detector)
+        single = copy.copy(self)
+        single.names = (detector,)
+        single.detectors = {detector: self.detectors[detector]}
+        single.calibrators = {detector: self.calibrators[detector]}
+        single.weights = {detector: 1.0}
+        single._earlier = OrderedDict()  # its cache of earlier deviations is per instance
+        return single
 
     def _tail(self, name: str, x: FloatArray) -> FloatArray:
         raw_scores = np.asarray(self.detectors[name].score(x), dtype=np.float64)

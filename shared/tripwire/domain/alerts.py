@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -88,6 +89,12 @@ class Alert(BaseModel):
     run_id: str
     model_versions: dict[str, str] = Field(default_factory=dict)
     created_at: datetime
+
+
+def alert_id(tenant: str, profile: str, entity: str, period: str, interval: str = "1d") -> str:
+    """Deterministic: one (entity, interval, period) is one alert, however often it is found."""
+    digest = hashlib.sha256(f"{tenant}|{profile}|{entity}|{interval}|{period}".encode())
+    return "al-" + digest.hexdigest()[:20]
 
 
 class StatusChange(BaseModel):

@@ -24,19 +24,12 @@ from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.environ import export, restore
 from tripwire.local.gateway import Gateway
 from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_schedule
-from tripwire.service.fanout import LEARN_QUEUE_ENV, MAX_RECEIVES_ENV, QUEUE_ENV
 from tripwire.store import provision as store
+from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
 from tripwire.store.tables import physical_names
 
 STATE_FILE = "stack.json"
 HOST = "127.0.0.1"
-DLQ_ENV = "TRIPWIRE_SCAN_DLQ_URL"
-LEARN_DLQ_ENV = "TRIPWIRE_LEARN_DLQ_URL"
-MAX_RECEIVES = 3  # receives before a failing scan message moves to the DLQ
-# Seconds a received message stays hidden. AWS: six times the worker's timeout; locally
-# short, so a failed message is retried (and reaches the DLQ) within seconds. The poller
-# is one thread, so a long batch is never received twice while it runs.
-VISIBILITY_TIMEOUT = 2
 
 
 class LocalStack:
@@ -75,19 +68,19 @@ class LocalStack:
 
     @property
     def queue_url(self) -> str:
-        return self.env[QUEUE_ENV]
+        return self.env[SCAN.url_env]
 
     @property
     def dlq_url(self) -> str:
-        return self.env[DLQ_ENV]
+        return self.env[SCAN.dlq_env]
 
     @property
     def learn_queue_url(self) -> str:
-        return self.env[LEARN_QUEUE_ENV]
+        return self.env[LEARN.url_env]
 
     @property
     def learn_dlq_url(self) -> str:
-        return self.env[LEARN_DLQ_ENV]
+        return self.env[LEARN.dlq_env]
 
     @property
     def state_file(self) -> Path:
@@ -179,16 +172,12 @@ class LocalStack:
     def _start_scan_pipeline(self) -> None:
         """Scan and learn queues + DLQs (redrive policies), their pollers, notifications,
         the ticker."""
-        queue, dlq = _queue_with_dlq(f"{self.prefix}-scan")
-        # FIFO, one message group per profile: one learner at a time learns a profile.
-        learn, learn_dlq = _queue_with_dlq(f"{self.prefix}-learn", fifo=True)
+        urls = {q.name: _queue_with_dlq(self.prefix, q) for q in (SCAN, LEARN)}
         self._add_env(
             {
-                QUEUE_ENV: queue,
-                DLQ_ENV: dlq,
-                MAX_RECEIVES_ENV: str(MAX_RECEIVES),
-                LEARN_QUEUE_ENV: learn,
-                LEARN_DLQ_ENV: learn_dlq,
+                **{q.url_env: urls[q.name][0] for q in (SCAN, LEARN)},
+                **{q.dlq_env: urls[q.name][1] for q in (SCAN, LEARN)},
+                MAX_RECEIVES_ENV: str(SCAN.max_receives),
             }
         )
         if self.notifications_enabled:
@@ -198,8 +187,8 @@ class LocalStack:
                 self.env, prefix=self.prefix, api_url=self.api_url, echo=self.echo_slack
             )
             self.env.update(self.notifications.start())  # exports the topic for the worker
-        self.poller = ScanPoller(queue).start()
-        self.learner = LearnPoller(learn).start()
+        self.poller = ScanPoller(urls[SCAN.name][0]).start()
+        self.learner = LearnPoller(urls[LEARN.name][0]).start()
         if self.scan_every > 0:
             self._ticker = ScheduleTicker(self.scan_every).start()
 
@@ -243,20 +232,21 @@ class LocalStack:
         tmp.replace(self.state_file)  # readers never see half a file
 
 
-def _queue_with_dlq(name: str, *, fifo: bool = False) -> tuple[str, str]:
-    """A queue whose messages move to its own DLQ after ``MAX_RECEIVES`` receives."""
+def _queue_with_dlq(prefix: str, declared: Queue) -> tuple[str, str]:
+    """The declared queue, whose messages move to its own DLQ after its max receives."""
     sqs = store.aws_client("sqs")
-    suffix, kind = (".fifo", {"FifoQueue": "true"}) if fifo else ("", {})
+    name = f"{prefix}-{declared.name}"
+    suffix, kind = (".fifo", {"FifoQueue": "true"}) if declared.fifo else ("", {})
     dlq = sqs.create_queue(QueueName=f"{name}-dlq{suffix}", Attributes=kind)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(declared.max_receives)}
     queue = sqs.create_queue(
         QueueName=f"{name}{suffix}",
         Attributes={
             **kind,
-            "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
+            "VisibilityTimeout": str(declared.local_visibility_seconds),
             "RedrivePolicy": json.dumps(redrive),
         },
     )["QueueUrl"]

@@ -2,7 +2,7 @@
 
 from tripwire.rootcause.analysis import analyse
 from tripwire.rootcause.graph import EntityGraph, build_graph, graph_for
-from tripwire.rootcause.grouping import AlertGroup, GroupMember, group_alerts, group_id
+from tripwire.rootcause.grouping import GroupMember, group_id
 from tripwire.rootcause.incidents import (
     IncidentBook,
     IncidentGroup,
@@ -12,7 +12,6 @@ from tripwire.rootcause.incidents import (
 )
 
 __all__ = [
-    "AlertGroup",
     "EntityGraph",
     "GroupMember",
     "IncidentBook",
@@ -21,7 +20,6 @@ __all__ = [
     "assign",
     "build_graph",
     "graph_for",
-    "group_alerts",
     "group_id",
     "onset_runs",
     "period_key",

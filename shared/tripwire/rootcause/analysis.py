@@ -582,8 +582,3 @@ def _self_sentence(graph: EntityGraph, scan: _Scan, row: int, f: int | None) -> 
     if f is None:
         return f"{head}: no single measure stands out"
     return f"{head}: {_move(scan, row, f)}{_because(scan, row, f)}"
-
-
-def top_causes(causes: Mapping[str, list[RootCause]]) -> dict[str, str]:
-    """Alerting entity id → its top root cause entity id."""
-    return {entity: ranked[0].entity_id for entity, ranked in causes.items() if ranked}

@@ -17,7 +17,6 @@ first became anomalous (period − run).
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,108 +24,35 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tripwire.domain.alerts import Severity
-from tripwire.domain.entities import EntityType
+from tripwire.domain.incidents import (
+    GroupBatch,
+    IncidentGroup,
+    ordinal,
+    period_key,
+    shift,
+    summarise,
+)
 from tripwire.domain.metrics import Interval
 from tripwire.rootcause.grouping import GroupMember, group_id
 
 MAX_GAP = 1  # quiet periods an ongoing incident may skip and stay one group
 ONSET_LOOKBACK = 7  # periods looked back for how long an entity has been alerting
-_STEP = {
-    Interval.D1: datetime.timedelta(days=1),
-    Interval.H1: datetime.timedelta(hours=1),
-    Interval.M15: datetime.timedelta(minutes=15),
-    Interval.M5: datetime.timedelta(minutes=5),
-}
-_EPOCH = datetime.datetime(2000, 1, 1)
 
-
-# -- periods --------------------------------------------------------------------------------
-
-
-def period_key(moment: datetime.date | datetime.datetime, interval: Interval = Interval.D1) -> str:
-    """How a period is spelled in group ids and keys: a date for daily bars, else ISO time."""
-    if interval is Interval.D1:
-        return (moment.date() if isinstance(moment, datetime.datetime) else moment).isoformat()
-    if not isinstance(moment, datetime.datetime):
-        moment = datetime.datetime.combine(moment, datetime.time())
-    return moment.replace(tzinfo=None).isoformat()
-
-
-def ordinal(period: str, interval: Interval = Interval.D1) -> int:
-    """The period as a count of bars (periods one bar apart differ by one)."""
-    moment = datetime.datetime.fromisoformat(period).replace(tzinfo=None)
-    return (moment - _EPOCH) // _STEP[interval]
-
-
-def shift(period: str, bars: int, interval: Interval = Interval.D1) -> str:
-    moment = datetime.datetime.fromisoformat(period).replace(tzinfo=None)
-    return period_key(moment + bars * _STEP[interval], interval)
-
-
-# -- groups ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GroupBatch:
-    """One group's new members in one period: what a scan adds to a group."""
-
-    group_id: str
-    root_entity: str
-    root_type: EntityType | None
-    period: str
-    entities: frozenset[str]
-    severity: Severity  # the worst of these members
-    cause: str  # the root cause sentence as these members see it
-    root_alerted: bool  # the root entity itself is among the members (its view is the best)
-
-
-@dataclass(frozen=True)
-class IncidentGroup:
-    group_id: str
-    root_entity: str
-    root_type: EntityType | None
-    first_period: str
-    last_period: str
-    severity: Severity  # the worst member's
-    members: int  # alerts: (entity, period) pairs
-    affected: int  # distinct entities
-    cause: str
-
-    @property
-    def summary(self) -> str:
-        span = self.first_period
-        if self.last_period != self.first_period:
-            span = f"{self.first_period}..{self.last_period}"
-        alerts = f"{self.members} alert{'s' if self.members != 1 else ''}"
-        on = f"{self.affected} entit{'ies' if self.affected != 1 else 'y'}"
-        who = f"{self.root_type.value} {self.root_entity}" if self.root_type else self.root_entity
-        head = f"{span}: {alerts} on {on} traced to {who} (worst {self.severity.value})"
-        detail = self.cause.split(": ", 1)[-1] if self.cause else ""
-        return f"{head}: {detail}" if detail else head
-
-
-def summarise(batches: Iterable[GroupBatch]) -> IncidentGroup:
-    """A group's fields from all its batches (any order, duplicates allowed)."""
-    items = sorted(batches, key=lambda b: (b.period, not b.root_alerted))
-    if not items:
-        raise ValueError("a group needs at least one batch")
-    per_period: dict[str, set[str]] = defaultdict(set)
-    for batch in items:
-        per_period[batch.period] |= batch.entities
-    described = next((b for b in items if b.root_alerted), items[0])
-    first = items[0]
-    return IncidentGroup(
-        group_id=first.group_id,
-        root_entity=first.root_entity,
-        root_type=first.root_type,
-        first_period=min(per_period),
-        last_period=max(per_period),
-        severity=max((b.severity for b in items), key=lambda s: s.rank),
-        members=sum(len(e) for e in per_period.values()),
-        affected=len(set().union(*per_period.values())),
-        cause=described.cause,
-    )
+__all__ = [
+    "MAX_GAP",
+    "ONSET_LOOKBACK",
+    "Assignment",
+    "GroupBatch",
+    "IncidentBook",
+    "IncidentGroup",
+    "Span",
+    "assign",
+    "onset_runs",
+    "ordinal",
+    "period_key",
+    "shift",
+    "summarise",
+]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`tripwire backtest`: replay the daily scheduled scan over a date range, in-process.
+"""`tripwire backtest`: replay the daily scheduled scan over a date range, in-process, through
+the scan's own scoring core (``service.scoring``).
 
 1. Read entities.csv and metrics.csv with the import's own validating readers and roll the
    keywords up into campaigns, portfolios and the account (``ingest.rollup``). A leaf with no
@@ -30,23 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
-from tripwire.domain.alerts import Direction, RootCause, Severity
+from tripwire.detection.pipeline import PipelineConfig, ScanPipeline
+from tripwire.domain import Alert, DetectionRun, Trigger
 from tripwire.domain.metrics import INTEGER_MEASURES, PPC_MEASURES
-from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
+from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.ingest.csv_files import Collector, read_entities, read_ppc_metrics
 from tripwire.ingest.rollup import roll_up
-from tripwire.rootcause import EntityGraph, analyse, build_graph
-from tripwire.rootcause import group_id as group_id
-from tripwire.rootcause.grouping import GroupMember
 from tripwire.rootcause.incidents import IncidentBook
+from tripwire.service.incidents import with_groups
+from tripwire.service.scoring import ProfileScorer, ScoredPeriod
 from tripwire.service.series import ProfileSeries, dense
-
-EXPLAINED_FEATURES = 3
-_SEVERITIES = list(Severity)
 
 
 @dataclass
@@ -117,106 +111,54 @@ def backtest_profile(
         )
     pipeline = ScanPipeline(config).fit(profile.raw[:, :first], profile.first_day.weekday())
     report = BacktestReport(start, end, len(profile.entities), last - first + 1)
-    graph = build_graph(profile.entities)
+    run = DetectionRun(
+        run_id="backtest",
+        tenant_id="backtest",
+        profile_id="backtest",
+        trigger=Trigger.BACKFILL,
+        started_at=datetime.datetime.combine(start, datetime.time()),
+        expires_at=0,
+    )
+    scorer = ProfileScorer(pipeline, profile, run)  # the scan service's scoring core
     book = IncidentBook()  # the scan service's grouping, kept in memory
-    seen: set[tuple[str, str]] = set()
-    from tqdm import tqdm  # the CLI's progress bar; Lambdas import this module for explain_row
+    seen: set[str] = set()
+    from tqdm import tqdm  # the CLI's progress bar
 
     for today in tqdm(range(first, last + 1), desc="backtest", unit="day", disable=not progress):
         scans = [(today, True)]
         if today - LATE_ATTRIBUTION_PERIODS >= first:
             scans.append((today - LATE_ATTRIBUTION_PERIODS, False))
         for period, provisional in scans:
-            window = profile.raw[:, : period + 1]
-            result = pipeline.score(window, profile.day(period).weekday(), provisional=provisional)
+            scored = scorer.score(profile.day(period), provisional=provisional)
             if not provisional:
-                pipeline.learn(result)  # online detectors absorb each settled period
-            onsets = book.onsets(profile.day(period).isoformat(), graph.ids)
-            causes = _root_causes(graph, result, onsets)
-            new = [
-                a
-                for a in _alerts(profile, result, period, today, provisional, causes)
-                if (a["entity_id"], a["date"]) not in seen
-            ]
-            seen.update((a["entity_id"], a["date"]) for a in new)
-            group_of = book.add([_member(a, causes) for a in new])
-            for alert in new:
-                alert["group_id"] = group_of[(alert["entity_id"], alert["date"])]
-            report.alerts.extend(new)
+                pipeline.learn(scored.result)  # online detectors absorb each settled period
+            pairs = zip(scored.alerts, scored.rows, strict=True)
+            new = [(a, r) for a, r in pairs if a.alert_id not in seen]
+            seen.update(a.alert_id for a, _ in new)
+            grouped = with_groups([a for a, _ in new], book.add)
+            scan_date = profile.day(today).isoformat()
+            report.alerts.extend(
+                _line(alert, scored, row, scan_date)
+                for alert, (_, row) in zip(grouped, new, strict=True)
+            )
     report.alerts.sort(key=lambda a: (a["date"], a["entity_id"]))
     return report
 
 
-def _member(alert: dict[str, Any], causes: dict[str, list[RootCause]]) -> GroupMember:
-    return GroupMember(
-        alert["entity_id"],
-        alert["date"],
-        Severity(alert["severity"]),
-        tuple(causes[alert["entity_id"]]),
-    )
-
-
-def _root_causes(
-    graph: EntityGraph, result: ScanResult, onset: npt.NDArray[np.int64]
-) -> dict[str, list[RootCause]]:
-    """Alerting entity → its ranked root causes."""
-    base = result.baseline
-    return analyse(
-        graph, graph.ids, result.alert, base.deviation, base.expected, base.actual, onset
-    )
-
-
-def _alerts(
-    profile: ProfileSeries,
-    result: ScanResult,
-    period: int,
-    today: int,
-    provisional: bool,
-    causes: dict[str, list[RootCause]] | None = None,
-) -> list[dict[str, Any]]:
-    date = profile.day(period).isoformat()
-    out = []
-    for row in np.flatnonzero(result.alert).tolist():
-        entity = profile.entities[row]
-        ranked = (causes or {}).get(entity.entity_id)
-        root = ranked[0].entity_id if ranked else entity.entity_id
-        out.append(
-            {
-                "entity_id": entity.entity_id,
-                "entity_type": entity.entity_type.value,
-                "date": date,
-                "scan_date": profile.day(today).isoformat(),
-                "provisional": provisional,
-                "score": float(result.score[row]),
-                "tail_prob": float(result.tail_prob[row]),
-                "severity": _SEVERITIES[int(result.severity[row])].value,
-                "detector_scores": {k: float(v[row]) for k, v in result.detector_scores.items()},
-                "explanation": explain_row(result, row),
-                "root_cause": root,
-                "group_id": group_id(root, date),
-            }
-        )
-    return out
-
-
-def explain_row(result: ScanResult, row: int) -> list[dict[str, Any]]:
-    """The row's exact Shapley attributions of the ensemble score (computed in one batch per
-    detector for every alerting row by ``ScanPipeline.score``): feature, contribution,
-    direction, expected, actual. A row scored without explanations falls back to its most
-    deviating features (contribution = the deviation) so an alert never goes unexplained."""
-    if row in result.explanations:
-        return result.explanations[row]
-    deviation = result.baseline.deviation[row]
-    top = np.argsort(-np.abs(deviation), kind="stable")[:EXPLAINED_FEATURES]
-    return [
-        {
-            "feature": FEATURES[i],
-            "contribution": float(deviation[i]),
-            "direction": (Direction.ABOVE if deviation[i] > 0 else Direction.BELOW).value,
-            "expected": float(result.baseline.expected[row, i]),
-            "actual": float(result.baseline.actual[row, i]),
-            "deviation": float(deviation[i]),
-        }
-        for i in top.tolist()
-        if deviation[i] != 0
-    ]
+def _line(alert: Alert, scored: ScoredPeriod, row: int, scan_date: str) -> dict[str, Any]:
+    """An alert as one line of the backtest's output."""
+    root = alert.root_causes[0].entity_id if alert.root_causes else alert.entity_id
+    return {
+        "entity_id": alert.entity_id,
+        "entity_type": alert.entity_type.value,
+        "date": scored.day.isoformat(),
+        "scan_date": scan_date,
+        "provisional": scored.provisional,
+        "score": alert.score,
+        "tail_prob": float(scored.result.tail_prob[row]),
+        "severity": alert.severity.value,
+        "detector_scores": alert.detector_scores,
+        "explanation": [a.model_dump(mode="json") for a in alert.explanation],
+        "root_cause": root,
+        "group_id": alert.group_id,
+    }

@@ -21,42 +21,46 @@ twice writes nothing twice.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import os
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from tripwire.detection.pipeline import ScanPipeline, ScanResult
-from tripwire.domain import Alert, DetectionRun, RootCause, RunStatus, Severity
+from tripwire.detection.pipeline import ScanPipeline
+from tripwire.domain import Alert, DetectionRun, RunStatus, Severity
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.domain.runs import Trigger
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.registry.manager import default_manager
-from tripwire.rootcause import analyse, graph_for
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
 from tripwire.service.runs import DetectorUnavailable, new_run, utcnow
-from tripwire.service.scan import build_alert
-from tripwire.service.series import ProfileSeries, UnknownProfile, load_series
+from tripwire.service.scoring import (
+    ProfileScorer,
+    ScanStores,
+    history_periods,
+    read_window,
+    store_found,
+    stored_alerting,
+    unique,
+)
+from tripwire.service.series import ProfileSeries, UnknownProfile
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
-from tripwire.store.incidents import group_new_alerts
 from tripwire.store.provision import aws_client
+from tripwire.store.queues import SCAN
 from tripwire.store.runs import RunSlices, RunStore
 
 Detector = Literal["ensemble", "lstm", "streaming", "isolation_forest"]
-QUEUE_URL_ENV = "TRIPWIRE_SCAN_QUEUE_URL"
 SYNC_LIMIT_ENV = "TRIPWIRE_DETECT_SYNC_ENTITY_PERIODS"
 SCORED_PASSES = 2  # D provisional and D - 3 settled
 # The largest request answered at once (entity-periods scored); see the module docstring.
 SYNC_ENTITY_PERIODS = 10_000
-_SEVERITIES = list(Severity)
 
 __all__ = ["DetectReport", "DetectRequest", "UnknownEntity", "UnknownProfile", "detect"]
 
@@ -157,9 +161,8 @@ def enqueue(
     runs: RunStore,
 ) -> DetectionRun:
     """Record the run as in progress, then hand it to the scan worker."""
-    queue_url = os.environ.get(QUEUE_URL_ENV)
-    if not queue_url:
-        raise QueueUnavailable(f"{QUEUE_URL_ENV} is not set: large detections cannot run")
+    if not os.environ.get(SCAN.url_env):
+        raise QueueUnavailable(f"{SCAN.url_env} is not set: large detections cannot run")
     versions = default_manager().versions(tenant, request.profile_id)  # NoModels before queuing
     if request.detector != "ensemble" and request.detector not in versions:
         raise DetectorUnavailable(request.detector)
@@ -179,7 +182,7 @@ def enqueue(
     )
     RunSlices().start(run, slices=1)  # the worker completes it when its one slice is done
     try:
-        aws_client("sqs").send_message(QueueUrl=queue_url, MessageBody=message.model_dump_json())
+        aws_client("sqs").send_message(QueueUrl=SCAN.url(), MessageBody=message.model_dump_json())
     except Exception as error:
         runs.put(run.model_copy(update={"status": RunStatus.FAILED, "error": str(error)}))
         raise
@@ -196,13 +199,16 @@ def detect_now(
     selected: npt.NDArray[np.bool_] | None = None,
     trigger: Trigger = Trigger.API,
 ) -> DetectReport:
-    """Score ``request.day`` (provisional) and the day 3 earlier (settled) for the whole
-    profile; store new alerts of the ``selected`` rows (default: all) and a run."""
-    pipeline, versions = current_pipeline(tenant, request.profile_id)
-    pipeline = only(pipeline, request.detector)
-    cfg = pipeline.config
-    needed = cfg.window + max(cfg.sequence_length, cfg.run_periods) + LATE_ATTRIBUTION_PERIODS
-    series = load_series(tenant, request.profile_id, request.day, needed)
+    """Score the day 3 before ``request.day`` (settled) and ``request.day`` (provisional) for
+    the whole profile through the scoring core; store new alerts of the ``selected`` rows
+    (default: all) and a run."""
+    pipeline, versions = current_pipeline(tenant, request.profile_id, detector=request.detector)
+    stores = ScanStores(alerts=alerts, runs=runs)
+    _, entities = stores.catalog.get_hierarchy(tenant, request.profile_id)
+    if not entities:
+        raise UnknownProfile(request.profile_id)
+    first = request.day - datetime.timedelta(days=history_periods(pipeline.config) - 1)
+    series = read_window(stores.metrics, tenant, request.profile_id, entities, first, request.day)
     if selected is None:
         selected = np.ones(len(series.entities), dtype=bool)
     run = new_run(tenant, request.profile_id, trigger, versions=versions, now=now).model_copy(
@@ -212,7 +218,7 @@ def detect_now(
         }
     )
     try:
-        return _score_and_store(request, selected, series, pipeline, run, alerts, runs)
+        return _score_and_store(request, selected, series, pipeline, run, stores)
     except Exception as error:  # the audit trail keeps failed runs too
         failed = {"status": RunStatus.FAILED, "error": f"{type(error).__name__}: {error}"}
         runs.put(run.model_copy(update={**failed, "completed_at": utcnow()}))
@@ -225,35 +231,23 @@ def _score_and_store(
     series: ProfileSeries,
     pipeline: ScanPipeline,
     run: DetectionRun,
-    alerts: AlertStore,
-    runs: RunStore,
+    stores: ScanStores,
 ) -> DetectReport:
-    tenant, cfg = run.tenant_id, pipeline.config
-    found: dict[str, Alert] = {}
-    last = series.days - 1
-    for period, provisional in ((last, True), (last - LATE_ATTRIBUTION_PERIODS, False)):
-        day = series.day(period)
-        result = pipeline.score(
-            series.raw[:, : period + 1],
-            day.weekday(),
-            provisional=provisional,
-            explain=request.explain,
-        )
-        # Stored alerts always carry their root causes; the request only trims the answer.
-        causes = _causes(tenant, request, series, result)
-        for row in np.flatnonzero(result.alert & selected).tolist():
-            entity = series.entities[row]
-            ranked = causes[entity.entity_id]
-            alert = build_alert(entity, day, row, result, run, ranked, cfg.alert_tail_prob)
-            found.setdefault(alert.alert_id, alert)
-    stored = alerts.get_many(tenant, list(found))
-    grouped = group_new_alerts(
-        tenant, request.profile_id, [a for i, a in found.items() if i not in stored]
+    tenant, profile = run.tenant_id, run.profile_id
+    settled = request.day - datetime.timedelta(days=LATE_ATTRIBUTION_PERIODS)
+    history = stored_alerting(stores, tenant, profile, settled, request.day)
+    scorer = ProfileScorer(pipeline, series, run, history)
+    # Stored alerts always carry their root causes; the request only trims the answer.
+    found = unique(
+        [
+            scorer.score(
+                day, provisional=day == request.day, rows=selected, explain=request.explain
+            )
+            for day in (settled, request.day)
+        ]
     )
-    new = alerts.put_new(grouped)
-    written = {a.alert_id for a in new}  # others lost a race with a concurrent writer
-    stored |= alerts.get_many(tenant, [a.alert_id for a in grouped if a.alert_id not in written])
-    reported = [_as_known(alert, stored.get(i)) for i, alert in found.items()]
+    stored = store_found(stores, tenant, profile, found)
+    reported = stored.found
     if not request.root_causes:
         reported = [a.model_copy(update={"root_causes": []}) for a in reported]
     run = run.model_copy(
@@ -261,57 +255,13 @@ def _score_and_store(
             "completed_at": utcnow(),
             "rows_processed": SCORED_PASSES * int(selected.sum()),
             "anomalies_found": len(found),
-            "alert_ids": list(found),
+            "alert_ids": [a.alert_id for a in found],
             "status": RunStatus.COMPLETE,
             "warnings": _warnings(request, selected),
         }
     )
-    runs.put(run)
-    return DetectReport(run, reported, new)
-
-
-def _as_known(alert: Alert, stored: Alert | None) -> Alert:
-    """This run's finding; an alert stored before keeps its workflow state and origin."""
-    if stored is None:
-        return alert
-    return alert.model_copy(update={f: getattr(stored, f) for f in _KEPT})
-
-
-_KEPT = (
-    "status",
-    "acknowledged_by",
-    "acknowledged_at",
-    "resolved_by",
-    "resolved_at",
-    "resolution_notes",
-    "resolution_minutes",
-    "group_id",
-    "run_id",
-    "created_at",
-)
-
-
-def only(pipeline: ScanPipeline, detector: str) -> ScanPipeline:
-    """The pipeline voting with one of its detectors alone (its own calibrated tail)."""
-    if detector == "ensemble":
-        return pipeline
-    if detector not in pipeline.detectors:
-        raise DetectorUnavailable(detector)
-    single = copy.copy(pipeline)  # shares the loaded models; only the vote changes
-    single.names = (detector,)
-    single.detectors = {detector: pipeline.detectors[detector]}
-    single.calibrators = {detector: pipeline.calibrators[detector]}
-    single.weights = {detector: 1.0}
-    single._earlier = OrderedDict()  # its cache of earlier deviations is per instance
-    return single
-
-
-def _causes(
-    tenant: str, request: DetectRequest, series: ProfileSeries, result: ScanResult
-) -> dict[str, list[RootCause]]:
-    graph = graph_for(tenant, request.profile_id, series.entities)
-    base = result.baseline
-    return analyse(graph, graph.ids, result.alert, base.deviation, base.expected, base.actual)
+    stores.runs.put(run)
+    return DetectReport(run, reported, stored.new)
 
 
 def _warnings(request: DetectRequest, selected: npt.NDArray[np.bool_]) -> list[str]:

@@ -41,20 +41,16 @@ from tripwire.service.series import UnknownProfile
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metadata import unit_of
 from tripwire.store.provision import aws_client
+from tripwire.store.queues import MAX_RECEIVES_ENV, SCAN
 from tripwire.store.runs import RunSlices, RunStore, SliceRecord
 from tripwire.store.schedule import ScheduleStore
 
 SLICE_ENTITIES = 2_500
-QUEUE_ENV = "TRIPWIRE_SCAN_QUEUE_URL"
-LEARN_QUEUE_ENV = "TRIPWIRE_LEARN_QUEUE_URL"  # the learner's FIFO queue (service.learn)
 SEND_BATCH = 10  # SendMessageBatch's limit
 
 
 def queue_url() -> str:
-    url = os.environ.get(QUEUE_ENV)
-    if not url:
-        raise RuntimeError(f"{QUEUE_ENV} is not set: no scan queue to send to")
-    return url
+    return SCAN.url()
 
 
 def plan_slices(entities: Sequence[Entity], size: int = SLICE_ENTITIES) -> list[list[str]]:
@@ -127,14 +123,13 @@ def schedule_scans(
 
 # -- the worker's side ------------------------------------------------------------------
 
-MAX_RECEIVES_ENV = "TRIPWIRE_SCAN_MAX_RECEIVES"
 # Failing again cannot help these: the slice is recorded failed and the message consumed.
 PERMANENT = (UnknownProfile, NoModels, UnsupportedInterval, DetectorUnavailable)
 
 
 def max_receives() -> int:
     """Receives before SQS moves a message to the DLQ (the queue's redrive policy)."""
-    return int(os.environ.get(MAX_RECEIVES_ENV, "3"))
+    return int(os.environ.get(MAX_RECEIVES_ENV, str(SCAN.max_receives)))
 
 
 def process(

@@ -40,7 +40,6 @@ from tripwire.detection.ppc_detectors import PPCHalfSpaceTrees
 from tripwire.domain import DetectionRun, Entity, Interval, RunStatus
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.registry.store import NoModels, RegistryStore
-from tripwire.service.fanout import LEARN_QUEUE_ENV
 from tripwire.service.incremental import MAX_CATCHUP
 from tripwire.service.messages import LearnMessage, ScanMessage
 from tripwire.service.models import ONLINE_DETECTOR, adopt, learn_periods
@@ -49,6 +48,7 @@ from tripwire.store.catalog import CatalogStore
 from tripwire.store.metadata import MetadataStore, unit_of
 from tripwire.store.metrics import MetricStore
 from tripwire.store.provision import aws_client
+from tripwire.store.queues import LEARN
 
 logger = Logger(service="tripwire")
 
@@ -71,7 +71,7 @@ def request_learning(
     """Send the learn message of a completed scheduled run (``periods``: what the slice
     that completed it scored). None when the run must not learn, or no learn queue is
     configured (no learner)."""
-    url = os.environ.get(LEARN_QUEUE_ENV)
+    url = os.environ.get(LEARN.url_env)
     if not url or message.kind != "scan" or message.detector != "ensemble":
         return None
     if run.status is not RunStatus.COMPLETE or message.interval is not Interval.D1 or not periods:

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from tripwire.detection.market import FIRST_SCORED, BarScores, MarketDetector, detector_name
 from tripwire.domain import Alert, Attribution, DetectionRun, RunStatus, Severity, Trigger
+from tripwire.domain.alerts import alert_id
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.domain.metrics import Interval
 from tripwire.domain.runs import DetectionMetadata, SeriesStatus
@@ -33,7 +34,7 @@ from tripwire.features.ohlcv import FEATURES
 from tripwire.registry.manager import ModelManager, default_manager
 from tripwire.registry.store import RegistryStore
 from tripwire.service.runs import new_run_id, run_expiry, utcnow
-from tripwire.service.scan import ScanStores, alert_id
+from tripwire.service.scoring import ScanStores
 from tripwire.store.metadata import SeriesState, unit_of
 
 FloatArray = npt.NDArray[np.float64]

@@ -27,6 +27,7 @@ from tripwire.detection.pipeline import ScanPipeline, ScanResult
 from tripwire.detection.ppc_detectors import PPCHalfSpaceTrees
 from tripwire.registry.manager import ModelManager, default_manager
 from tripwire.registry.store import ModelSetChanged, RegistryStore
+from tripwire.service.runs import DetectorUnavailable
 
 ONLINE_DETECTOR = "streaming"  # the pipeline slot that learns online (half-space trees)
 
@@ -57,10 +58,22 @@ def _others(versions: dict[str, str] | None) -> dict[str, str]:
 
 
 def current_pipeline(
-    tenant: str, profile: str, manager: ModelManager | None = None
+    tenant: str, profile: str, manager: ModelManager | None = None, *, detector: str = "ensemble"
 ) -> tuple[ScanPipeline, dict[str, str]]:
-    """(pipeline, model versions); raises ``NoModels`` for an untrained profile."""
-    manager = manager or default_manager()
+    """(pipeline, model versions); raises ``NoModels`` for an untrained profile and
+    ``DetectorUnavailable`` for a ``detector`` the profile's model set lacks."""
+    pipeline, versions = _current(tenant, profile, manager or default_manager())
+    if detector == "ensemble":
+        return pipeline, versions
+    try:
+        return pipeline.alone(detector), versions
+    except KeyError:
+        raise DetectorUnavailable(detector) from None
+
+
+def _current(
+    tenant: str, profile: str, manager: ModelManager
+) -> tuple[ScanPipeline, dict[str, str]]:
     versions = manager.versions(tenant, profile)
     key = _key(versions)
     with _lock:

@@ -16,30 +16,24 @@ import datetime
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from tripwire.detection.pipeline import ScanPipeline, ScanResult
+from tripwire.detection.pipeline import ScanPipeline
 from tripwire.domain import (
     Alert,
-    Attribution,
     DetectionMetadata,
     DetectionRun,
     Entity,
     EntityType,
     Interval,
     ProfileKind,
-    RootCause,
-    Severity,
     Trigger,
 )
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.registry.manager import default_manager
-from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
-from tripwire.rootcause.incidents import ONSET_LOOKBACK
-from tripwire.service.backtest import explain_row
 from tripwire.service.incremental import (
     MAX_CATCHUP,
     Detected,
@@ -48,37 +42,25 @@ from tripwire.service.incremental import (
     plan_range,
     plan_scan,
 )
+from tripwire.service.market import scan_market
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
 from tripwire.service.runs import UnsupportedInterval, run_expiry, utcnow
-from tripwire.service.series import ProfileSeries, UnknownProfile, dense
-from tripwire.store.alerts import AlertStore
-from tripwire.store.catalog import CatalogStore
-from tripwire.store.incidents import IncidentStore, group_new_alerts
-from tripwire.store.metadata import MetadataStore, SeriesState, unit_of
-from tripwire.store.metrics import MetricStore
-from tripwire.store.runs import RunStore, SliceRecord
+from tripwire.service.scoring import (
+    ProfileScorer,
+    ScanStores,
+    history_periods,
+    read_window,
+    store_found,
+    stored_alerting,
+    unique,
+)
+from tripwire.service.series import ProfileSeries, UnknownProfile
+from tripwire.store.metadata import SeriesState, unit_of
+from tripwire.store.runs import SliceRecord
 
-_SEVERITIES = list(Severity)
 Day = datetime.date
 AlertsHook = Callable[[list[Alert]], None]
-
-
-@dataclass
-class ScanStores:
-    alerts: AlertStore = field(default_factory=AlertStore)
-    runs: RunStore = field(default_factory=RunStore)
-    metadata: MetadataStore = field(default_factory=MetadataStore)
-    catalog: CatalogStore = field(default_factory=CatalogStore)
-    metrics: MetricStore = field(default_factory=MetricStore)
-    incidents: IncidentStore = field(default_factory=IncidentStore)
-
-
-@dataclass
-class ScanReport:
-    run: DetectionRun
-    alerts: list[Alert] = field(default_factory=list)  # new alerts written by this scan
-    already_known: int = 0  # alerts this scan found that earlier scans had written
 
 
 @dataclass
@@ -87,11 +69,6 @@ class SliceOutcome:
     new: list[Alert]  # alerts this run stored (including by an earlier attempt of it)
     found: list[Alert]  # every alert found, new or not (what notifications are offered)
     periods: list[Day]  # periods scored
-
-
-def alert_id(tenant: str, profile: str, entity: str, period: str, interval: str = "1d") -> str:
-    digest = hashlib.sha256(f"{tenant}|{profile}|{entity}|{interval}|{period}".encode())
-    return "al-" + digest.hexdigest()[:20]
 
 
 # -- a slice from the queue -------------------------------------------------------------
@@ -111,11 +88,7 @@ def detect_slice(
     if message.interval is not Interval.D1:
         raise UnsupportedInterval(f"interval {message.interval.value} cannot be scanned yet")
     tenant, profile = message.tenant_id, message.profile_id
-    pipeline, versions = current_pipeline(tenant, profile)
-    if message.detector != "ensemble":
-        from tripwire.service.detect import only  # detect builds on this module
-
-        pipeline = only(pipeline, message.detector)
+    pipeline, versions = current_pipeline(tenant, profile, detector=message.detector)
     _, hierarchy = stores.catalog.get_hierarchy(tenant, profile)
     if not hierarchy:
         raise UnknownProfile(profile)
@@ -126,7 +99,7 @@ def detect_slice(
     states = stores.metadata.read(tenant, profile, message.interval, units)
     detected = [_detected(states.get(e.entity_id)) for e in rows]
 
-    needed = _history_needed(pipeline)
+    needed = history_periods(pipeline.config)
     end = message.end or utcnow().date()
     first = (message.start or end - datetime.timedelta(days=MAX_CATCHUP - 1)) - datetime.timedelta(
         days=needed - 1
@@ -134,7 +107,9 @@ def detect_slice(
     # A range also reads the periods just after it: whether its last periods are still
     # provisional depends on the data loaded since, not on where the range stops.
     lag = LATE_ATTRIBUTION_PERIODS if message.start is not None else 0
-    series = _load(stores, tenant, profile, rows, first, end + datetime.timedelta(days=lag))
+    series = read_window(
+        stores.metrics, tenant, profile, rows, first, end + datetime.timedelta(days=lag)
+    )
     latest = _latest_loaded(series)
     if message.start is not None:
         plan = plan_range(detected, message.start, end, latest, force=message.force)
@@ -145,16 +120,11 @@ def detect_slice(
     for mask in plan.periods.values():
         mask &= owned
 
-    run_stub = _stub(message, versions)
-    found = _score(pipeline, series, plan, run_stub, stores.incidents)
-    stored = _stored_by(stores, tenant, [a.alert_id for a in found])
+    found = _score(pipeline, series, plan, _stub(message, versions), stores)
     # Incident groups persist across scans: a campaign paused three days is one group.
-    grouped = group_new_alerts(
-        tenant, profile, [a for a in found if a.alert_id not in stored], stores.incidents
-    )
-    stores.alerts.put_many(grouped)
-    found = _with_groups(found, grouped, stored)
-    mine = [a for a in found if stored.get(a.alert_id, (message.run_id,))[0] == message.run_id]
+    found = store_found(stores, tenant, profile, found).found
+    # A redelivered message counts what its earlier attempt stored as its own.
+    mine = [a for a in found if a.run_id == message.run_id]
     if on_alerts is not None:
         on_alerts(found)  # after the alerts are stored: a notification never loses one
     units_of = {e.entity_id: unit_of(e) for e in hierarchy}
@@ -186,8 +156,6 @@ def _detect_market_slice(
 ) -> SliceOutcome:
     """A market profile's slice: each market's tickers scanned by ``service.market`` (the
     fan-out keeps a market's tickers in one slice — its detection state is one item)."""
-    from tripwire.service.market import scan_market  # market builds on this module
-
     tenant, profile = message.tenant_id, message.profile_id
     _, hierarchy = stores.catalog.get_hierarchy(tenant, profile)
     wanted = set(message.entity_ids) if message.entity_ids is not None else None
@@ -223,8 +191,10 @@ def _detect_market_slice(
     ]
     found = [a for r in reports for a in r.found]
     # A redelivered message counts what its earlier attempt stored as its own.
-    stored = _stored_by(stores, tenant, [a.alert_id for a in found])
-    mine = [a for a in found if stored.get(a.alert_id, ("",))[0] == message.run_id]
+    stored = stores.alerts.get_many(tenant, [a.alert_id for a in found])
+    mine = [
+        a for a in found if a.alert_id in stored and stored[a.alert_id].run_id == message.run_id
+    ]
     scored = sum(r.bars_scored for r in reports)
     record = SliceRecord(
         index=message.slice_index,
@@ -258,31 +228,6 @@ def _trained_until(tenant: str, profile: str) -> Day | None:
     """The last period the profile's models were trained on (loaded with them)."""
     end = default_manager().metadata(tenant, profile, "pipeline").get("training_end")
     return datetime.date.fromisoformat(end) if end else None
-
-
-def _history_needed(pipeline: ScanPipeline) -> int:
-    cfg = pipeline.config
-    return cfg.window + max(cfg.sequence_length, cfg.run_periods) + LATE_ATTRIBUTION_PERIODS
-
-
-def _load(
-    stores: ScanStores,
-    tenant: str,
-    profile: str,
-    rows: Sequence[Entity],
-    first: Day,
-    end: Day,
-) -> ProfileSeries:
-    window = stores.metrics.read_window(
-        tenant,
-        profile,
-        Interval.D1,
-        [e.entity_id for e in rows],
-        datetime.datetime.combine(first, datetime.time()),
-        datetime.datetime.combine(end, datetime.time()),
-    )
-    days = (end - first).days + 1
-    return ProfileSeries(list(rows), first, dense(rows, window, first, days))
 
 
 def _latest_loaded(series: ProfileSeries) -> Day | None:
@@ -323,58 +268,22 @@ def _score(
     series: ProfileSeries,
     plan: Plan,
     run: DetectionRun,
-    incidents: IncidentStore,
+    stores: ScanStores,
 ) -> list[Alert]:
     """Score each planned period for every row; alerts of the rows planned for it."""
     if not plan.periods:
         return []
-    cfg = pipeline.config
-    graph = graph_for(run.tenant_id, run.profile_id, series.entities)
     days = sorted(plan.periods)
     # Who alerted in the periods before (stored incidents): which entity moved first.
-    lookback = (days[0] - datetime.timedelta(days=ONSET_LOOKBACK)).isoformat()
-    history = incidents.alerting(run.tenant_id, run.profile_id, lookback, days[-1].isoformat())
-    found: dict[str, Alert] = {}
-    for day in days:
-        wanted = plan.periods[day]
-        if not wanted.any():
-            continue
-        index = series.index_of(day)
-        result = pipeline.score(
-            series.raw[:, : index + 1], day.weekday(), provisional=plan.provisional(day)
-        )
-        base = result.baseline
-        onsets = onset_runs(history, day.isoformat(), graph.ids)
-        causes = analyse(
-            graph, graph.ids, result.alert, base.deviation, base.expected, base.actual, onsets
-        )
-        history.setdefault(day.isoformat(), set()).update(
-            graph.ids[r] for r in np.flatnonzero(result.alert).tolist()
-        )
-        for row in np.flatnonzero(result.alert & wanted).tolist():
-            ranked = causes[series.entities[row].entity_id]
-            alert = build_alert(
-                series.entities[row], day, row, result, run, ranked, cfg.alert_tail_prob
-            )
-            found.setdefault(alert.alert_id, alert)
-    return list(found.values())
-
-
-def _stored_by(
-    stores: ScanStores, tenant: str, ids: Sequence[str]
-) -> dict[str, tuple[str, str | None]]:
-    """Alert id → (the run that stored it, its group), for the ids already stored."""
-    stored = stores.alerts.get_many(tenant, ids)
-    return {i: (a.run_id, a.group_id) for i, a in stored.items()}
-
-
-def _with_groups(
-    found: list[Alert], grouped: list[Alert], stored: dict[str, tuple[str, str | None]]
-) -> list[Alert]:
-    """``found`` with each alert's incident group: the one just assigned, or the stored one."""
-    group_of = {a.alert_id: a.group_id for a in grouped}
-    group_of.update({alert: group for alert, (_, group) in stored.items() if group})
-    return [a.model_copy(update={"group_id": group_of.get(a.alert_id, a.group_id)}) for a in found]
+    history = stored_alerting(stores, run.tenant_id, run.profile_id, days[0], days[-1])
+    scorer = ProfileScorer(pipeline, series, run, history)
+    return unique(
+        [
+            scorer.score(day, provisional=plan.provisional(day), rows=plan.periods[day])
+            for day in days
+            if plan.periods[day].any()
+        ]
+    )
 
 
 def _save_states(
@@ -436,73 +345,3 @@ def model_set_version(versions: dict[str, str]) -> str:
     """One version for a model set: its artifacts' versions hashed together."""
     text = json.dumps(sorted(versions.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# -- one explicit day (the API's synchronous detection, tests) -------------------------
-
-
-def scan_profile(
-    tenant: str,
-    profile: str,
-    day: datetime.date,
-    *,
-    trigger: Trigger = Trigger.SCHEDULE,
-    now: datetime.datetime | None = None,
-    alerts: AlertStore | None = None,
-    runs: RunStore | None = None,
-) -> ScanReport:
-    """Score ``day`` (its sales provisional) and ``day`` − 3 (settled) for every entity,
-    whatever was detected before; store the new alerts and a run — ``/detect``'s work."""
-    from tripwire.service.detect import DetectRequest, detect_now  # detect builds on this
-
-    report = detect_now(
-        tenant,
-        DetectRequest(profile_id=profile, day=day),
-        now or utcnow(),
-        alerts or AlertStore(),
-        runs or RunStore(),
-        trigger=trigger,
-    )
-    return ScanReport(report.run, report.new, len(report.alerts) - len(report.new))
-
-
-def build_alert(
-    entity: Entity,
-    day: Day,
-    row: int,
-    result: ScanResult,
-    run: DetectionRun,
-    causes: list[RootCause],
-    alert_tail_prob: float,
-) -> Alert:
-    period = day.isoformat()
-    explanation = [_attribution(entry) for entry in explain_row(result, row)]
-    return Alert(
-        alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, period),
-        tenant_id=run.tenant_id,
-        profile_id=run.profile_id,
-        entity_id=entity.entity_id,
-        entity_type=entity.entity_type,
-        period=datetime.datetime.fromisoformat(period),
-        score=float(result.score[row]),
-        threshold=1.0 - alert_tail_prob,
-        severity=_SEVERITIES[int(result.severity[row])],
-        detector_scores={k: float(v[row]) for k, v in result.detector_scores.items()},
-        explanation=explanation,
-        root_causes=causes,
-        # Provisional: ``group_new_alerts`` assigns the incident group before storing.
-        group_id=group_id(causes[0].entity_id, period),
-        run_id=run.run_id,
-        model_versions=run.model_versions,
-        created_at=run.started_at,
-    )
-
-
-def _attribution(entry: dict[str, Any]) -> Attribution:
-    return Attribution(
-        feature=entry["feature"],
-        contribution=float(entry["contribution"]),
-        direction=entry["direction"],
-        expected=float(entry["expected"]),
-        actual=float(entry["actual"]),
-    )

@@ -12,26 +12,27 @@ as a run with trigger VERIFICATION. A ticker's alert is re-scored by its market'
 from __future__ import annotations
 
 import datetime
-import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tripwire.detection.pipeline import ScanResult
 from tripwire.domain import Alert, DetectionRun, EntityType, RunStatus, Severity
-from tripwire.domain.metrics import Interval
 from tripwire.domain.runs import Trigger
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
 from tripwire.service.alerts import AlertNotFound
+from tripwire.service.market import verify_market_alert
 from tripwire.service.models import current_pipeline
-from tripwire.service.series import dense
+from tripwire.service.runs import new_run, utcnow
+from tripwire.service.scoring import ProfileScorer, history_periods, read_window
+from tripwire.service.series import ProfileSeries
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metrics import MetricStore
 from tripwire.store.runs import RunStore
-from tripwire.store.tables import RUNS
 
 AROUND = 1  # periods re-scored either side of the alert's
+_UNSETTLED = "is not settled: sales may be restated"
 _SEVERITIES = list(Severity)
 
 __all__ = ["AlertNotFound", "Rescore", "Verification", "verify"]
@@ -80,27 +81,27 @@ def verify(
     if alert.entity_type is EntityType.TICKER:
         return _verify_ticker(alert, now, runs or RunStore())
     pipeline, versions = current_pipeline(tenant, alert.profile_id)
-    cfg = pipeline.config
     period = alert.period.date()
-    needed = cfg.window + max(cfg.sequence_length, cfg.run_periods) + 2 * AROUND
     end = period + datetime.timedelta(days=AROUND)
-    first = end - datetime.timedelta(days=needed - 1)
-    raw, last_with_data = _series(tenant, alert, first, end, needed)
+    first = end - datetime.timedelta(days=history_periods(pipeline.config) + AROUND - 1)
+    series, last_with_data = _series(tenant, alert, first, end)
+    run = new_run(tenant, alert.profile_id, Trigger.VERIFICATION, versions=versions, now=now)
+    scorer = ProfileScorer(pipeline, series, run)
     settled_before = now.date() - datetime.timedelta(days=LATE_ATTRIBUTION_PERIODS)
     scored: list[Rescore] = []
     for offset in range(-AROUND, AROUND + 1):
         day = period + datetime.timedelta(days=offset)
         if offset != 0 and (last_with_data is None or day > last_with_data):
             continue  # no data yet: zeros would read as a collapse
-        index = (day - first).days
-        result = pipeline.score(
-            raw[:, : index + 1], day.weekday(), provisional=day > settled_before
-        )
+        # One entity: its score is its own (own baseline); root causes need the profile.
+        result = scorer.score(
+            day, provisional=day > settled_before, explain=False, root_causes=False
+        ).result
         scored.append(_rescore(day, result, features=offset == 0))
     current = next(s for s in scored if s.period == period)
     settled = period <= settled_before
-    loaded = int(np.count_nonzero(raw.any(axis=2)))
-    run = _run(tenant, alert, versions, now, loaded, current, len(scored), settled)
+    loaded = int(np.count_nonzero(series.raw.any(axis=2)))
+    run = _run(run, alert, loaded, current, len(scored), settled)
     (runs or RunStore()).put(run)
     around = [s for s in scored if s.period != period]
     return Verification(alert, current, around, versions, settled, run)
@@ -109,8 +110,6 @@ def verify(
 def _verify_ticker(alert: Alert, now: datetime.datetime, runs: RunStore) -> Verification:
     """A market alert re-scored by its market's current model (bars are never restated,
     so a bar's verification is settled at once)."""
-    from tripwire.service.market import verify_market_alert  # market builds on scan
-
     try:
         check = verify_market_alert(alert)
     except LookupError as error:  # UnknownMarket too: the ticker or its bar is gone since
@@ -135,30 +134,29 @@ def _verify_ticker(alert: Alert, now: datetime.datetime, runs: RunStore) -> Veri
         if day != period
     ]
     bars = len(check.around)  # the bars re-scored
-    run = _run(alert.tenant_id, alert, check.current_models, now, bars, current, bars, True)
+    run = new_run(
+        alert.tenant_id,
+        alert.profile_id,
+        Trigger.VERIFICATION,
+        versions=check.current_models,
+        now=now,
+    )
+    run = _run(run, alert, bars, current, bars, True)
     runs.put(run)
     return Verification(alert, current, around, check.current_models, True, run)
 
 
 def _series(
-    tenant: str, alert: Alert, first: datetime.date, end: datetime.date, days: int
-) -> tuple[np.ndarray, datetime.date | None]:
-    """(1, days, 5) raw window of the alert's entity and its last day with data."""
+    tenant: str, alert: Alert, first: datetime.date, end: datetime.date
+) -> tuple[ProfileSeries, datetime.date | None]:
+    """The alert's entity over [first, end], and its last day with data."""
     _, entities = CatalogStore().get_hierarchy(tenant, alert.profile_id)
     entity = next((e for e in entities if e.entity_id == alert.entity_id), None)
     if entity is None:
         raise AlertNotFound(alert.alert_id)  # the entity left the profile since
-    window = MetricStore().read_window(
-        tenant,
-        alert.profile_id,
-        Interval.D1,
-        [entity.entity_id],
-        datetime.datetime.combine(first, datetime.time()),
-        datetime.datetime.combine(end, datetime.time()),
-    )
-    points = window.get(entity.entity_id, {})
-    last = datetime.date.fromisoformat(max(points)[:10]) if points else None
-    return dense([entity], window, first, days), last
+    series = read_window(MetricStore(), tenant, alert.profile_id, [entity], first, end)
+    days = np.flatnonzero(series.raw[0].any(axis=1))
+    return series, series.day(int(days[-1])) if days.size else None
 
 
 def _rescore(day: datetime.date, result: ScanResult, *, features: bool) -> Rescore:
@@ -186,29 +184,24 @@ def _rescore(day: datetime.date, result: ScanResult, *, features: bool) -> Resco
 
 
 def _run(
-    tenant: str,
+    run: DetectionRun,
     alert: Alert,
-    versions: dict[str, str],
-    now: datetime.datetime,
     rows_loaded: int,
     current: Rescore,
     periods: int,
     settled: bool,
 ) -> DetectionRun:
-    return DetectionRun(
-        run_id=f"run-{uuid.uuid4().hex[:16]}",
-        tenant_id=tenant,
-        profile_id=alert.profile_id,
-        trigger=Trigger.VERIFICATION,
-        model_versions=versions,
-        started_at=now,
-        completed_at=datetime.datetime.now(datetime.UTC).replace(tzinfo=None),
-        entities_checked=1,
-        rows_loaded=rows_loaded,
-        rows_processed=periods,
-        anomalies_found=int(current.alert),
-        alert_ids=[alert.alert_id] if current.alert else [],
-        status=RunStatus.COMPLETE,
-        warnings=[] if settled else [f"{current.period} is not settled: sales may be restated"],
-        expires_at=int((now + datetime.timedelta(days=RUNS.ttl_days or 30)).timestamp()),
+    return run.model_copy(
+        update={
+            "completed_at": utcnow(),
+            "entities_checked": 1,
+            "rows_loaded": rows_loaded,
+            "rows_processed": periods,
+            "anomalies_found": int(current.alert),
+            "alert_ids": [alert.alert_id] if current.alert else [],
+            "status": RunStatus.COMPLETE,
+            "warnings": []
+            if settled
+            else [f"{current.period} is not settled: sales may be restated"],
+        }
     )

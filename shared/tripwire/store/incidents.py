@@ -12,7 +12,7 @@ Items (keys in tables.py), partition ``{tenant}#{profile}``:
 the group from all its member items and stores the result only if it does not count fewer
 members than what is stored (``members <= :n``): retries and concurrent deliveries converge
 and no count ever goes down or doubles. The grouping rule itself is
-``tripwire.rootcause.incidents.assign``, shared with ``tripwire backtest``.
+``tripwire.rootcause.incidents.assign`` (``tripwire.service.incidents`` applies it).
 """
 
 from __future__ import annotations
@@ -21,26 +21,11 @@ import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from botocore.exceptions import ClientError
 
-from tripwire.domain.alerts import Alert, Severity
+from tripwire.domain.alerts import Severity
 from tripwire.domain.entities import EntityType
-from tripwire.domain.metrics import Interval
-from tripwire.rootcause.grouping import GroupMember
-from tripwire.rootcause.incidents import (
-    MAX_GAP,
-    ONSET_LOOKBACK,
-    GroupBatch,
-    IncidentGroup,
-    assign,
-    onset_runs,
-    ordinal,
-    period_key,
-    shift,
-    summarise,
-)
+from tripwire.domain.incidents import GroupBatch, IncidentGroup, summarise
 from tripwire.store import keys
 from tripwire.store.batch import Item, batch_get, query_all
 from tripwire.store.dynamo import DynamoStore
@@ -118,21 +103,6 @@ class IncidentStore(DynamoStore):
         for item in items:
             out.setdefault(item["period"]["S"], set()).update(item["entities"]["SS"])
         return out
-
-    def onsets(
-        self,
-        tenant: str,
-        profile: str,
-        period: str,
-        entity_ids: Sequence[str],
-        interval: Interval = Interval.D1,
-        lookback: int = ONSET_LOOKBACK,
-    ) -> npt.NDArray[np.int64]:
-        """Per entity, how many consecutive periods right before ``period`` it alerted in,
-        from the stored groups: the ``previous`` argument of ``rootcause.analyse``."""
-        first = shift(period, -lookback, interval)
-        before = self.alerting(tenant, profile, first, shift(period, -1, interval))
-        return onset_runs(before, period, entity_ids, interval, lookback)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -235,46 +205,6 @@ class IncidentStore(DynamoStore):
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
         return group
-
-
-def group_new_alerts(
-    tenant: str,
-    profile: str,
-    alerts: Sequence[Alert],
-    store: IncidentStore | None = None,
-) -> list[Alert]:
-    """The scan's new alerts with their persisted incident ``group_id`` (call before storing
-    the alerts; a redelivered scan gets the same ids and changes no count)."""
-    if not alerts:
-        return []
-    interval = alerts[0].interval
-    members = [
-        GroupMember(a.entity_id, period_key(a.period, a.interval), a.severity, tuple(a.root_causes))
-        for a in alerts
-    ]
-    group_of = assign_and_record(tenant, profile, members, interval, store)
-    return [
-        a.model_copy(update={"group_id": group_of[(m.entity_id, m.period)]})
-        for a, m in zip(alerts, members, strict=True)
-    ]
-
-
-def assign_and_record(
-    tenant: str,
-    profile: str,
-    members: Sequence[GroupMember],
-    interval: Interval = Interval.D1,
-    store: IncidentStore | None = None,
-) -> dict[tuple[str, str], str]:
-    """Group ids for new alerts, continuing the profile's stored groups; stores the result."""
-    if not members:
-        return {}
-    store = store or IncidentStore()
-    earliest = min((m.period for m in members), key=lambda p: ordinal(p, interval))
-    known = store.groups(tenant, profile, since=shift(earliest, -(MAX_GAP + 1), interval))
-    assignment = assign(known, members, interval)
-    store.record(tenant, profile, assignment.batches)
-    return assignment.group_of
 
 
 # -- items ----------------------------------------------------------------------------------

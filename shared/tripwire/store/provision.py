@@ -20,7 +20,6 @@ from tripwire.store.tables import BUCKETS, TABLES, Bucket, Table
 _clients: dict[tuple[str, str, str], Any] = {}
 _clients_lock = threading.Lock()
 # boto3 resources are not thread-safe (the local gateway runs handlers in threads).
-_resources = threading.local()
 
 
 def region() -> str:
@@ -47,22 +46,10 @@ def aws_client(service: str) -> Any:
     return client
 
 
-def aws_resource(service: str) -> Any:
-    """A resource cached per thread and (service, region, endpoint)."""
-    cache: dict[tuple[str, str, str], Any] = getattr(_resources, "cache", None) or {}
-    _resources.cache = cache
-    key = _cache_key(service)
-    if key not in cache:
-        session = boto3.session.Session(region_name=key[1])
-        cache[key] = session.resource(service)  # type: ignore[call-overload]
-    return cache[key]
-
-
 def reset_clients() -> None:
     """Forget cached clients (tests and the local stack switch endpoints and credentials)."""
     with _clients_lock:
         _clients.clear()
-    _resources.cache = {}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,277 @@
+"""The one scoring core: a profile's periods scored, explained, traced to their root causes
+and turned into alerts, then stored with their incident groups.
+
+The scheduled scan (``service.scan``), ``POST /detect`` (``service.detect``), verification
+(``service.verify``) and ``tripwire backtest`` (``service.backtest``) all score through
+``ProfileScorer``; each keeps only what is its own — which periods (the incremental plan;
+D and the settled D − 3; an alert's neighbourhood; every day of a range), where the series
+come from (the metrics table; CSV files) and where alerts go (the alerts and incidents
+tables; JSON lines). One history rule (``history_periods``) sizes every window and one
+reader (``read_window``) loads it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
+from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
+from tripwire.domain.alerts import Direction, alert_id
+from tripwire.domain.metrics import Interval
+from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
+from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
+from tripwire.service.incidents import group_new_alerts, lookback_start
+from tripwire.service.series import ProfileSeries, dense
+from tripwire.store.alerts import AlertStore
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.incidents import IncidentStore
+from tripwire.store.metadata import MetadataStore
+from tripwire.store.metrics import MetricStore
+from tripwire.store.runs import RunStore
+
+Day = datetime.date
+BoolArray = npt.NDArray[np.bool_]
+EXPLAINED_FEATURES = 3  # an alert scored without Shapley values: its most deviating features
+_SEVERITIES = list(Severity)
+
+
+@dataclass
+class ScanStores:
+    alerts: AlertStore = field(default_factory=AlertStore)
+    runs: RunStore = field(default_factory=RunStore)
+    metadata: MetadataStore = field(default_factory=MetadataStore)
+    catalog: CatalogStore = field(default_factory=CatalogStore)
+    metrics: MetricStore = field(default_factory=MetricStore)
+    incidents: IncidentStore = field(default_factory=IncidentStore)
+
+
+# -- the window ---------------------------------------------------------------------------
+
+
+def history_periods(config: PipelineConfig) -> int:
+    """Periods a window needs before the one it scores: the baseline, the longer of the
+    sequence and the run, and the periods whose sales are still provisional."""
+    return (
+        config.window + max(config.sequence_length, config.run_periods) + (LATE_ATTRIBUTION_PERIODS)
+    )
+
+
+def read_window(
+    metrics: MetricStore,
+    tenant: str,
+    profile: str,
+    entities: Sequence[Entity],
+    first: Day,
+    end: Day,
+) -> ProfileSeries:
+    """Every entity's daily measures over [first, end] as one dense array."""
+    window = metrics.read_window(
+        tenant,
+        profile,
+        Interval.D1,
+        [e.entity_id for e in entities],
+        datetime.datetime.combine(first, datetime.time()),
+        datetime.datetime.combine(end, datetime.time()),
+    )
+    days = (end - first).days + 1
+    return ProfileSeries(list(entities), first, dense(entities, window, first, days))
+
+
+# -- scoring ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoredPeriod:
+    day: Day
+    provisional: bool
+    result: ScanResult
+    alerts: list[Alert]  # the alerting rows asked for, in row order
+    rows: list[int]  # their rows
+
+
+class ProfileScorer:
+    """Scores periods of one profile's series with one pipeline, for one run.
+
+    ``alerting`` is what is known of earlier periods (period → entities that alerted in it):
+    the temporal precedence root-cause analysis uses. Every period scored adds its own."""
+
+    def __init__(
+        self,
+        pipeline: ScanPipeline,
+        series: ProfileSeries,
+        run: DetectionRun,
+        alerting: Mapping[str, set[str]] | None = None,
+    ) -> None:
+        self.pipeline, self.series, self.run = pipeline, series, run
+        self.graph = graph_for(run.tenant_id, run.profile_id, series.entities)
+        self.alerting: dict[str, set[str]] = defaultdict(set, alerting or {})
+
+    def score(
+        self,
+        day: Day,
+        *,
+        provisional: bool,
+        rows: BoolArray | None = None,
+        explain: bool = True,
+        root_causes: bool = True,
+    ) -> ScoredPeriod:
+        """Score ``day`` seeing the series up to it; alerts for the alerting ``rows``
+        (default: all), each with its explanation and ranked root causes."""
+        index = self.series.index_of(day)
+        result = self.pipeline.score(
+            self.series.raw[:, : index + 1], day.weekday(), provisional=provisional, explain=explain
+        )
+        period = day.isoformat()
+        causes: dict[str, list[RootCause]] = {}
+        if root_causes:
+            base = result.baseline
+            onsets = onset_runs(self.alerting, period, self.graph.ids)
+            causes = analyse(
+                self.graph,
+                self.graph.ids,
+                result.alert,
+                base.deviation,
+                base.expected,
+                base.actual,
+                onsets,
+            )
+            self.alerting[period].update(
+                self.graph.ids[r] for r in np.flatnonzero(result.alert).tolist()
+            )
+        wanted = result.alert if rows is None else result.alert & rows
+        picked = np.flatnonzero(wanted).tolist()
+        alerts = [self._alert(day, row, result, causes) for row in picked]
+        return ScoredPeriod(day, provisional, result, alerts, picked)
+
+    def _alert(
+        self, day: Day, row: int, result: ScanResult, causes: Mapping[str, list[RootCause]]
+    ) -> Alert:
+        entity, run = self.series.entities[row], self.run
+        period = day.isoformat()
+        ranked = causes.get(entity.entity_id, [])
+        root = ranked[0].entity_id if ranked else entity.entity_id
+        return Alert(
+            alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, period),
+            tenant_id=run.tenant_id,
+            profile_id=run.profile_id,
+            entity_id=entity.entity_id,
+            entity_type=entity.entity_type,
+            period=datetime.datetime.fromisoformat(period),
+            score=float(result.score[row]),
+            threshold=1.0 - self.pipeline.config.alert_tail_prob,
+            severity=_SEVERITIES[int(result.severity[row])],
+            detector_scores={k: float(v[row]) for k, v in result.detector_scores.items()},
+            explanation=[_attribution(e) for e in explain_row(result, row)],
+            root_causes=ranked,
+            # Provisional: grouping assigns the incident group before the alert is stored.
+            group_id=group_id(root, period),
+            run_id=run.run_id,
+            model_versions=run.model_versions,
+            created_at=run.started_at,
+        )
+
+
+def explain_row(result: ScanResult, row: int) -> list[dict[str, Any]]:
+    """The row's exact Shapley attributions of the ensemble score (computed in one batch per
+    detector for every alerting row by ``ScanPipeline.score``): feature, contribution,
+    direction, expected, actual. A row scored without explanations falls back to its most
+    deviating features (contribution = the deviation) so an alert never goes unexplained."""
+    if row in result.explanations:
+        return result.explanations[row]
+    deviation = result.baseline.deviation[row]
+    top = np.argsort(-np.abs(deviation), kind="stable")[:EXPLAINED_FEATURES]
+    return [
+        {
+            "feature": FEATURES[i],
+            "contribution": float(deviation[i]),
+            "direction": (Direction.ABOVE if deviation[i] > 0 else Direction.BELOW).value,
+            "expected": float(result.baseline.expected[row, i]),
+            "actual": float(result.baseline.actual[row, i]),
+        }
+        for i in top.tolist()
+        if deviation[i] != 0
+    ]
+
+
+def _attribution(entry: Mapping[str, Any]) -> Attribution:
+    return Attribution(
+        feature=entry["feature"],
+        contribution=float(entry["contribution"]),
+        direction=entry["direction"],
+        expected=float(entry["expected"]),
+        actual=float(entry["actual"]),
+    )
+
+
+def unique(periods: Sequence[ScoredPeriod]) -> list[Alert]:
+    """Each (entity, period) once: the first scoring of it wins."""
+    found: dict[str, Alert] = {}
+    for scored in periods:
+        for alert in scored.alerts:
+            found.setdefault(alert.alert_id, alert)
+    return list(found.values())
+
+
+# -- storing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    new: list[Alert]  # the alerts this call wrote
+    found: list[Alert]  # every alert found, as stored now (group, workflow state, origin)
+
+
+def store_found(stores: ScanStores, tenant: str, profile: str, found: Sequence[Alert]) -> Stored:
+    """Store what was not stored yet, grouped into incidents first; report every alert as it
+    is stored now. Alert ids are deterministic and writes conditional, so a rescan or a
+    concurrent writer stores nothing twice."""
+    ids = [a.alert_id for a in found]
+    stored = stores.alerts.get_many(tenant, ids)
+    grouped = group_new_alerts(
+        tenant, profile, [a for a in found if a.alert_id not in stored], stores.incidents
+    )
+    new = stores.alerts.put_new(grouped)
+    written = {a.alert_id for a in new}
+    stored |= {a.alert_id: a for a in new}
+    # the rest lost a race with a concurrent writer: report what that one stored
+    stored |= stores.alerts.get_many(
+        tenant, [a.alert_id for a in grouped if a.alert_id not in written]
+    )
+    return Stored(new, [_as_known(a, stored.get(a.alert_id)) for a in found])
+
+
+def stored_alerting(
+    stores: ScanStores, tenant: str, profile: str, first: Day, last: Day
+) -> dict[str, set[str]]:
+    """Period → entities with an alert, from the stored incidents, for scoring [first, last]."""
+    return stores.incidents.alerting(
+        tenant, profile, lookback_start(first.isoformat()), last.isoformat()
+    )
+
+
+def _as_known(alert: Alert, stored: Alert | None) -> Alert:
+    """This run's finding; an alert stored before keeps its workflow state and origin."""
+    if stored is None:
+        return alert
+    return alert.model_copy(update={f: getattr(stored, f) for f in _KEPT})
+
+
+_KEPT = (
+    "status",
+    "acknowledged_by",
+    "acknowledged_at",
+    "resolved_by",
+    "resolved_at",
+    "resolution_notes",
+    "resolution_minutes",
+    "group_id",
+    "run_id",
+    "created_at",
+)

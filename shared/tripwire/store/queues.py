@@ -1,0 +1,52 @@
+"""Every SQS queue Tripwire uses, declared once — like ``tables.py`` for tables.
+
+The CDK app, the local stack and the code that sends or consumes read this module: a queue's
+environment variables, FIFO-ness, receives before its dead-letter queue and visibility rule
+can only be changed here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str  # the logical name: the local stack's queue is ``{prefix}-{name}``
+    url_env: str  # the variable that holds its URL in a function's environment
+    dlq_env: str  # … and its dead-letter queue's
+    fifo: bool = False
+    # Receives before a failing message moves to the dead-letter queue; the consumer reads
+    # it from ``MAX_RECEIVES_ENV`` to know a message's last attempt.
+    max_receives: int = 3
+    # AWS: at least six times the consuming function's timeout (plus a margin).
+    visibility_factor: int = 6
+    # Locally short, so a failed message is retried (and reaches its DLQ) within seconds;
+    # each local poller is one thread, so a long batch is never received twice while it runs.
+    local_visibility_seconds: int = 2
+
+    def visibility_seconds(self, consumer_timeout_seconds: float) -> int:
+        return int(consumer_timeout_seconds * self.visibility_factor + 30)
+
+    def url(self) -> str:
+        """This queue's URL from the environment; a clear error where it is not configured."""
+        url = os.environ.get(self.url_env)
+        if not url:
+            raise QueueNotConfigured(f"{self.url_env} is not set: no {self.name} queue to use")
+        return url
+
+
+class QueueNotConfigured(RuntimeError):
+    """A queue's URL is missing from the environment."""
+
+
+MAX_RECEIVES_ENV = "TRIPWIRE_SCAN_MAX_RECEIVES"
+
+# Scan slices: scheduler, backfill and large detections send; the worker consumes.
+SCAN = Queue("scan", "TRIPWIRE_SCAN_QUEUE_URL", "TRIPWIRE_SCAN_DLQ_URL")
+# Learning: FIFO, one message group per tenant and profile, so one learner at a time
+# learns a profile. The worker completing a scheduled run sends; the learner consumes.
+LEARN = Queue("learn", "TRIPWIRE_LEARN_QUEUE_URL", "TRIPWIRE_LEARN_DLQ_URL", fifo=True)
+
+QUEUES = (SCAN, LEARN)
