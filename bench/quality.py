@@ -62,9 +62,8 @@ from typing import Any
 import numpy as np
 
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
-from tripwire.detection.ensemble import parse_weights
 from tripwire.detection.pipeline import DEFAULT_WEIGHTS, PipelineConfig, ScanPipeline
-from tripwire.detection.vote import combine
+from tripwire.detection.vote import combine, parse_weights
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.service.backtest import load_profile, run_backtest
 

@@ -13,7 +13,8 @@ from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
 from tripwire.ingest.importer import import_account
 from tripwire.registry.store import NoModels, RegistryStore, version_of
 from tripwire.service.alerts import AlertService
-from tripwire.service.detect import DetectReport, DetectRequest, detect
+from tripwire.service.detect import DetectReport, DetectRequest, detect, detect_now
+from tripwire.service.runs import utcnow
 from tripwire.service.train import InsufficientHistory, train_profile
 from tripwire.store.alerts import AlertStore
 from tripwire.store.runs import RunStore
@@ -86,8 +87,9 @@ def test_scanning_the_same_day_again_writes_nothing_and_keeps_workflow_state(
 
 
 def test_an_untrained_profile_has_no_models(trained: Trained) -> None:
+    request = DetectRequest(profile_id="A1", day=trained.first_incident_day)
     with pytest.raises(NoModels):
-        _detect(f"{trained.tenant}-other", trained.first_incident_day)
+        detect_now(f"{trained.tenant}-other", request, utcnow(), AlertStore(), RunStore())
 
 
 def test_too_little_history_is_a_clear_status(tmp_path: Path, tenant: str) -> None:

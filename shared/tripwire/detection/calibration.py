@@ -121,11 +121,6 @@ class TailCalibrator:
         return max(self._tail_p * math.exp(-excess / self._beta), _TINY)
 
 
-def surprise(p: FloatArray) -> FloatArray:
-    """-log(p): additive scale for combining tail probabilities."""
-    return -np.log(np.clip(p, _TINY, 1.0))
-
-
 class DirectCalibrator:
     """For a raw score that is already a probability-like share in [0, 1] (the context
     detector's share of failed expectations): p = 1 - score, floored; NaN (warming up)

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import numpy as np
 
-from tripwire.detection.ensemble import parse_weights
 from tripwire.detection.streaming import STREAMING_WEIGHTS, StreamingConfig, StreamingScorer
+from tripwire.detection.vote import parse_weights
 
 
 class InputError(ValueError):

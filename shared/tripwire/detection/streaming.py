@@ -11,36 +11,7 @@ and the others can only sharpen or soften that. Its score is already a share, so
 not ranked against its past (``DirectCalibrator``); the novelty gate (150 rows, CAD's
 rest period on NAB's 4,000-row files) reports each event once.
 
-NAB development set (``OMP_NUM_THREADS=1 python bench/nab.py``, standard / low FP / low
-FN): **74.01 / 67.51 / 79.25** (74 of 83 windows hit, 145 false-positive rows); Numenta
-HTM 72.44, CAD OSE 75.99 (which sizes its levels from the whole file), ARTime 77.80.
-Before the contextual detector: 62.32 / 52.84 / 67.36, 64 windows. Measured on per-row
-dumps, standard profile (the score moves ±1 between neighbouring settings):
-
-- contextual detector alone (``bench/nab.py --command "tripwire score --weights
-  context=1"``): 73.78 / 67.01 / 78.50 — the other six add 0.2 / 0.5 / 0.8; dropping
-  any one of them costs 0.02–0.26 (per-row dumps); with CAD's own rest rule instead of
-  the gate (silence for 3 % of the rows seen, at most 150, after a score ≥ 0.75): 74.0;
-- its levels from the whole file's range (not causal, CAD OSE's way): 73.8; from the
-  first 150 rows and then fixed: 59.2 — the widening range is what makes it work;
-- range margin 0.1 instead of 0.05: 72.9 in the vote; context weight 64 / 256: 72.8 /
-  74.6; gate 100 / 200 rows: 73.7 / 72.5; 2 or 4 bits per level instead of 3: 59.5 /
-  68.3 alone; level boundaries offset by ⅓ or ⅔ of a level: 68.9 / 64.7 alone; the
-  value and its first difference as two columns: 68.4 alone;
-- averaging the scores of several memories (margins 0–0.2, offsets, bits): 66–76
-  across 19 combinations, no setting reliably above one memory (the best pair, 76.0,
-  is a draw among many);
-- ranking its score against its own past (``TailCalibrator``) instead: 66.9 alone; an
-  HTM-style likelihood of its score: no change;
-- the six-detector vote OR-ed beside it: at best 72.7 (it adds false positives).
-
-Earlier, for the six-detector vote (62.32), measured and not kept, all within ±1.5:
-reweighting the detectors (random search), log-scaled values, sequence models with other
-bins or orders, rolling means of the combined surprise, an HTM-style anomaly likelihood
-(alone 47.8), novelty-gate margins, longer or time-decayed gates, a floor under each
-detector's tail probability. The half-space trees used to wake up with an alarm (river
-scores 0 until its first mass window; the calibrator took that constant for the whole
-distribution): fixed, NaN until then.
+NAB figures, and the variants measured and not kept: ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -57,11 +28,11 @@ import numpy as np
 from tripwire.detection.base import FloatArray, OnlineDetector
 from tripwire.detection.calibration import DirectCalibrator, TailCalibrator
 from tripwire.detection.context_anomaly import ContextAnomaly
-from tripwire.detection.ensemble import WeightedVote
 from tripwire.detection.half_space_trees import HalfSpaceTreesDetector
 from tripwire.detection.novelty_gate import NoveltyGate
 from tripwire.detection.robust_zscore import RobustZScore
 from tripwire.detection.sequence_surprise import SequenceSurprise
+from tripwire.detection.vote import combine
 
 _DAY_SECONDS = 86_400.0
 _ROLLING = re.compile(r"^(mean|med)(\d+)$")
@@ -185,7 +156,7 @@ class StreamingScorer:
             name: _build_detector(name, cfg) for name, w in cfg.weights.items() if w > 0
         }
         self._calibrators = {name: _build_calibrator(name, cfg) for name in self._detectors}
-        self._vote = WeightedVote(cfg.weights)
+        self._weights = dict(cfg.weights)
         self._gate = NoveltyGate(cfg.novelty_horizon) if cfg.novelty_horizon > 0 else None
         self._rolling: list[tuple[str, str, int]] = []
         for name in self._detectors:
@@ -215,7 +186,7 @@ class StreamingScorer:
             self.last_raw[name] = float(raw[0])
             tail_probs[name] = self._calibrators[name].tail_prob_learn(raw)
         self.last_tail_probs = {k: float(v[0]) for k, v in tail_probs.items()}
-        p = float(self._vote.combine(tail_probs)[0])
+        p = float(combine(tail_probs, self._weights, "geometric")[0])
         if self._gate is None:
             return 1.0 - p
         # Gate in surprise space (-log p): near-1 scores keep their order there.

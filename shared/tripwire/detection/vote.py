@@ -1,4 +1,5 @@
-"""Calibration that travels as JSON, and the PPC ensemble's vote.
+"""Calibration that travels as JSON, and the vote: the one rule that combines calibrated
+detectors' tail probabilities, for the PPC pipeline, the streaming scorer and markets.
 
 ``CompactTail`` is ``TailCalibrator``'s model (empirical survival inside the bulk, an
 exponential tail in log(1 + x) beyond the upper ``tail_fraction``), vectorised and stored
@@ -14,89 +15,20 @@ null, P(p ≤ α) ≤ Σ_k w_k α = α whatever the detectors' dependence, so th
 keeps its meaning; a confident detector carries the vote alone (no detector that cannot see
 an anomaly drags it down), and a detector's weight says how much of the budget it spends.
 The design's LSTM 0.5 / half-space trees 0.3 / isolation forest 0.2 stay the ratios among
-the learnt detectors. ``geometric`` (the old weighted geometric mean) is kept for the bench.
+the learnt detectors. ``geometric`` (the weighted geometric mean of the tail probabilities:
+votes cast in surprise, -log p) is the streaming scorer's rule, where one detector carries
+the vote and the others sharpen or soften it.
 
-Calibration of the learnt detectors (``CompactTail(tail="gpd")``, see the class): their raw
-scores are bounded (an isolation path cannot be shorter than one split; half-space mass) or
-light-tailed (squashed autoencoder errors), and the log-exponential tail — Pareto-like,
-right for the count model's maxima — put a floor of ~1e-3 under them however far out a row
-lay (isolation forest, seed 7: no row of the whole incident period below 1.2e-3), so
-with 1/3 of the budget (≤ 1.7e-5 for the LSTM, 1e-5 half-space trees, 6.7e-6 isolation
-forest) they could never alert. The GPD tail keeps the empirical ranks (down to 1/(n + 1)
-with n = every entity × training period, ~66,000 sequences) and extrapolates beyond.
-
-What they see (``features.relations``, ``detection.ppc_detectors``): besides the count-aware
-deviations, the relations a per-feature model cannot judge — CTR given impressions,
-impressions against clicks (placement), CTR against CVR (bot clicks) — accumulated over 1-4
-periods (sum / √k, each day clipped to ±3σ and capped at twice the last one, counted only
-while the last period moves the same way: no echo of a paused campaign). A 1.6× break on a
-10-click keyword is 1.6σ a day, 3.2σ over four.
-
-Measured, one ensemble trained per seed and every subset voting over the same calibrated
-tail probabilities (``OMP_NUM_THREADS=1 python bench/quality.py --ablation --seed S``;
-1,045 entities × 30 days; recall / precision / F1 / false alerts per 1,000 entity-days /
-alerts):
-
-==============================  ===============================  ===============================
-detectors                       dev seed 7                       held-out seed 20261123
-==============================  ===============================  ===============================
-count alone                     1.00 / 1.00 / 1.00 / 0.00 / 717  0.96 / 1.00 / 0.98 / 0.03 / 546
-isolation_forest alone          0.16 / 1.00 / 0.28 / 0.00 / 7    0.24 / 0.91 / 0.38 / 0.03 / 11
-streaming alone                 0.40 / 0.98 / 0.57 / 0.03 / 46   0.40 / 1.00 / 0.57 / 0.00 / 67
-lstm alone                      0.84 / 0.96 / 0.90 / 0.29 / 257  0.64 / 0.98 / 0.77 / 0.13 / 183
-ensemble, geometric mean (*)    0.92 / 1.00 / 0.96 / 0.00 / 537  0.92 / 1.00 / 0.96 / 0.00 / 375
-ensemble, Bonferroni (default)  1.00 / 0.99 / 1.00 / 0.16 / 707  0.96 / 1.00 / 0.98 / 0.06 / 535
-==============================  ===============================  ===============================
-
-(*) ``python bench/quality.py --seed S --combine geometric``. Before the GPD tail and the
-relation features: isolation forest 0 alerts on both seeds, streaming recall 0.28 / 0.32,
-LSTM 0.20 / 0.28, Bonferroni ensemble 1.00 / 1.00 / 1.00 / 0.00 / 672 and 0.96 / 1.00 /
-0.98 / 0.03 / 502. On these classic incidents the count model alone is at the ceiling; the
-learnt detectors take some budget and add a few false alerts on the days after large
-incidents (seed 7: 5, i.e. 0.16 per 1,000 entity-days).
-
-Relation incidents (``OMP_NUM_THREADS=1 python bench/quality.py --relations --ablation
---seed S``: the generator also plants 8 ``keyword_bot_clicks`` — CTR ×1.5-1.8 on normal
-impressions, orders unchanged — and 8 ``keyword_placement_shift`` — impressions ×1.5-1.8 at
-unchanged clicks, CVR ×0.5-0.65 — on keywords of 6-25 clicks a day, each measure inside its
-own noise). "b/p": bot clicks / placement shifts recalled *directly* (an alert on the
-keyword itself, not on an ancestor another incident moved), of 8 each:
-
-========================  ===============================  ===  ===============================  ===
-detectors                 seed 7 (recall/prec/F1/FA/al)    b/p  held-out 20261123                b/p
-========================  ===============================  ===  ===============================  ===
-ensemble                  0.78 / 0.99 / 0.87 / 0.13 / 708  1/1  0.80 / 0.99 / 0.89 / 0.26 / 577  5/3
-count alone               0.78 / 1.00 / 0.88 / 0.06 / 756  0/1  0.68 / 1.00 / 0.81 / 0.03 / 550  1/3
-isolation_forest alone    0.07 / 0.75 / 0.13 / 0.06 / 8    1/0  0.20 / 0.92 / 0.32 / 0.06 / 24   2/0
-streaming alone           0.27 / 0.92 / 0.42 / 0.13 / 49   0/0  0.22 / 1.00 / 0.36 / 0.00 / 45   0/0
-lstm alone                0.73 / 0.95 / 0.83 / 0.32 / 201  0/2  0.66 / 0.95 / 0.78 / 0.48 / 322  4/3
-without count             0.66 / 0.95 / 0.78 / 0.13 / 79   1/0  0.63 / 0.95 / 0.76 / 0.41 / 284  4/3
-without isolation_forest  0.76 / 1.00 / 0.86 / 0.10 / 716  0/1  0.80 / 0.99 / 0.89 / 0.26 / 582  4/4
-without streaming         0.78 / 0.99 / 0.87 / 0.13 / 721  1/1  0.80 / 0.99 / 0.89 / 0.26 / 585  5/4
-without lstm              0.78 / 1.00 / 0.88 / 0.10 / 729  1/1  0.71 / 1.00 / 0.83 / 0.03 / 531  3/2
-========================  ===============================  ===  ===============================  ===
-
-Before (same commands, the old tail and inputs): ensemble 0.76 / 1.00 / 0.86 / 0.06 / 704
-(seed 7) and 0.66 / 1.00 / 0.79 / 0.00 / 504 (held-out), b/p 0/1 and 1/1, every alert
-carried by the count model; isolation forest alone 0 alerts.
-
-Now, held-out: the ensemble recalls 0.80 of the incidents against the count model's 0.68
-(bot clicks 5 of 8 directly instead of 1) at precision 0.99 and 0.26 false alerts per 1,000
-entity-days; the LSTM carries most of it (without it: 0.71), the isolation forest one bot
-click (without it: 4 direct instead of 5). Dev seed 11 (``--seed 11``): 0.78 / 0.99 / 0.87 /
-0.13 / 549 against count alone 0.73 / 1.00 / 0.85 / 0.00 / 574, b/p 0/5 against 0/2. Dev seed 7,
-whose relation incidents are the weakest (the best single statistic — the largest
-accumulated CTR or placement relation — puts only 2 bot clicks and 1 placement shift beyond
-its training maximum), is a draw: one bot click gained, one conversion collapse lost to the
-budget the learnt detectors take. The half-space trees earn nothing on relations (removing
-them gains a placement shift on the held-out seed): they see only the scanned period's
-deviations (their online ``learn`` gets no earlier periods), and no relation incident is
-rarer than 1e-5 in a single day. The LSTM's figures vary a little between runs: its
-training stops at a time budget, so the epochs it gets depend on the machine's load.
+Calibration of the learnt detectors (``CompactTail(tail="gpd")``): their raw scores are
+bounded or light-tailed, so a log-exponential tail put a floor of ~1e-3 under them and they
+could never alert; the GPD tail keeps the empirical ranks and extrapolates beyond. What they
+see is in ``features.relations``. Measured figures (ablations, relation incidents, the
+geometric mean against Bonferroni): ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -285,3 +217,18 @@ def combine(
         return np.asarray(np.minimum(np.minimum.reduce(scaled), 1.0), dtype=np.float64)
     logs = sum(w * np.log(np.clip(tail_probs[k], _TINY, 1.0)) for k, w in used.items())
     return np.asarray(np.exp(logs / total), dtype=np.float64)
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``"context=1,hst=0.5"`` → ``{"context": 1.0, "hst": 0.5}`` (a command-line option)."""
+    weights = {}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not name.strip() or not weight >= 0 or math.isinf(weight):  # NaN fails >= 0
+            raise ValueError(f"weights: {item.strip()!r} is not name=non-negative number")
+        weights[name.strip()] = weight
+    return weights

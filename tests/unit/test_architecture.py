@@ -1,0 +1,83 @@
+"""The layers of DESIGN.md hold: contracts kept, no import cycle, Lambdas free of CLI code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import networkx as nx
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parents[2]
+# What a Lambda must never load: the CLI and its replay, the demo, the local stack, and
+# training (scikit-learn, torch).
+NOT_IN_LAMBDA = (
+    "tripwire.cli",
+    "tripwire.service.backtest",
+    "tripwire.demo",
+    "tripwire.local",
+    "tripwire.training",
+    "sklearn",
+    "torch",
+)
+
+
+def test_the_layer_contracts_are_kept(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(ROOT)
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+
+
+def test_no_module_imports_itself_through_a_cycle() -> None:
+    imports = grimp.build_graph("tripwire", cache_dir=None)
+    graph = nx.DiGraph(
+        (module, imported)
+        for module in imports.modules
+        for imported in imports.find_modules_directly_imported_by(module)
+        # a package importing its own submodules (``__init__`` re-exports) is no cycle
+        if not imported.startswith(module + ".") and not module.startswith(imported + ".")
+    )
+    cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    assert cycles == []
+
+
+def test_lambda_handlers_load_no_cli_replay_demo_or_training_code() -> None:
+    handlers = sorted(ROOT.glob("functions/*/handler.py"))
+    assert len(handlers) >= 10
+    leaked = [m for m in _loaded_by(handlers) if m.startswith(NOT_IN_LAMBDA)]
+    assert leaked == []
+
+
+def test_scanning_reads_no_files_and_replays_nothing() -> None:
+    # statically, function-level imports included: what the worker may ever load to scan
+    imports = grimp.build_graph("tripwire", cache_dir=None)
+    reached = imports.find_upstream_modules("tripwire.service.scan")
+    assert "tripwire.service.scoring" in reached
+    # training only where a model is fitted (``train_market``, a detector's ``fit``)
+    assert sorted(m for m in reached if m.startswith(("tripwire.ingest", *NOT_IN_LAMBDA))) == [
+        "tripwire.training.isolation_forest",
+        "tripwire.training.lstm_autoencoder",
+        "tripwire.training.market",
+    ]
+
+
+def _loaded_by(handlers: list[Path]) -> list[str]:
+    """Every module loaded by importing these handler files, in a fresh interpreter."""
+    script = (
+        "import importlib.util, json, sys\n"
+        "for path in sys.argv[1:]:\n"
+        "    spec = importlib.util.spec_from_file_location('handler', path)\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, *map(str, handlers)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**env, "PYTHONPATH": str(ROOT / "shared")},
+    ).stdout
+    return list(json.loads(out.splitlines()[-1]))
