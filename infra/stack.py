@@ -86,7 +86,7 @@ class TripwireStack(Stack):
             "Notifications",
             functions=self.functions,
             alert_email=alert_email,
-            api_url=self.api.url,
+            dashboard_url=self.dashboard.url,
         )
         self.archival = Archival(
             self,

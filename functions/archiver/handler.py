@@ -6,7 +6,6 @@ without holding back the rest of its batch.
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -16,8 +15,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tripwire.store.archive import archive_record
+from tripwire.telemetry import logger, metrics, tracer
 
-logger = Logger(service="tripwire")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -28,5 +27,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event, record_handler, processor, context)

@@ -6,15 +6,15 @@ nothing to report that day are skipped.
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tripwire.notify.digest import day_to_digest, send_digests
-
-logger = Logger(service="tripwire")
+from tripwire.telemetry import logger, metrics, tracer
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     day = day_to_digest(event)
     sent = send_digests(day)

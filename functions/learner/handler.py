@@ -8,7 +8,6 @@ maxReceiveCount a message lands in the DLQ). Layers: base + river (no onnxruntim
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     SqsFifoPartialProcessor,
     process_partial_response,
@@ -16,12 +15,14 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tripwire.service.learn import handle_record
+from tripwire.telemetry import logger, metrics, tracer
 
-logger = Logger(service="tripwire")
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context

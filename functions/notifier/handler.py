@@ -6,16 +6,16 @@ function's on-failure destination), so a Slack outage does not drop the message.
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tripwire.notify.notifier import post_to_slack
-
-logger = Logger(service="tripwire")
+from tripwire.telemetry import logger, metrics, tracer
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     posted = [post_to_slack(record.sns.message) for record in event.records]

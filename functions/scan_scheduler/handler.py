@@ -7,17 +7,17 @@ loaded by then. ``detail.interval`` (default ``1d``) picks the profiles scanned.
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tripwire.domain.metrics import Interval
 from tripwire.service.fanout import schedule_scans
-
-logger = Logger(service="tripwire")
+from tripwire.telemetry import logger, metrics, tracer
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     as_of = datetime.fromisoformat(event.time.replace("Z", "+00:00")).date()

@@ -7,7 +7,6 @@ while the rest of its batch succeeds.
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -16,12 +15,14 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tripwire.service.fanout import handle_record
+from tripwire.telemetry import logger, metrics, tracer
 
-logger = Logger(service="tripwire")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context

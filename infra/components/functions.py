@@ -20,14 +20,13 @@ from layers.build import LAYERS, build_all, layer_dir
 
 from infra.components.permissions import FUNCTIONS, Access
 from infra.components.storage import Storage
+from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
-POWERTOOLS_SERVICE = "tripwire"
-METRICS_NAMESPACE = "Tripwire"
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 
@@ -166,8 +165,8 @@ class Functions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment={
                 **self._table_environment(access),
-                "POWERTOOLS_SERVICE_NAME": POWERTOOLS_SERVICE,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_SERVICE_NAME": telemetry.SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": telemetry.NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
             description=f"tripwire {name}",

@@ -12,6 +12,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from tripwire import telemetry
+
 # A slice waiting longer than this means the worker is down, throttled or far behind.
 SCAN_AGE_LIMIT = Duration.minutes(30)
 _PERIOD = Duration.minutes(5)
@@ -122,7 +124,42 @@ class Monitoring(Construct):
             _queue_widget("Scan queue", *scan),
             _queue_widget("Learn queue (half-space trees)", *learn),
         )
+        # What the functions count (tripwire.telemetry, Powertools EMF).
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Scans: slices, entities scored, failures",
+                left=[_count(telemetry.SLICES_SCANNED), _count(telemetry.SCAN_FAILURES)],
+                right=[_count(telemetry.ENTITIES_SCORED)],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Alerts raised by severity",
+                left=[_count(telemetry.ALERTS_RAISED, severity=s) for s in telemetry.SEVERITIES],
+                width=12,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Notifications by channel: sent (left), failed (right)",
+                left=[_count(telemetry.NOTIFICATIONS_SENT, channel=c) for c in telemetry.CHANNELS],
+                right=[
+                    _count(telemetry.NOTIFICATION_FAILURES, channel=c) for c in telemetry.CHANNELS
+                ],
+                width=24,
+            ),
+        )
         return dashboard
+
+
+def _count(name: str, **dimensions: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=telemetry.NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": telemetry.SERVICE, **dimensions},
+        statistic="Sum",
+        period=_PERIOD,
+        label=" ".join([name, *dimensions.values()]),
+    )
 
 
 def _queue_widget(title: str, queue: sqs.IQueue, dlq: sqs.IQueue) -> cloudwatch.GraphWidget:

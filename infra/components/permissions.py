@@ -192,7 +192,7 @@ FUNCTIONS: dict[str, Access] = {
         # No river: the worker only scores; the learner learns (river's layer with
         # base+numeric would pass Lambda's 250 MB).
         river=False,
-        extra_env=("TRIPWIRE_API_URL",),
+        extra_env=("TRIPWIRE_DASHBOARD_URL",),  # alert links (notify.messages.LINK_ENV)
     ),
     # notify/notifier.py: the Slack webhook URL from Secrets Manager, nothing stored.
     "notifier": Access(read_slack_secret=True, numeric=False),

@@ -28,6 +28,7 @@ from constructs import Construct
 
 from infra.components.functions import Functions
 from infra.components.permissions import FUNCTIONS
+from tripwire.notify.messages import LINK_ENV
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.notify.slack import SECRET_ENV
 from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
@@ -150,7 +151,7 @@ class Notifications(Construct):
         *,
         functions: Functions,
         alert_email: str,
-        api_url: str,
+        dashboard_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
         # A customer key (not aws/sns) so CloudWatch alarms may publish to topics under it.
@@ -169,7 +170,8 @@ class Notifications(Construct):
             if access.publish_alerts:
                 self.topic.grant_publish(functions.roles[name])
                 functions.functions[name].add_environment(TOPIC_ENV, self.topic.topic_arn)
-        functions.functions["scan_worker"].add_environment("TRIPWIRE_API_URL", api_url)
+        # Links in Slack and e-mail open the alert in the dashboard.
+        functions.functions["scan_worker"].add_environment(LINK_ENV, dashboard_url)
 
         notifier = functions.functions["notifier"]
         self.topic.add_subscription(subscriptions.LambdaSubscription(notifier))

@@ -21,6 +21,7 @@ from infra.components.permissions import FUNCTIONS, READ_ACTIONS, WRITE_ACTIONS
 from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE
 
 from tests.infra.conftest import ALERT_EMAIL, Synth, synth_context
+from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS, Route
 from tripwire.store.queues import LEARN, SCAN
 from tripwire.store.tables import METRICS, TABLES
@@ -355,7 +356,7 @@ def test_publishers_and_the_slack_secret(synth: Synth) -> None:
         )
     ]
     assert readers == ["notifier"]
-    assert "TRIPWIRE_API_URL" in _env(synth, "scan_worker")
+    assert "TRIPWIRE_DASHBOARD_URL" in _env(synth, "scan_worker")
 
 
 def test_failed_slack_posts_are_kept(synth: Synth) -> None:
@@ -414,6 +415,23 @@ def test_the_dashboard_graphs_the_scan_and_learn_queues_with_their_dlqs(synth: S
     scan = synth.stack.scan
     for queue in (scan.queue, scan.dlq, scan.learn_queue, scan.learn_dlq):
         assert _id(synth, queue) in body
+
+
+def test_the_dashboard_graphs_what_the_functions_count(synth: Synth) -> None:
+    (dashboard,) = _of_type(synth, "AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = "".join(p if isinstance(p, str) else json.dumps(p) for p in parts)
+    for name in (
+        telemetry.SLICES_SCANNED,
+        telemetry.ENTITIES_SCORED,
+        telemetry.SCAN_FAILURES,
+        telemetry.ALERTS_RAISED,
+        telemetry.NOTIFICATIONS_SENT,
+        telemetry.NOTIFICATION_FAILURES,
+    ):
+        assert f'"{telemetry.NAMESPACE}","{name}"' in body, name
+    assert '"severity","critical"' in body and '"channel","slack"' in body
+    assert _env(synth, "scan_worker")["POWERTOOLS_METRICS_NAMESPACE"] == telemetry.NAMESPACE
 
 
 def test_cfn_lint_accepts_the_template(synth: Synth) -> None:

@@ -126,7 +126,7 @@ def test_block_kit_carries_what_where_how_bad_cause_explanation_and_link(
     assert f"*Root cause*\n{SENTENCE}" in texts
     assert "*Top explanation*\nimpressions was 35.00 against an expected 1,200" in texts[1]
     (button,) = next(b for b in blocks if b["type"] == "actions")["elements"]
-    assert button["url"] == f"{local_stack.api_url}/alerts/al-1"
+    assert button["url"] == f"{local_stack.api_url}/app/#/alerts/al-1"  # the dashboard's view
 
 
 def test_webhook_url_never_appears_in_logs(

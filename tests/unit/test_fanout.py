@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
 
 from tripwire.domain import DetectionRun, Entity, EntityType, RunStatus, Trigger
 from tripwire.service.backfill import BackfillRejected, BackfillRequest
-from tripwire.service.fanout import next_chunk, plan_slices, summarize
+from tripwire.service.fanout import next_chunk, plan_slices, process, summarize
 from tripwire.service.messages import ScanMessage
 from tripwire.store.runs import SliceRecord
+from tripwire.telemetry import SCAN_FAILURES, SLICES_SCANNED, metrics
 
 
 def account(campaigns: dict[str, int]) -> list[Entity]:
@@ -149,3 +151,44 @@ def test_a_backfill_range_must_be_one_and_in_order(fields: dict[str, str], field
     with pytest.raises(BackfillRejected) as error:
         request.days(datetime.date(2026, 4, 30))
     assert error.value.field == field
+
+
+# -- observability: a slice that fails for good is logged with its run and counted ---------
+
+
+@pytest.fixture
+def metrics_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    metrics.clear_metrics()
+    yield
+    metrics.clear_metrics()
+
+
+@pytest.mark.usefixtures("moto_aws", "metrics_on")
+def test_a_permanent_failure_is_logged_with_its_run_and_slice_and_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failing = message(kind="scan", slice_index=2, slice_count=3, run_id="run-gone")
+    assert process(failing, attempt=1) is None  # no models: failing again cannot help
+    (entry,) = [r for r in caplog.records if r.getMessage() == "scan slice failed for good"]
+    assert entry.levelname == "ERROR"
+    where = (entry.run_id, entry.slice, entry.tenant_id)  # type: ignore[attr-defined]
+    assert where == ("run-gone", 2, "t")
+    assert entry.error.startswith("NoModels")  # type: ignore[attr-defined]
+    assert metrics.metric_set[SCAN_FAILURES]["Value"] == [1.0]
+    assert SLICES_SCANNED not in metrics.metric_set
+
+
+@pytest.mark.usefixtures("moto_aws", "metrics_on")
+def test_a_failure_that_will_be_retried_is_a_warning_and_not_counted(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise ConnectionError("moto went away")
+
+    monkeypatch.setattr("tripwire.service.scan.detect_slice", broken)
+    with pytest.raises(ConnectionError):
+        process(message(kind="scan"), attempt=1)
+    failures = [r.levelname for r in caplog.records if "scan slice failed" in r.getMessage()]
+    assert failures == ["WARNING"]
+    assert SCAN_FAILURES not in metrics.metric_set

@@ -76,7 +76,7 @@ def test_one_message_per_group_described_by_the_root_causes_own_alert() -> None:
     assert group.top_explanation is not None
     assert group.top_explanation.startswith("impressions was 20.00 against an expected 1,000")
     assert "88% of the anomaly score" in group.top_explanation  # |0.7| / (0.7 + 0.1)
-    assert group.link == "https://tw.example.com/alerts/al-2"
+    assert group.link == "https://tw.example.com/#/alerts/al-2"
 
 
 def test_without_the_roots_alert_the_worst_member_leads() -> None:
@@ -109,7 +109,7 @@ def test_sample_sns_event_renders_every_part_slack_must_show() -> None:
     for part in (message.where, message.how_bad, message.root_cause, message.top_explanation):
         assert part is not None and json.dumps(part)[1:-1] in text
     (button,) = next(b for b in blocks if b["type"] == "actions")["elements"]
-    assert button["url"] == message.link == "https://tripwire.example.com/alerts/al-sample-1"
+    assert button["url"] == message.link == "https://tripwire.example.com/#/alerts/al-sample-1"
     assert body["text"].startswith("[critical]")  # the notification line
 
 
@@ -118,7 +118,7 @@ def test_rendered_text_reads_like_the_slack_message() -> None:
     shown = render_text(payload(message))
     assert shown.splitlines()[0].startswith("== :red_circle: impressions below normal on campaign")
     assert "*Root cause*\nCampaign C-2001 ran out of budget" in shown
-    assert "[Open alert] https://tripwire.example.com/alerts/al-sample-1" in shown
+    assert "[Open alert] https://tripwire.example.com/#/alerts/al-sample-1" in shown
 
 
 def test_blocks_stay_within_slack_limits() -> None:

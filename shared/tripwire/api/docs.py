@@ -16,7 +16,6 @@ from functools import cache
 from typing import Any
 
 import aws_lambda_powertools.event_handler as event_handler
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
@@ -24,6 +23,7 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swag
 
 from tripwire.api.health import package_version
 from tripwire.api.routes import ROUTES
+from tripwire.telemetry import logger
 
 TITLE = "Tripwire"
 DESCRIPTION = (
@@ -33,7 +33,7 @@ DESCRIPTION = (
 )
 SECURITY_SCHEME = "jwt"
 ASSETS = event_handler.__path__[0] + "/openapi/swagger_ui"
-logger = Logger(service="tripwire")
+
 
 app = APIGatewayHttpResolver()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -95,6 +97,12 @@ def alert_id(tenant: str, profile: str, entity: str, period: str, interval: str 
     """Deterministic: one (entity, interval, period) is one alert, however often it is found."""
     digest = hashlib.sha256(f"{tenant}|{profile}|{entity}|{interval}|{period}".encode())
     return "al-" + digest.hexdigest()[:20]
+
+
+def severity_counts(alerts: Iterable[Alert]) -> dict[str, int]:
+    """How many alerts of each severity (every severity, zeros included)."""
+    counts = Counter(a.severity.value for a in alerts)
+    return {s.value: counts.get(s.value, 0) for s in Severity}
 
 
 class StatusChange(BaseModel):

@@ -67,7 +67,7 @@ class LocalNotifications:
         echo: bool = True,
     ) -> None:
         self.env = dict(env)
-        self.api_url = api_url  # alert links point here (TRIPWIRE_API_URL)
+        self.api_url = api_url  # alert links open its dashboard, <api>/app/
         self.prefix = prefix
         self.echo = echo  # print what Slack would show
         self.slack_messages: list[dict[str, Any]] = []  # webhook bodies, in arrival order
@@ -128,7 +128,7 @@ class LocalNotifications:
                 self._subscriptions.append(arn)
             self.exported = {TOPIC_ENV: self.topic_arn, SECRET_ENV: secret}
             if self.api_url:
-                self.exported[LINK_ENV] = self.api_url
+                self.exported[LINK_ENV] = f"{self.api_url}/app/"
             export(self.exported, self._saved_env)  # the in-process handlers read these
             WEBHOOK.forget()  # a warm notifier must not keep a previous stack's webhook
         except BaseException:

@@ -27,6 +27,7 @@ from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_
 from tripwire.store import provision as store
 from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
 from tripwire.store.tables import physical_names
+from tripwire.telemetry import LOCAL_ENVIRONMENT
 
 STATE_FILE = "stack.json"
 HOST = "127.0.0.1"
@@ -124,6 +125,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": self.region,
             "TRIPWIRE_LOCAL_DIR": str(self.directory),
             **physical_names(self.prefix),
+            **LOCAL_ENVIRONMENT,  # no EMF on stdout, no X-Ray daemon
         }
         try:
             self._export()

@@ -17,12 +17,13 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
 from tripwire.domain.alerts import Alert, Attribution, Severity
 
-LINK_ENV = "TRIPWIRE_API_URL"  # where GET /alerts/{id} is served (the dashboard, later)
+LINK_ENV = "TRIPWIRE_DASHBOARD_URL"  # the dashboard: CloudFront in AWS, <api>/app/ locally
 MAX_LISTED_ALERTS = 50  # keeps a message far below SNS's 256 KB
 
 
@@ -105,8 +106,9 @@ def explanation_text(alert: Alert) -> str | None:
 
 
 def alert_link(alert_id: str, base: str | None = None) -> str:
+    """The dashboard's view of the alert (a browser has no token for the API itself)."""
     root = (base if base is not None else os.environ.get(LINK_ENV, "")).rstrip("/")
-    return f"{root}/alerts/{alert_id}"
+    return f"{root}/#/alerts/{quote(alert_id, safe='')}"
 
 
 def group_message(members: list[Alert], *, link_base: str | None = None) -> GroupMessage:

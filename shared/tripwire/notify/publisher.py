@@ -16,16 +16,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from tripwire.domain.alerts import Alert
 from tripwire.notify.messages import DigestCounts, GroupMessage, attributes, group_messages, subject
 from tripwire.store.notifications import NotificationStore
 from tripwire.store.provision import aws_client
+from tripwire.telemetry import NOTIFICATION_FAILURES, NOTIFICATIONS_SENT, count_by, logger
 
 TOPIC_ENV = "TRIPWIRE_ALERTS_TOPIC_ARN"
-
-logger = Logger(service="tripwire", child=True)
 
 
 class NotificationFailed(Exception):
@@ -93,6 +90,8 @@ def publish_new_groups(
         store.mark_sent(tenant, group, message_id, clock())
         sent += 1
     logger.info("alert groups published", extra={"published": sent, "failed": len(failed)})
+    count_by(NOTIFICATIONS_SENT, "channel", {"sns": sent})
+    count_by(NOTIFICATION_FAILURES, "channel", {"sns": len(failed)})
     if failed:
         raise NotificationFailed(failed)
     return sent

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime
 import os
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,7 +31,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tripwire.detection.pipeline import ScanPipeline
-from tripwire.domain import Alert, DetectionRun, RunStatus, Severity
+from tripwire.domain import Alert, DetectionRun, RunStatus
+from tripwire.domain.alerts import severity_counts
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.domain.runs import Trigger
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
@@ -55,6 +55,7 @@ from tripwire.store.catalog import CatalogStore
 from tripwire.store.provision import aws_client
 from tripwire.store.queues import SCAN
 from tripwire.store.runs import RunSlices, RunStore
+from tripwire.telemetry import ALERTS_RAISED, ENTITIES_SCORED, count, count_by
 
 Detector = Literal["ensemble", "lstm", "streaming", "isolation_forest"]
 SYNC_LIMIT_ENV = "TRIPWIRE_DETECT_SYNC_ENTITY_PERIODS"
@@ -102,8 +103,7 @@ class DetectReport:
         return len(self.new)
 
     def severity_counts(self) -> dict[str, int]:
-        counts = Counter(a.severity.value for a in self.alerts)
-        return {s.value: counts.get(s.value, 0) for s in Severity}
+        return severity_counts(self.alerts)
 
 
 def detect(
@@ -261,6 +261,8 @@ def _score_and_store(
         }
     )
     stores.runs.put(run)
+    count(ENTITIES_SCORED, len(series.entities))
+    count_by(ALERTS_RAISED, "severity", severity_counts(stored.new))
     return DetectReport(run, reported, stored.new)
 
 

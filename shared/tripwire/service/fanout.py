@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tripwire.domain import Alert, DetectionRun, Entity, Interval, RunStatus, Trigger
+from tripwire.domain.alerts import severity_counts
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.registry.store import NoModels
 from tripwire.service.messages import ScanMessage
@@ -44,6 +45,15 @@ from tripwire.store.provision import aws_client
 from tripwire.store.queues import MAX_RECEIVES_ENV, SCAN
 from tripwire.store.runs import RunSlices, RunStore, SliceRecord
 from tripwire.store.schedule import ScheduleStore
+from tripwire.telemetry import (
+    ALERTS_RAISED,
+    ENTITIES_SCORED,
+    SCAN_FAILURES,
+    SLICES_SCANNED,
+    count,
+    count_by,
+    logger,
+)
 
 SLICE_ENTITIES = 2_500
 SEND_BATCH = 10  # SendMessageBatch's limit
@@ -144,12 +154,15 @@ def process(
     try:
         outcome = detect_slice(message, attempt=attempt, on_alerts=on_alerts)
     except PERMANENT as error:
-        finish_slice(message, _failure(message, attempt, error, final=True))
+        finish_slice(message, _failed(message, attempt, error, final=True))
         return None
     except Exception as error:
         final = attempt >= max_receives()
-        finish_slice(message, _failure(message, attempt, error, final=final))
+        finish_slice(message, _failed(message, attempt, error, final=final))
         raise
+    count(SLICES_SCANNED)
+    count(ENTITIES_SCORED, outcome.record.entities)
+    count_by(ALERTS_RAISED, "severity", severity_counts(outcome.new))
     following = next_chunk(message)
     if following is not None:
         send([following])  # before this slice counts as done: a crash between resends it
@@ -182,7 +195,21 @@ def notifier() -> AlertsHook | None:
     return announce
 
 
-def _failure(message: ScanMessage, attempt: int, error: Exception, *, final: bool) -> SliceRecord:
+def _failed(message: ScanMessage, attempt: int, error: Exception, *, final: bool) -> SliceRecord:
+    """The slice's failure record; a final one (no retry will come) is logged and counted."""
+    where = {
+        "run_id": message.run_id,
+        "tenant_id": message.tenant_id,
+        "profile_id": message.profile_id,
+        "slice": message.slice_index,
+        "attempt": attempt,
+        "error": f"{type(error).__name__}: {error}",
+    }
+    if final:
+        logger.error("scan slice failed for good", extra=where)
+        count(SCAN_FAILURES)
+    else:
+        logger.warning("scan slice failed, will be retried", extra=where)
     return SliceRecord(
         index=message.slice_index,
         status="failed" if final else "retrying",

@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tripwire.detection.base import FloatArray
@@ -49,8 +48,7 @@ from tripwire.store.metadata import MetadataStore, unit_of
 from tripwire.store.metrics import MetricStore
 from tripwire.store.provision import aws_client
 from tripwire.store.queues import LEARN
-
-logger = Logger(service="tripwire")
+from tripwire.telemetry import logger
 
 
 @dataclass
