@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from tripwire.domain.alerts import Alert, Severity
 from tripwire.domain.entities import EntityType, Identifier
+from tripwire.domain.metrics import Day
 from tripwire.domain.runs import RunStatus
 
 MAX_ENTITY_IDS = 1000
@@ -26,8 +27,8 @@ class DetectBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile_id: Identifier
-    date: datetime.date | None = Field(
-        default=None, description="the day to detect; default: yesterday (UTC)"
+    date: Day | None = Field(
+        default=None, description="the day to detect, not in the future; default: yesterday (UTC)"
     )
     entity_type: EntityType | None = Field(
         default=None, description="report only entities of this type"
