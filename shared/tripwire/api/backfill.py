@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool
 
 from tripwire.api.context import caller_of
 from tripwire.api.errors import error, invalid, invalid_field, not_found, problem
@@ -27,7 +27,12 @@ from tripwire.service.backfill import (
     backfill_progress,
     start_backfill,
 )
-from tripwire.service.schedule import IntervalRejected, ProfileNotFound, set_schedule
+from tripwire.service.schedule import (
+    SCAN_INTERVALS,
+    IntervalRejected,
+    ProfileNotFound,
+    set_schedule,
+)
 
 router = Router()
 
@@ -46,11 +51,23 @@ class BackfillBody(BackfillRequest):
     )
 
 
+# Every interval some profile can be scanned at, for the document's enum.
+SCHEDULABLE: list[JsonValue] = sorted({i.value for kinds in SCAN_INTERVALS.values() for i in kinds})
+
+
 class ScheduleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool
-    interval: Interval = Interval.D1
+    enabled: StrictBool  # true or false, as documented: not 0, 1 or "yes"
+    interval: Interval = Field(
+        default=Interval.D1,
+        description="how often: "
+        + "; ".join(
+            f"{kind} profiles {', '.join(i.value for i in allowed)}"
+            for kind, allowed in SCAN_INTERVALS.items()
+        ),
+        json_schema_extra={"enum": list(SCHEDULABLE)},
+    )
 
 
 class Backfill(Closed):

@@ -34,7 +34,9 @@ class DetectBody(BaseModel):
         default=None, description="report only entities of this type"
     )
     entity_ids: Annotated[list[Identifier], Field(max_length=MAX_ENTITY_IDS)] = Field(
-        default_factory=list, description="report only these entities"
+        default_factory=list,
+        description="report only these entities",
+        json_schema_extra={"uniqueItems": True},
     )
     detector: Detector = "ensemble"
     include_explanations: StrictBool = Field(

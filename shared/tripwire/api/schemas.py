@@ -22,12 +22,14 @@ from tripwire.domain.entities import EntityType, Identifier
 from tripwire.domain.metrics import (
     DATE_RANGE,
     INTEGER_MEASURES,
+    OHLCV_MEASURES,
     PPC_MEASURES,
     Count,
     Day,
     Interval,
     Money,
 )
+from tripwire.features.ppc import FEATURES as PPC_FEATURES
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Cursor = Annotated[
@@ -123,11 +125,22 @@ class StatisticsQuery(RangeQuery):
     top: int = Field(default=10, ge=1, le=100)
 
 
+_METRIC = "|".join(dict.fromkeys((*PPC_FEATURES, *OHLCV_MEASURES)))
+
+
 class SeriesQuery(RangeQuery):
-    interval: Interval = Interval.D1
+    interval: Interval = Field(
+        default=Interval.D1, description="an intraday chart spans at most 31 days"
+    )
     # Comma-separated metric names; which exist depends on the profile's kind (checked
     # by the service, which names this field when one is unknown).
-    metrics: str | None = Field(default=None, max_length=400, pattern=r"^[a-z_]+(,[a-z_]+)*$")
+    metrics: str | None = Field(
+        default=None,
+        max_length=400,
+        pattern=rf"^(?:{_METRIC})(?:,(?:{_METRIC}))*$",
+        description=f"comma-separated; Ads profiles: {', '.join(PPC_FEATURES)}; "
+        f"market profiles: {', '.join(OHLCV_MEASURES)}",
+    )
 
     def metric_names(self) -> list[str] | None:
         return list(dict.fromkeys(self.metrics.split(","))) if self.metrics else None

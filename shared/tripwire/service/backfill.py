@@ -14,7 +14,7 @@ import datetime
 import math
 import re
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from tripwire.domain import DetectionRun, Interval, RunStatus, Trigger
 from tripwire.domain.entities import Identifier, ProfileKind
@@ -61,8 +61,10 @@ class BackfillRequest(BaseModel):
     )
     start: Day | None = None
     end: Day | None = None
-    interval: Interval = Interval.D1
-    force: bool = False
+    interval: Interval = Field(
+        default=Interval.D1, description="intraday intervals for market profiles only"
+    )
+    force: StrictBool = False
 
     def days(self, today: datetime.date) -> tuple[datetime.date, datetime.date]:
         """(first, last) period; ``BackfillRejected`` names the field that is wrong."""
