@@ -52,7 +52,9 @@ class BackfillBody(BackfillRequest):
 
 
 # Every interval some profile can be scanned at, for the document's enum.
-SCHEDULABLE: list[JsonValue] = sorted({i.value for kinds in SCAN_INTERVALS.values() for i in kinds})
+SCHEDULABLE: list[JsonValue] = [
+    v for v in sorted({i.value for kinds in SCAN_INTERVALS.values() for i in kinds})
+]
 
 
 class ScheduleBody(BaseModel):
