@@ -297,3 +297,17 @@ def test_a_schedule_interval_the_profile_cannot_be_scanned_at_is_a_422_naming_in
     else:
         assert (answer["interval"], answer["enabled"]) == (interval, True)
         assert stored is not None and stored.enabled
+
+
+def test_a_profile_is_scanned_at_one_interval_the_last_one_set(
+    local_stack: LocalStack, tenant: str
+) -> None:
+    CatalogStore().put_profile(Profile(tenant_id=tenant, profile_id="US", kind=ProfileKind.MARKET))
+    token = token_of(local_stack, tenant)
+    for interval in ("1h", "1d"):
+        body = {"enabled": True, "interval": interval}
+        assert send(local_stack, token, "PUT", "/profiles/US/schedule", body)[0] == 200
+    hourly = ScheduleStore().get(tenant, "US", Interval.H1)
+    daily = ScheduleStore().get(tenant, "US", Interval.D1)
+    assert hourly is not None and not hourly.enabled
+    assert daily is not None and daily.enabled

@@ -26,7 +26,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tripwire.api.errors import error, error_body, invalid, problem
+from tripwire.api.errors import error_body, invalid, problem
 from tripwire.domain.entities import ID_MAX_LENGTH, ID_PATTERN
 
 JSON_MEDIA_TYPE = "application/json"
@@ -118,6 +118,3 @@ class JsonApi(APIGatewayHttpResolver):
         if refusal is not None:
             return refusal
         return super().resolve(event, context)
-
-
-__all__ = ["JsonApi", "PathId", "error", "invalid"]

@@ -29,7 +29,8 @@ class IntervalRejected(ValueError):
 def set_schedule(
     tenant: str, profile_id: str, enabled: bool, interval: Interval, *, by: str
 ) -> ScheduleEntry:
-    """Switch the profile's scans on or off at ``interval`` (one it can be scanned at)."""
+    """Switch the profile's scans on or off at ``interval`` (one it can be scanned at);
+    switching on at one interval switches the profile off at the others."""
     profile = CatalogStore().get_profile(tenant, profile_id)
     if profile is None:
         raise ProfileNotFound(profile_id)
@@ -39,4 +40,10 @@ def set_schedule(
         raise IntervalRejected(
             f"a {profile.kind} profile is scanned at {names} only, not {interval.value}"
         )
-    return ScheduleStore().set(tenant, profile_id, enabled, interval=interval, by=by)
+    store = ScheduleStore()
+    entry = store.set(tenant, profile_id, enabled, interval=interval, by=by)
+    for other in allowed:  # one interval per profile: the one set replaces any other
+        found = store.get(tenant, profile_id, other) if other is not interval else None
+        if found is not None and found.enabled:
+            store.set(tenant, profile_id, False, interval=other, by=by)
+    return entry
