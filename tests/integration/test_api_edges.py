@@ -311,3 +311,21 @@ def test_a_profile_is_scanned_at_one_interval_the_last_one_set(
     daily = ScheduleStore().get(tenant, "US", Interval.D1)
     assert hourly is not None and not hourly.enabled
     assert daily is not None and daily.enabled
+
+
+@pytest.mark.parametrize(
+    ("path", "loc"),
+    [
+        ("/runs?profile_id=A1&limit=0", ["query", "limit"]),
+        ("/runs?profile_id=A1&cursor=bm90LWEtY3Vyc29y", ["query", "cursor"]),
+        ("/alerts/active?profile_id=A1&cursor=bm90LWEtY3Vyc29y", ["query", "cursor"]),
+        ("/alerts/active?profile_id=A1&severity=grave", ["query", "severity"]),
+        ("/statistics?profile_id=", ["query", "profile_id"]),
+    ],
+)
+def test_a_422_names_the_query_field_once(
+    local_stack: LocalStack, tenant: str, path: str, loc: list[str]
+) -> None:
+    status, answer = send(local_stack, token_of(local_stack, tenant), "GET", path)
+    assert (status, locs(answer)) == (422, [loc]), answer
+    assert answer["message"].startswith(f"{loc[1]}: ")
