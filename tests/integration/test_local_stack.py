@@ -98,9 +98,20 @@ def test_health_end_to_end(local_stack: LocalStack) -> None:
 
 
 def test_unknown_route_is_404(local_stack: LocalStack) -> None:
-    for method, path in (("GET", "/nope"), ("POST", "/health"), ("GET", "/health/extra")):
+    for method, path in (("GET", "/nope"), ("GET", "/health/extra"), ("TRACE", "/nope")):
         status, _, body = call(f"{local_stack.api_url}{path}", method=method)
         assert (status, json.loads(body)) == (404, {"message": "Not Found"}), path
+
+
+def test_a_method_a_route_does_not_serve_is_a_json_405_naming_the_allowed_ones(
+    local_stack: LocalStack,
+) -> None:
+    for method in ("POST", "DELETE", "TRACE", "CONNECT", "BREW"):
+        status, headers, body = call(f"{local_stack.api_url}/health", method=method)
+        assert (status, json.loads(body)) == (405, {"message": "Method Not Allowed"}), method
+        assert headers["allow"] == "GET"
+    status, headers, _ = call(f"{local_stack.api_url}/alerts/al-1", method="DELETE")
+    assert (status, headers["allow"]) == (405, "GET")
 
 
 def test_every_table_is_declared_in_moto(local_stack: LocalStack) -> None:

@@ -109,10 +109,21 @@ def test_caller_comes_from_claims_only() -> None:
     def event(claims: dict[str, str]) -> dict[str, object]:
         return {"requestContext": {"authorizer": {"jwt": {"claims": claims}}}}
 
-    me = caller_of(event({"custom:tenant_id": "t1", "sub": "u-1", "cognito:username": "ana"}))
+    id_token = {"token_use": "id"}
+    me = caller_of(
+        event({"custom:tenant_id": "t1", "sub": "u-1", "cognito:username": "ana"} | id_token)
+    )
     assert (me.tenant, me.user) == ("t1", "ana")
-    assert caller_of(event({"custom:tenant_id": "t1", "sub": "u-1"})).user == "u-1"
-    for claims in ({"sub": "u-1"}, {"custom:tenant_id": "t#1", "sub": "u"}, {}):
+    assert caller_of(event({"custom:tenant_id": "t1", "sub": "u-1"} | id_token)).user == "u-1"
+    refused = (
+        {"sub": "u-1", "token_use": "id"},
+        {"custom:tenant_id": "t#1", "sub": "u", "token_use": "id"},
+        {},
+        # an access token (or one without token_use) of the same pool, tenant claim and all
+        {"custom:tenant_id": "t1", "sub": "u-1", "token_use": "access"},
+        {"custom:tenant_id": "t1", "sub": "u-1"},
+    )
+    for claims in refused:
         with pytest.raises(UnauthorizedError):
             caller_of(event(claims))
     with pytest.raises(UnauthorizedError):

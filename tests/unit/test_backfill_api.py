@@ -56,7 +56,7 @@ def call(
     route, params = found
     raw = json.dumps(body).encode() if body is not None else b""
     request = Request(method, path, headers=[("content-type", "application/json")], body=raw)
-    claims = {"custom:tenant_id": tenant, "cognito:username": "ana"}
+    claims = {"custom:tenant_id": tenant, "cognito:username": "ana", "token_use": "id"}
     event = build_event(request, route, params, claims)
     response = app.resolve(event, LambdaContext("runs", "req-1"))
     return int(response["statusCode"]), json.loads(response["body"] or "{}")

@@ -84,3 +84,63 @@ def test_docs_event_returns_swagger_ui_with_no_outside_asset() -> None:
     assert "SwaggerUIBundle" in page and '"/detect"' in page
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page), "no CDN or other host"
     assert "validatorUrl: null" in page
+
+
+def _document() -> dict[str, Any]:
+    return dict(json.loads(docs.document()))
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in _document()["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_query_parameters_carry_the_limits_the_models_enforce() -> None:
+    parameters = {
+        (path, p["name"]): p
+        for _, path, operation in _operations()
+        for p in operation.get("parameters", [])
+    }
+    limit = parameters[("/alerts/active", "limit")]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["type"]) == (1, 200, "integer")
+    profile = parameters[("/runs", "profile_id")]
+    assert profile["required"] and profile["schema"]["minLength"] == 1
+    assert profile["schema"]["maxLength"] == 128 and "pattern" in profile["schema"]
+    assert "$ref" in parameters[("/alerts/active", "severity")]["schema"]  # the enum
+    assert parameters[("/statistics", "from")]["schema"]["format"] == "date"
+    assert "pattern" in parameters[("/statistics", "from")]["schema"]  # 1900-2199
+    assert "pattern" in parameters[("/runs", "cursor")]["schema"]
+    # No null in a query string, and no second "query" in a name.
+    assert not [k for k, p in parameters.items() if "null" in json.dumps(p["schema"])]
+
+
+def test_every_authenticated_route_documents_401_and_every_body_415() -> None:
+    open_paths = {r.path for r in ROUTES if not r.auth}
+    for method, path, operation in _operations():
+        assert ("401" in operation["responses"]) == (path not in open_paths), (method, path)
+        assert ("415" in operation["responses"]) == ("requestBody" in operation), (method, path)
+
+
+def test_the_idempotency_key_header_is_declared_where_it_is_served() -> None:
+    declared = {
+        (method, path)
+        for method, path, operation in _operations()
+        for p in operation.get("parameters", [])
+        if p["in"] == "header" and p["name"] == "Idempotency-Key"
+    }
+    assert declared == {("post", "/detect"), ("post", "/metrics")}
+
+
+def test_timestamps_are_declared_as_served_and_cross_field_rules_are_stated() -> None:
+    document = _document()
+    assert '"date-time"' not in json.dumps(document)  # naive UTC times carry no offset
+    schemas = document["components"]["schemas"]
+    assert schemas["BackfillBody"]["oneOf"] == [
+        {"required": ["period"], "properties": {"period": {"type": "string"}}},
+        {"required": ["start"], "properties": {"start": {"type": "string"}}},
+    ]
+    assert [a["required"] for a in schemas["MetricsBody"]["anyOf"]] == [["points"], ["entities"]]
+    assert schemas["Problem"]["properties"]["loc"]["minItems"] == 1

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tripwire.domain import Entity, EntityType, Interval, OHLCVBar, PPCPoint, check_parent
+from tripwire.domain.metrics import MAX_DATE, MAX_MEASURE, MIN_DATE, parse_period
 
 GOOD_POINT: dict[str, Any] = {
     "entity_id": "K1",
@@ -96,7 +97,7 @@ def test_entity_types_and_parents() -> None:
 def test_a_point_is_accepted_exactly_when_it_is_plausible(
     impressions: int, clicks: int, spend: float
 ) -> None:
-    plausible = clicks <= impressions and math.isfinite(spend) and spend >= 0
+    plausible = clicks <= impressions and math.isfinite(spend) and 0 <= spend <= MAX_MEASURE
     data = {**GOOD_POINT, "impressions": impressions, "clicks": clicks, "spend": spend}
     try:
         PPCPoint.model_validate(data)
@@ -104,3 +105,76 @@ def test_a_point_is_accepted_exactly_when_it_is_plausible(
     except ValidationError:
         accepted = False
     assert accepted == plausible
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "accepted"),
+    [
+        ("spend", float(MAX_MEASURE), True),
+        ("spend", 5e15, False),  # was stored as 1e15
+        ("impressions", MAX_MEASURE, True),
+        ("impressions", MAX_MEASURE + 1, False),
+        ("impressions", 1e40, False),
+    ],
+)
+def test_a_measure_the_store_cannot_hold_is_refused_naming_its_field(
+    field: str, value: float, accepted: bool
+) -> None:
+    data = {**GOOD_POINT, "impressions": 10, "clicks": 1, field: value}
+    if accepted:
+        PPCPoint.model_validate(data)
+    else:
+        with pytest.raises(ValidationError) as refused:
+            PPCPoint.model_validate(data)
+        assert [e["loc"] for e in refused.value.errors()] == [(field,)]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (MIN_DATE.isoformat(), True),
+        (MAX_DATE.isoformat(), True),
+        ("1899-12-31", False),
+        ("2200-01-01", False),
+        ("0001-01-01", False),
+        ("9999-12-31", False),
+        ("0001-01-01T00:00:00+05:00", False),  # would overflow on the shift to UTC
+        ("1900-01-01T01:00:00+05:00", False),  # 1899-12-31 in UTC
+    ],
+)
+def test_periods_lie_within_the_documented_range(value: str, accepted: bool) -> None:
+    if accepted:
+        assert parse_period(value, Interval.H1).date().isoformat() == value
+    else:
+        with pytest.raises(ValueError, match="outside 1900-01-01 to 2199-12-31"):
+            parse_period(value, Interval.H1)
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "accepted"),
+    [
+        ("K1", True),
+        ("^NDX", True),
+        ("US-BRK.B", True),
+        ("kw-123:a@b!$&'()*+,;=~_", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+        ("PX-Küche", False),  # non-ASCII: two clients may encode it differently
+        ("a/b", False),
+        ("a?b", False),
+        ("a%41", False),
+        ("a#b", False),
+        ("a b", False),
+        ('a"b', False),
+        ("a\\b", False),
+    ],
+)
+def test_entity_ids_are_of_the_alphabet_that_round_trips_a_path(
+    entity_id: str, accepted: bool
+) -> None:
+    row = {"entity_id": entity_id, "entity_type": "account"}
+    if accepted:
+        assert Entity.model_validate(row).entity_id == entity_id
+    else:
+        with pytest.raises(ValidationError):
+            Entity.model_validate(row)

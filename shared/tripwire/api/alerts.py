@@ -5,24 +5,25 @@ Route functions only adapt HTTP to ``AlertService``; the caller comes from the t
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
 from tripwire.api import cursor
 from tripwire.api.context import Caller, caller_of
+from tripwire.api.errors import conflict, invalid_field, not_found
+from tripwire.api.resolver import JsonApi, PathId
 from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import ActiveQuery, FeedbackBody, ResolveBody
 from tripwire.domain.alerts import Alert, Feedback, Severity, StatusChange
 from tripwire.service.alerts import AlertConflict, AlertNotFound, AlertService
 
-app = APIGatewayHttpResolver(enable_validation=True)
-AlertId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
+app = JsonApi()
+AlertId = PathId
 
 
 class ActivePage(Closed):
@@ -96,23 +97,16 @@ def feedback(alert_id: AlertId, body: FeedbackBody) -> tuple[dict[str, Any], int
     return label.model_dump(mode="json"), HTTPStatus.CREATED.value
 
 
-def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
-    payload = json.dumps({"statusCode": status.value, **body})
-    return Response(status.value, content_types.APPLICATION_JSON, payload)
-
-
 @app.exception_handler(AlertNotFound)
 def _not_found(_: AlertNotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": "alert not found"})
+    return not_found("alert")
 
 
 @app.exception_handler(AlertConflict)
 def _conflict(error: AlertConflict) -> Response[str]:
-    return _error(HTTPStatus.CONFLICT, {"message": str(error)})
+    return conflict(str(error))
 
 
 @app.exception_handler(cursor.InvalidCursor)
 def _bad_cursor(error: cursor.InvalidCursor) -> Response[str]:
-    # Shaped like Powertools' own 422s, so clients handle one error format.
-    detail = [{"loc": ["query", "query", "cursor"], "type": "value_error", "msg": str(error)}]
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
+    return invalid_field("query", "cursor", str(error))

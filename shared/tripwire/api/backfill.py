@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool
 
 from tripwire.api.context import caller_of
+from tripwire.api.errors import error, invalid, invalid_field, not_found, problem
+from tripwire.api.resolver import PathId
 from tripwire.api.responses import Closed, documented
 from tripwire.domain import DetectionRun, Interval
 from tripwire.domain.runs import RunStatus
@@ -26,22 +27,49 @@ from tripwire.service.backfill import (
     backfill_progress,
     start_backfill,
 )
-from tripwire.store.catalog import CatalogStore
-from tripwire.store.schedule import ScheduleStore
+from tripwire.service.schedule import (
+    SCAN_INTERVALS,
+    IntervalRejected,
+    ProfileNotFound,
+    set_schedule,
+)
 
 router = Router()
-PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
 
 
 class BackfillBody(BackfillRequest):
-    model_config = ConfigDict(extra="forbid")
+    """Either ``period`` or ``start`` (not both); ``start`` not after ``end``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["period"], "properties": {"period": {"type": "string"}}},
+                {"required": ["start"], "properties": {"start": {"type": "string"}}},
+            ]
+        },
+    )
+
+
+# Every interval some profile can be scanned at, for the document's enum.
+SCHEDULABLE: list[JsonValue] = [
+    v for v in sorted({i.value for kinds in SCAN_INTERVALS.values() for i in kinds})
+]
 
 
 class ScheduleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool
-    interval: Interval = Interval.D1
+    enabled: StrictBool  # true or false, as documented: not 0, 1 or "yes"
+    interval: Interval = Field(
+        default=Interval.D1,
+        description="how often: "
+        + "; ".join(
+            f"{kind} profiles {', '.join(i.value for i in allowed)}"
+            for kind, allowed in SCAN_INTERVALS.items()
+        ),
+        json_schema_extra={"enum": list(SCHEDULABLE)},
+    )
 
 
 class Backfill(Closed):
@@ -99,10 +127,6 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body))
 
 
-def _error(status: int, body: dict[str, Any]) -> Response[str]:
-    return _json(status, {"statusCode": status, **body})
-
-
 @router.post(
     "/backfill",
     summary="Detect a profile's or an entity's history, asynchronously",
@@ -112,9 +136,11 @@ def backfill(body: BackfillBody) -> Response[str]:
     tenant = caller_of(router.current_event.raw_event).tenant
     try:
         run, created = start_backfill(tenant, body)
-    except BackfillRejected as error:
-        detail = [{"loc": ["body", error.field], "type": "value_error", "msg": str(error)}]
-        return _error(error.status, {"detail": detail, "message": str(error)})
+    except BackfillRejected as rejected:
+        where = problem(["body", rejected.field], str(rejected))
+        if rejected.status == HTTPStatus.UNPROCESSABLE_ENTITY:
+            return invalid(where)
+        return error(rejected.status, str(rejected), [where])
     status = HTTPStatus.ACCEPTED if created else HTTPStatus.OK
     return _json(status.value, _backfill_json(run))
 
@@ -125,7 +151,7 @@ def backfill(body: BackfillBody) -> Response[str]:
 def backfill_status(backfill_id: PathId) -> Response[str]:
     run = backfill_progress(caller_of(router.current_event.raw_event).tenant, backfill_id)
     if run is None:
-        return _error(HTTPStatus.NOT_FOUND.value, {"message": "backfill not found"})
+        return not_found("backfill")
     return _json(HTTPStatus.OK.value, _backfill_json(run))
 
 
@@ -136,11 +162,12 @@ def backfill_status(backfill_id: PathId) -> Response[str]:
 )
 def schedule(profile_id: PathId, body: ScheduleBody) -> Response[str]:
     me = caller_of(router.current_event.raw_event)
-    if CatalogStore().get_profile(me.tenant, profile_id) is None:
-        return _error(HTTPStatus.NOT_FOUND.value, {"message": "profile not found"})
-    entry = ScheduleStore().set(
-        me.tenant, profile_id, body.enabled, interval=body.interval, by=me.user
-    )
+    try:
+        entry = set_schedule(me.tenant, profile_id, body.enabled, body.interval, by=me.user)
+    except ProfileNotFound:
+        return not_found("profile")
+    except IntervalRejected as rejected:
+        return invalid_field("body", rejected.field, str(rejected))
     return _json(
         HTTPStatus.OK.value,
         {

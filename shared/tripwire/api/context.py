@@ -12,6 +12,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
 
 TENANT_CLAIM = "custom:tenant_id"
+# Cognito ID tokens only: API Gateway's JWT authorizer accepts an access token of the same
+# pool too (it checks ``client_id`` where an ID token has ``aud``), so the function refuses it.
+TOKEN_USE_CLAIM, ID_TOKEN = "token_use", "id"
 USER_CLAIMS = ("cognito:username", "username", "sub")  # the first one present names the user
 
 
@@ -28,8 +31,10 @@ def claims_of(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def caller_of(event: dict[str, Any]) -> Caller:
-    """The verified caller; 401 when the authorizer left no tenant (a misrouted request)."""
+    """The verified caller; 401 for anything but an ID token with a tenant and a user."""
     claims = claims_of(event)
+    if claims.get(TOKEN_USE_CLAIM) != ID_TOKEN:
+        raise UnauthorizedError("Unauthorized")
     tenant = str(claims.get(TENANT_CLAIM) or "").strip()
     user = next((str(claims[c]) for c in USER_CLAIMS if claims.get(c)), "")
     if not tenant or "#" in tenant or not user:

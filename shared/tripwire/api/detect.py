@@ -6,21 +6,22 @@ An ``Idempotency-Key`` header makes a retry return the first response (see
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response
 
 from tripwire.api import idempotency
 from tripwire.api.context import caller_of
 from tripwire.api.detect_schemas import DetectAccepted, DetectBody, DetectResult, last_complete_day
+from tripwire.api.errors import conflict, error, invalid_field, not_found
+from tripwire.api.resolver import JsonApi
 from tripwire.api.responses import error_responses
 from tripwire.registry.store import NoModels
 from tripwire.service import detect as service
 from tripwire.service.series import UnknownProfile
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = JsonApi()
 idempotency.register_errors(app)
 
 
@@ -93,34 +94,28 @@ def _run(tenant: str, body: DetectBody) -> tuple[int, dict[str, Any]]:
     return HTTPStatus.OK.value, result.model_dump(mode="json")
 
 
-def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
-    payload = json.dumps({"statusCode": status.value, **body})
-    return Response(status.value, content_types.APPLICATION_JSON, payload)
-
-
 @app.exception_handler(UnknownProfile)
 def _no_profile(_: UnknownProfile) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": "profile not found"})
+    return not_found("profile")
 
 
 @app.exception_handler(service.UnknownEntity)
-def _no_entity(error: service.UnknownEntity) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": str(error), "entity_ids": error.missing})
+def _no_entity(unknown: service.UnknownEntity) -> Response[str]:
+    return error(HTTPStatus.NOT_FOUND, str(unknown), entity_ids=unknown.missing)
 
 
 @app.exception_handler(NoModels)
 def _no_models(_: NoModels) -> Response[str]:
-    message = "the profile has no trained models yet; train it before detecting"
-    return _error(HTTPStatus.CONFLICT, {"message": message})
+    return conflict("the profile has no trained models yet; train it before detecting")
 
 
 @app.exception_handler(service.DetectorUnavailable)
-def _no_detector(error: service.DetectorUnavailable) -> Response[str]:
-    msg = f"the profile's model set has no {error} detector"
-    detail = [{"loc": ["body", "detector"], "type": "value_error", "msg": msg}]
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
+def _no_detector(unavailable: service.DetectorUnavailable) -> Response[str]:
+    return invalid_field(
+        "body", "detector", f"the profile's model set has no {unavailable} detector"
+    )
 
 
 @app.exception_handler(service.QueueUnavailable)
-def _no_queue(error: service.QueueUnavailable) -> Response[str]:
-    return _error(HTTPStatus.SERVICE_UNAVAILABLE, {"message": str(error)})
+def _no_queue(unavailable: service.QueueUnavailable) -> Response[str]:
+    return error(HTTPStatus.SERVICE_UNAVAILABLE, str(unavailable))

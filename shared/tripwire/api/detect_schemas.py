@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from tripwire.domain.alerts import Alert, Severity
 from tripwire.domain.entities import EntityType, Identifier
+from tripwire.domain.metrics import Day
 from tripwire.domain.runs import RunStatus
 
 MAX_ENTITY_IDS = 1000
@@ -26,14 +27,16 @@ class DetectBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile_id: Identifier
-    date: datetime.date | None = Field(
-        default=None, description="the day to detect; default: yesterday (UTC)"
+    date: Day | None = Field(
+        default=None, description="the day to detect, not in the future; default: yesterday (UTC)"
     )
     entity_type: EntityType | None = Field(
         default=None, description="report only entities of this type"
     )
     entity_ids: Annotated[list[Identifier], Field(max_length=MAX_ENTITY_IDS)] = Field(
-        default_factory=list, description="report only these entities"
+        default_factory=list,
+        description="report only these entities",
+        json_schema_extra={"uniqueItems": True},
     )
     detector: Detector = "ensemble"
     include_explanations: StrictBool = Field(

@@ -9,10 +9,11 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
 from tripwire.api.context import caller_of
+from tripwire.api.resolver import PathId
 from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import EntityQuery, SeriesQuery
 from tripwire.domain.alerts import AlertStatus, Severity
@@ -21,7 +22,7 @@ from tripwire.domain.metrics import Interval
 from tripwire.service.entities import EntityService
 
 router = Router()
-EntityId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
+EntityId = PathId
 
 
 class MarkedAnomaly(Closed):

@@ -31,7 +31,6 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -48,6 +47,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tripwire.api.errors import conflict, invalid_field
 from tripwire.store.provision import aws_client
 from tripwire.store.tables import IDEMPOTENCY
 
@@ -58,6 +58,21 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 Compute = Callable[[], tuple[int, Any]]  # (status, JSON-able body)
+# The resolvers whose POST routes take the header (``register_errors`` adds them); the
+# OpenAPI document declares it there (``api.docs``).
+RESOLVERS: list[APIGatewayHttpResolver] = []
+
+
+def header_parameter() -> dict[str, Any]:
+    """The header, as an OpenAPI parameter."""
+    return {
+        "name": HEADER,
+        "in": "header",
+        "required": False,
+        "description": "a retry with the same key returns the first response "
+        f"(`{REPLAYED_HEADER}: true`); the same key with another body is a 422",
+        "schema": {"type": "string", "pattern": KEY_PATTERN.pattern},
+    }
 
 
 class InvalidIdempotencyKey(ValueError):
@@ -150,26 +165,20 @@ def run_once(
 
 
 def register_errors(app: APIGatewayHttpResolver) -> None:
-    """Map this module's errors to responses shaped like Powertools' own 4xx."""
+    """Map this module's errors to the API's error responses; the app takes the header."""
+    RESOLVERS.append(app)
 
     @app.exception_handler(InvalidIdempotencyKey)
-    def _invalid(error: InvalidIdempotencyKey) -> Response[str]:
-        detail = [{"loc": ["header", HEADER], "type": "value_error", "msg": str(error)}]
-        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
+    def _invalid(bad: InvalidIdempotencyKey) -> Response[str]:
+        return invalid_field("header", HEADER, str(bad))
 
     @app.exception_handler(KeyReused)
-    def _reused(error: KeyReused) -> Response[str]:
-        detail = [{"loc": ["header", HEADER], "type": "key_reused", "msg": str(error)}]
-        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
+    def _reused(reused: KeyReused) -> Response[str]:
+        return invalid_field("header", HEADER, str(reused), "key_reused")
 
     @app.exception_handler(RequestInProgress)
-    def _in_progress(error: RequestInProgress) -> Response[str]:
-        return _error(HTTPStatus.CONFLICT, {"message": str(error)})
-
-
-def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
-    payload = json.dumps({"statusCode": status.value, **body})
-    return Response(status.value, content_types.APPLICATION_JSON, payload)
+    def _in_progress(running: RequestInProgress) -> Response[str]:
+        return conflict(str(running))
 
 
 _layers: dict[tuple[str, str, int], DynamoDBPersistenceLayer] = {}

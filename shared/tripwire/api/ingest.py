@@ -7,41 +7,23 @@ before they are parsed.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from functools import cache
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.event_handler import Response
 from pydantic import Field
 
 from tripwire.api import idempotency
 from tripwire.api.context import caller_of
+from tripwire.api.errors import conflict, invalid, problem
+from tripwire.api.resolver import JsonApi
 from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import MAX_BODY_BYTES, MetricsBody
 from tripwire.domain.metrics import Interval
 from tripwire.ingest.errors import ImportRejected, RowError
 from tripwire.service.ingest_api import BatchRejected, MetricsIngest
 from tripwire.store.catalog import ConcurrentChange
-
-
-class IngestResolver(APIGatewayHttpResolver):
-    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        # Checked before validation parses the body: a huge batch costs nothing.
-        body = event.get("body") or ""
-        size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
-        if size > MAX_BODY_BYTES:
-            message = f"the body is {size} bytes; POST /metrics takes at most {MAX_BODY_BYTES}"
-            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value
-            return {
-                "statusCode": status,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps({"statusCode": status, "message": message}),
-                "isBase64Encoded": False,
-            }
-        return super().resolve(event, context)
 
 
 class Ingested(Closed):
@@ -56,7 +38,7 @@ class Ingested(Closed):
     items_changed: int
 
 
-app = IngestResolver(enable_validation=True)
+app = JsonApi(max_body_bytes=MAX_BODY_BYTES)  # a huge batch is refused unread
 idempotency.register_errors(app)
 
 
@@ -86,20 +68,16 @@ def metrics(body: MetricsBody) -> Response[str]:
     return idempotency.run_once("metrics", tenant, key, payload, ingest, context=context).response()
 
 
-def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
-    payload = json.dumps({"statusCode": status.value, **body})
-    return Response(status.value, content_types.APPLICATION_JSON, payload)
-
-
 def _rows(errors: list[RowError]) -> Response[str]:
-    # Shaped like Powertools' own 422s: loc names the list, the row index and the field.
-    detail = [
-        {"loc": ["body", e.source, e.line, e.field], "type": "value_error", "msg": e.message}
-        if e.source in ("entities", "points")
-        else {"loc": ["body", e.field], "type": "value_error", "msg": e.message}
-        for e in errors
-    ]
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
+    # loc names the list, the row index and the field.
+    return invalid(
+        *(
+            problem(["body", e.source, e.line, e.field], e.message)
+            if e.source in ("entities", "points")
+            else problem(["body", e.field], e.message)
+            for e in errors
+        )
+    )
 
 
 @app.exception_handler(BatchRejected)
@@ -113,5 +91,5 @@ def _import_rejected(error: ImportRejected) -> Response[str]:
 
 
 @app.exception_handler(ConcurrentChange)
-def _concurrent(error: ConcurrentChange) -> Response[str]:
-    return _error(HTTPStatus.CONFLICT, {"message": f"{error}; retry the request"})
+def _concurrent(changed: ConcurrentChange) -> Response[str]:
+    return conflict(f"{changed}; retry the request")

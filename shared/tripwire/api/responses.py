@@ -23,14 +23,17 @@ class Closed(BaseModel):
 class Problem(Closed):
     """One invalid value: where it was (source, field, row index...) and why."""
 
-    loc: list[str | int] = Field(min_length=2)
+    loc: list[str | int] = Field(
+        min_length=1,
+        description="the source (body, query, path, header), then the field and, for rows, "
+        "the index; the source alone when the whole of it is at fault (a missing body)",
+    )
     type: str
-    # Powertools hides the messages of its own checks; the project's checks give one.
-    msg: str = Field(default="", description="why; absent when Powertools' checks refused it")
+    msg: str = Field(description="why, in words")
 
 
 class ErrorBody(Closed):
-    """404, 409, 413, 503: what went wrong, in words."""
+    """401, 404, 409, 413, 415, 503: what went wrong, in words."""
 
     # API Gateway's own answers (no route matched: a 404) carry only the message.
     statusCode: int | None = Field(default=None, description="absent from API Gateway's own")
@@ -44,7 +47,7 @@ class ValidationErrorBody(Closed):
 
     statusCode: int
     detail: list[Problem] = Field(min_length=1)
-    message: str | None = Field(default=None, description="the first problem, in words")
+    message: str = Field(description="the first problem, in words")
 
 
 ERRORS: dict[int, tuple[str, type[BaseModel]]] = {

@@ -8,27 +8,25 @@ The backfill routes (``api.backfill``'s router) are served by this function too.
 
 from __future__ import annotations
 
-import json
-from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tripwire.api import cursor
 from tripwire.api.backfill import router as backfill_router
 from tripwire.api.context import caller_of
+from tripwire.api.errors import invalid_field, not_found
+from tripwire.api.resolver import JsonApi, PathId
 from tripwire.api.responses import Closed, documented
+from tripwire.api.schemas import Cursor
 from tripwire.domain.entities import Identifier
 from tripwire.domain.runs import DetectionRun
-from tripwire.registry.manager import default_manager
-from tripwire.registry.store import RegistryStore
-from tripwire.store.catalog import CatalogStore
-from tripwire.store.runs import RunStore
+from tripwire.service import runs as service
+from tripwire.service.runs import ProfileNotFound, RunNotFound
 
-app = APIGatewayHttpResolver(enable_validation=True)
-RunId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
+app = JsonApi()
 
 
 class RunsQuery(BaseModel):
@@ -36,7 +34,7 @@ class RunsQuery(BaseModel):
 
     profile_id: Identifier
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
     @field_validator("cursor")
     @classmethod
@@ -78,14 +76,6 @@ class ModelsList(Closed):
     items: list[ProfileModels]
 
 
-class ProfileNotFound(LookupError):
-    pass
-
-
-class RunNotFound(LookupError):
-    pass
-
-
 def _tenant() -> str:
     return caller_of(app.current_event.raw_event).tenant
 
@@ -100,20 +90,15 @@ def _run_json(run: DetectionRun) -> dict[str, Any]:
 )
 def runs(query: Annotated[RunsQuery, Query()]) -> dict[str, Any]:
     tenant = _tenant()
-    if CatalogStore().get_profile(tenant, query.profile_id) is None:
-        raise ProfileNotFound(query.profile_id)
     after = cursor.decode(query.cursor, tenant, query.profile_id) if query.cursor else None
-    page, last = RunStore().page_of_profile(tenant, query.profile_id, query.limit, after)
+    page, last = service.runs_page(tenant, query.profile_id, query.limit, after)
     next_cursor = cursor.encode(last, tenant, query.profile_id) if last else None
     return {"items": [_run_json(r) for r in page], "next_cursor": next_cursor}
 
 
 @app.get("/runs/<run_id>", responses=documented(RunAnswer), summary="One detection run")
-def run(run_id: RunId) -> dict[str, Any]:
-    found = RunStore().get(_tenant(), run_id)
-    if found is None:
-        raise RunNotFound(run_id)
-    return _run_json(found)
+def run(run_id: PathId) -> dict[str, Any]:
+    return _run_json(service.get_run(_tenant(), run_id))
 
 
 @app.get(
@@ -122,55 +107,22 @@ def run(run_id: RunId) -> dict[str, Any]:
     summary="Each profile's current models and versions",
 )
 def models(query: Annotated[ModelsQuery, Query()]) -> dict[str, Any]:
-    tenant = _tenant()
-    catalog = CatalogStore()
-    if query.profile_id is not None:
-        if catalog.get_profile(tenant, query.profile_id) is None:
-            raise ProfileNotFound(query.profile_id)
-        profiles = [query.profile_id]
-    else:
-        profiles = sorted(p.profile_id for p in catalog.list_profiles(tenant))
-    registry = RegistryStore()
-    loaded = {
-        (m["profile"], m["detector"], m["version"]): m["loaded_at"]
-        for m in default_manager().cached()
-        if m["tenant"] == tenant
-    }
-    items = []
-    for profile in profiles:
-        versions = registry.current_set(tenant, profile) or {}
-        detectors = [
-            {
-                "detector": detector,
-                "version": version,
-                "cached": (profile, detector, version) in loaded,
-                "loaded_at": loaded.get((profile, detector, version)),
-            }
-            for detector, version in sorted(versions.items())
-        ]
-        items.append({"profile_id": profile, "trained": bool(versions), "models": detectors})
-    return {"items": items}
-
-
-def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
-    payload = json.dumps({"statusCode": status.value, **body})
-    return Response(status.value, content_types.APPLICATION_JSON, payload)
+    return {"items": service.models_in_use(_tenant(), query.profile_id)}
 
 
 @app.exception_handler(RunNotFound)
 def _no_run(_: RunNotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": "run not found"})
+    return not_found("run")
 
 
 @app.exception_handler(ProfileNotFound)
 def _no_profile(_: ProfileNotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": "profile not found"})
+    return not_found("profile")
 
 
 @app.exception_handler(cursor.InvalidCursor)
-def _bad_cursor(error: cursor.InvalidCursor) -> Response[str]:
-    detail = [{"loc": ["query", "query", "cursor"], "type": "value_error", "msg": str(error)}]
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
+def _bad_cursor(bad: cursor.InvalidCursor) -> Response[str]:
+    return invalid_field("query", "cursor", str(bad))
 
 
 app.include_router(backfill_router)  # POST /backfill · GET /backfill/{id} · PUT .../schedule

@@ -10,16 +10,37 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationInfo,
     field_validator,
 )
+from pydantic.config import JsonDict
 
 from tripwire.api import cursor
 from tripwire.domain.alerts import Severity
 from tripwire.domain.entities import EntityType, Identifier
-from tripwire.domain.metrics import Interval
+from tripwire.domain.metrics import (
+    DATE_RANGE,
+    INTEGER_MEASURES,
+    OHLCV_MEASURES,
+    PPC_MEASURES,
+    Count,
+    Day,
+    Interval,
+    Money,
+)
+from tripwire.features.ppc import FEATURES as PPC_FEATURES
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Cursor = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=cursor.MAX_LENGTH,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the `next_cursor` of the page before (for this tenant and profile)",
+    ),
+]
 
 
 class ActiveQuery(BaseModel):
@@ -33,7 +54,7 @@ class ActiveQuery(BaseModel):
     entity_id: Identifier | None = None
     group_id: Identifier | None = None
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
     @field_validator("cursor")
     @classmethod
@@ -74,8 +95,10 @@ class RangeQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     profile_id: Identifier
-    start: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    start: Day | None = Field(default=None, alias="from")
+    to: Day | None = Field(
+        default=None, description=f"not before `from`; at most {MAX_RANGE_DAYS} days after it"
+    )
 
     @field_validator("to")
     @classmethod
@@ -102,11 +125,22 @@ class StatisticsQuery(RangeQuery):
     top: int = Field(default=10, ge=1, le=100)
 
 
+_METRIC = "|".join(dict.fromkeys((*PPC_FEATURES, *OHLCV_MEASURES)))
+
+
 class SeriesQuery(RangeQuery):
-    interval: Interval = Interval.D1
+    interval: Interval = Field(
+        default=Interval.D1, description="an intraday chart spans at most 31 days"
+    )
     # Comma-separated metric names; which exist depends on the profile's kind (checked
     # by the service, which names this field when one is unknown).
-    metrics: str | None = Field(default=None, max_length=400, pattern=r"^[a-z_]+(,[a-z_]+)*$")
+    metrics: str | None = Field(
+        default=None,
+        max_length=400,
+        pattern=rf"^(?:{_METRIC})(?:,(?:{_METRIC}))*$",
+        description=f"comma-separated; Ads profiles: {', '.join(PPC_FEATURES)}; "
+        f"market profiles: {', '.join(OHLCV_MEASURES)}",
+    )
 
     def metric_names(self) -> list[str] | None:
         return list(dict.fromkeys(self.metrics.split(","))) if self.metrics else None
@@ -126,15 +160,62 @@ MAX_ENTITIES = 2000
 Row = dict[str, Any]  # checked row by row by the service, so errors name row and field
 
 
-class MetricsBody(BaseModel):
-    """``POST /metrics``: PPC points of leaf entities, and entities new to the profile."""
+def _schema(kind: Any) -> JsonDict:
+    return TypeAdapter(kind).json_schema()
 
-    model_config = ConfigDict(extra="forbid")
+
+# The rows' schemas, documented from the domain types the service checks them with
+# (``Entity``, ``PPCPoint``); rules across rows (a point's entity exists, a parent fits its
+# child, clicks within impressions, one point per entity and period) are checked there.
+ENTITY_ROW: JsonDict = {
+    "type": "object",
+    "required": ["entity_id", "entity_type"],
+    "additionalProperties": False,
+    "properties": {
+        "entity_id": _schema(Identifier),
+        "entity_type": _schema(EntityType),
+        "parent_id": _schema(Identifier) | {"description": "none for an account"},
+        "name": {"type": "string"},
+    },
+}
+POINT_ROW: JsonDict = {
+    "type": "object",
+    "required": ["entity_id", "date", *PPC_MEASURES],
+    "additionalProperties": False,
+    "properties": {
+        "entity_id": _schema(Identifier) | {"description": "a keyword of the profile or body"},
+        "date": _schema(Day)
+        | {"description": f"ISO date ({DATE_RANGE}); a timestamp for intraday intervals"},
+        **{m: _schema(Count if m in INTEGER_MEASURES else Money) for m in PPC_MEASURES},
+    },
+}
+
+
+class MetricsBody(BaseModel):
+    """``POST /metrics``: PPC points of leaf entities, and entities new to the profile —
+    at least one of either."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["points"], "properties": {"points": {"minItems": 1}}},
+                {"required": ["entities"], "properties": {"entities": {"minItems": 1}}},
+            ]
+        },
+    )
 
     profile_id: Identifier
     interval: Interval = Interval.D1
-    entities: list[Row] = Field(default_factory=list, max_length=MAX_ENTITIES)
-    points: list[Row] = Field(default_factory=list, max_length=MAX_POINTS, validate_default=True)
+    entities: list[Row] = Field(
+        default_factory=list, max_length=MAX_ENTITIES, json_schema_extra={"items": ENTITY_ROW}
+    )
+    points: list[Row] = Field(
+        default_factory=list,
+        max_length=MAX_POINTS,
+        validate_default=True,
+        json_schema_extra={"items": POINT_ROW},
+    )
 
     @field_validator("points")
     @classmethod

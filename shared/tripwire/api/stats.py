@@ -6,23 +6,23 @@ scan of the alerts.
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
 from tripwire.api import entities
 from tripwire.api.context import caller_of
+from tripwire.api.errors import invalid_field, not_found
+from tripwire.api.resolver import JsonApi
 from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import StatisticsQuery
 from tripwire.service.entities import EntityNotFound, InvalidQuery
 from tripwire.service.statistics import ProfileNotFound, StatisticsService
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = JsonApi()
 app.include_router(entities.router)
 
 
@@ -77,23 +77,16 @@ def statistics(query: Annotated[StatisticsQuery, Query()]) -> dict[str, Any]:
     return service().dashboard(tenant, query.profile_id, start, end, top=query.top)
 
 
-def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
-    payload = json.dumps({"statusCode": status.value, **body})
-    return Response(status.value, content_types.APPLICATION_JSON, payload)
-
-
 @app.exception_handler(ProfileNotFound)
 def _no_profile(_: ProfileNotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": "profile not found"})
+    return not_found("profile")
 
 
 @app.exception_handler(EntityNotFound)
 def _no_entity(_: EntityNotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": "entity not found"})
+    return not_found("entity")
 
 
 @app.exception_handler(InvalidQuery)
-def _invalid(error: InvalidQuery) -> Response[str]:
-    # Shaped like Powertools' own 422s, so clients handle one error format.
-    detail = [{"loc": ["query", error.field], "type": "value_error", "msg": str(error)}]
-    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, {"detail": detail})
+def _invalid(invalid: InvalidQuery) -> Response[str]:
+    return invalid_field("query", invalid.field, str(invalid))

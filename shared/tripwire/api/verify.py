@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
-from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler import Response
 
 from tripwire.api.context import caller_of
 from tripwire.api.detect_schemas import Neighbour, Scored, VerifyResult
+from tripwire.api.errors import conflict, not_found
+from tripwire.api.resolver import JsonApi, PathId
 from tripwire.api.responses import documented
 from tripwire.domain.alerts import Alert
 from tripwire.registry.store import NoModels
 from tripwire.service import verify as service
 
-app = APIGatewayHttpResolver(enable_validation=True)
-AlertId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$")]
+app = JsonApi()
 
 
 @app.post(
@@ -25,7 +23,7 @@ AlertId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^#\s]+$"
     summary="Re-score an alert with the current model",
     responses=documented(VerifyResult, errors=(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)),
 )
-def verify(alert_id: AlertId) -> VerifyResult:
+def verify(alert_id: PathId) -> VerifyResult:
     tenant = caller_of(app.current_event.raw_event).tenant
     found = service.verify(tenant, alert_id)
     alert, current = found.alert, found.current
@@ -65,16 +63,11 @@ def _original(alert: Alert) -> Scored:
     )
 
 
-def _error(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
-    payload = json.dumps({"statusCode": status.value, **body})
-    return Response(status.value, content_types.APPLICATION_JSON, payload)
-
-
 @app.exception_handler(service.AlertNotFound)
 def _not_found(_: service.AlertNotFound) -> Response[str]:
-    return _error(HTTPStatus.NOT_FOUND, {"message": "alert not found"})
+    return not_found("alert")
 
 
 @app.exception_handler(NoModels)
 def _no_models(_: NoModels) -> Response[str]:
-    return _error(HTTPStatus.CONFLICT, {"message": "the profile has no trained models"})
+    return conflict("the profile has no trained models")

@@ -7,11 +7,21 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+# The id alphabet: ASCII letters and digits and ``-._~:@!$&'()*+,;=^`` (RFC 3986's
+# unreserved characters and sub-delimiters, ':' and '@', and '^' for index tickers). Every
+# id can then travel as one path segment — percent-encoded or not, API Gateway and the
+# local gateway decode it back to itself — and none holds '#' (the DynamoDB key joiner),
+# '/', '?', '%', spaces, or a non-ASCII letter that two clients could encode differently.
+ID_CHARACTERS = r"A-Za-z0-9\-._~:@!$&'()*+,;=^"
+ID_PATTERN = rf"^[{ID_CHARACTERS}]+$"
+ID_MAX_LENGTH = 128  # characters of the id itself (decoded), not of its encoded form
 Identifier = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^#\s]+$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN
+    ),
 ]
-"""Ids appear inside DynamoDB keys joined by '#', so they may not contain it (or spaces)."""
+"""An id of the id alphabet (``ID_PATTERN``), 1-128 characters."""
 
 
 class EntityType(StrEnum):

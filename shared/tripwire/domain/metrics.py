@@ -17,9 +17,26 @@ from pydantic import (
 
 from tripwire.domain.entities import Identifier
 
-Count = Annotated[int, Field(ge=0, strict=False)]
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# The largest measure stored: float64 holds every integer to 2**53 (~9e15) exactly, and
+# the features clip at 1e15; a larger value is refused, naming its field, never clipped.
+MAX_MEASURE = 10**15
+Count = Annotated[int, Field(ge=0, le=MAX_MEASURE, strict=False)]
+Money = Annotated[float, Field(ge=0, le=MAX_MEASURE, allow_inf_nan=False)]
+Price = Annotated[float, Field(gt=0, le=MAX_MEASURE, allow_inf_nan=False)]
+
+# Periods lie in the years 1900-2199: wide enough for any market history and any account,
+# narrow enough that a window's date arithmetic never leaves Python's date range.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2199, 12, 31)
+DATE_RANGE = f"{MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}"
+# The same range as a pattern, so the OpenAPI document states it (JSON Schema has no
+# bounds for dates).
+DATE_PATTERN = r"^(19\d\d|2[01]\d\d)-\d\d-\d\d$"
+Day = Annotated[
+    date,
+    Field(ge=MIN_DATE, le=MAX_DATE, json_schema_extra={"pattern": DATE_PATTERN}),
+]
+"""An ISO date within ``DATE_RANGE``."""
 
 
 class Interval(StrEnum):
@@ -55,11 +72,19 @@ def parse_period(value: Any, interval: Interval = Interval.D1) -> datetime:
             raise ValueError(f"{value!r} is not an ISO date or timestamp") from None
     else:
         raise ValueError(f"{value!r} is not an ISO date or timestamp")
+    # Checked before the shift to UTC too: year 1 or 9999 with an offset would overflow it.
+    _within_range(parsed, value)
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        parsed = _within_range(parsed.astimezone(UTC).replace(tzinfo=None), value)
     if interval is Interval.D1 and (parsed.hour or parsed.minute or parsed.second):
         raise ValueError(f"{value!r} has a time of day but the interval is daily")
     return parsed
+
+
+def _within_range(moment: datetime, value: Any) -> datetime:
+    if not MIN_DATE <= moment.date() <= MAX_DATE:
+        raise ValueError(f"{value!r} is outside {DATE_RANGE}")
+    return moment
 
 
 def format_period(period: datetime, interval: Interval) -> str:

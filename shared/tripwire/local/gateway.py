@@ -175,7 +175,9 @@ def build_event(
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,
-        "rawPath": request.raw_path,
+        # API Gateway's HTTP API hands the path on decoded, so the function's router
+        # matches (and passes on) ids as the client meant them.
+        "rawPath": unquote(request.raw_path),
         "rawQueryString": request.raw_query,
         "headers": headers,
     }
@@ -300,8 +302,16 @@ class Gateway:
         static = self.static(request)
         if static is not None:
             return static
-        found = resolve(request.method, unquote(request.raw_path), self.routes)
+        # Segments are decoded once each, after splitting: an encoded '/' stays in its id.
+        found = resolve(request.method, request.raw_path, self.routes)
         if found is None:
+            allowed = sorted(
+                {r.method for r in self.routes if r.match(r.method, request.raw_path) is not None}
+            )
+            if allowed:
+                answer = Response.message(405, "Method Not Allowed")
+                answer.headers.append(("allow", ", ".join(allowed)))
+                return answer
             return Response.message(404, "Not Found")
         route, params = found
         claims = None
@@ -404,6 +414,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         sys.stderr.write(f"[gateway] {self.command} {raw_path} {response.status} {ms:.1f}ms\n")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Every other method (TRACE, CONNECT, made-up ones) gets a JSON answer from the
+        # routes too, instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # _serve logs one line per request instead

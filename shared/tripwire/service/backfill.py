@@ -14,10 +14,11 @@ import datetime
 import math
 import re
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from tripwire.domain import DetectionRun, Interval, RunStatus, Trigger
 from tripwire.domain.entities import Identifier, ProfileKind
+from tripwire.domain.metrics import Day
 from tripwire.registry.store import RegistryStore
 from tripwire.service import fanout
 from tripwire.service.messages import ScanMessage
@@ -28,7 +29,14 @@ from tripwire.store.runs import RunSlices
 CHUNK_PERIODS = 30  # periods per message: a month of days (see fanout's slice budget)
 MAX_PERIODS = 366 * 10  # ten years of days
 MARKET = ProfileKind.MARKET
-_PERIOD = re.compile(r"^(\d{1,4})(y|mo|w|d)$")
+# A length of 1 up to MAX_PERIODS days in each unit: 10y, 120mo, 522w, 3660d.
+_PERIOD = re.compile(
+    r"^(?:(?:[1-9]|10)y"
+    r"|(?:[1-9]|[1-9]\d|1[01]\d|120)mo"
+    r"|(?:[1-9]|[1-9]\d|[1-4]\d\d|5[01]\d|52[0-2])w"
+    r"|(?:[1-9]|[1-9]\d|[1-9]\d\d|[12]\d{3}|3[0-5]\d\d|36[0-5]\d|3660)d)$"
+)
+_UNIT = re.compile(r"^(\d+)(y|mo|w|d)$")
 _DAYS = {"y": 365, "mo": 30, "w": 7, "d": 1}
 
 
@@ -46,11 +54,17 @@ class BackfillRequest(BaseModel):
 
     profile_id: Identifier
     entity_id: Identifier | None = None
-    period: str | None = Field(default=None, pattern=_PERIOD.pattern)
-    start: datetime.date | None = None
-    end: datetime.date | None = None
-    interval: Interval = Interval.D1
-    force: bool = False
+    period: str | None = Field(
+        default=None,
+        pattern=_PERIOD.pattern,
+        description=f"years, months, weeks or days (5y, 12mo, 8w, 90d); {MAX_PERIODS} days at most",
+    )
+    start: Day | None = None
+    end: Day | None = None
+    interval: Interval = Field(
+        default=Interval.D1, description="intraday intervals for market profiles only"
+    )
+    force: StrictBool = False
 
     def days(self, today: datetime.date) -> tuple[datetime.date, datetime.date]:
         """(first, last) period; ``BackfillRejected`` names the field that is wrong."""
@@ -62,9 +76,11 @@ class BackfillRequest(BaseModel):
             if self.start > end:
                 raise BackfillRejected("start", "start must not be after end")
             return self.start, end
-        match = _PERIOD.match(self.period or "")
+        match = _UNIT.match(self.period or "")
         assert match is not None  # the field's pattern checked it
         length = int(match[1]) * _DAYS[match[2]]
+        if length > MAX_PERIODS:  # before the subtraction: 9999y would leave the calendar
+            raise BackfillRejected("period", f"a backfill covers at most {MAX_PERIODS} days")
         return end - datetime.timedelta(days=length - 1), end
 
 

@@ -1,12 +1,18 @@
-"""Run ids, clocks and the failures a scan cannot retry — light enough for the scheduler and
-the runs API, which must not import the detection machinery (cold starts)."""
+"""Run ids, clocks and the failures a scan cannot retry, and the runs API's reads (the
+detection audit trail, the models in use) — light enough for the scheduler and the runs
+API, which must not import the detection machinery (cold starts)."""
 
 from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 from tripwire.domain.runs import DetectionRun, Trigger
+from tripwire.registry.manager import default_manager
+from tripwire.registry.store import RegistryStore
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.runs import RunStore
 from tripwire.store.tables import RUNS
 
 
@@ -51,3 +57,61 @@ def new_run(
         entities_checked=entities,
         expires_at=run_expiry(now),
     )
+
+
+class ProfileNotFound(LookupError):
+    """No such profile for this tenant."""
+
+
+class RunNotFound(LookupError):
+    """No such run for this tenant."""
+
+
+def _known_profile(tenant: str, profile: str) -> None:
+    if CatalogStore().get_profile(tenant, profile) is None:
+        raise ProfileNotFound(profile)
+
+
+def runs_page(
+    tenant: str, profile: str, limit: int, after: str | None = None
+) -> tuple[list[DetectionRun], str | None]:
+    """A profile's runs, newest first, after the sort key ``after``; and the page's last key."""
+    _known_profile(tenant, profile)
+    return RunStore().page_of_profile(tenant, profile, limit, after)
+
+
+def get_run(tenant: str, run_id: str) -> DetectionRun:
+    found = RunStore().get(tenant, run_id)
+    if found is None:
+        raise RunNotFound(run_id)
+    return found
+
+
+def models_in_use(tenant: str, profile: str | None = None) -> list[dict[str, Any]]:
+    """Per profile (one, or all of the tenant's), its current model set and whether this
+    container holds each model loaded."""
+    if profile is not None:
+        _known_profile(tenant, profile)
+        profiles = [profile]
+    else:
+        profiles = sorted(p.profile_id for p in CatalogStore().list_profiles(tenant))
+    registry = RegistryStore()
+    loaded = {
+        (m["profile"], m["detector"], m["version"]): m["loaded_at"]
+        for m in default_manager().cached()
+        if m["tenant"] == tenant
+    }
+    items = []
+    for name in profiles:
+        versions = registry.current_set(tenant, name) or {}
+        detectors = [
+            {
+                "detector": detector,
+                "version": version,
+                "cached": (name, detector, version) in loaded,
+                "loaded_at": loaded.get((name, detector, version)),
+            }
+            for detector, version in sorted(versions.items())
+        ]
+        items.append({"profile_id": name, "trained": bool(versions), "models": detectors})
+    return items

@@ -1,10 +1,10 @@
-"""Property-based fuzzing of the stats, ingest, alerts and runs routes over real HTTP.
+"""Each route's successes and refusals, answered for real, match ``/openapi.json``.
 
-For any generated request (ids, query values and JSON bodies, valid-looking or not):
-no 5xx, every answer is JSON and matches the schema ``GET /openapi.json`` documents for
-its route and status (an undocumented status fails too), and every 422 names where the
-bad value was (its ``loc`` holds the source and the field). Bounded: ``EXAMPLES``
-requests per route.
+schemathesis (``test_api_contract.py``) generates requests; it rarely builds a fully valid
+one that reaches a route's success (a lifecycle: ingest, read, acknowledge, resolve…).
+Here each route's success (and its 404/409/422) is answered for real and its body checked
+against the schema the served document declares for its status (an undocumented status
+fails too); every 422 names where the bad value was.
 """
 
 from __future__ import annotations
@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from tripwire.domain import Alert, Entity, Profile, Severity
+from tripwire.domain import Alert, Profile, Severity
 from tripwire.domain.runs import DetectionRun, RunStatus, Trigger
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
@@ -32,87 +30,6 @@ from tripwire.store.catalog import CatalogStore
 from tripwire.store.runs import RunStore
 
 pytestmark = pytest.mark.integration
-EXAMPLES = 50
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,  # reproducible in CI: no example database carried between runs
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-text = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=24)
-ids = st.one_of(st.sampled_from(["A1", "K1", "C1", "ACC", "al-1", "al-2", "run-1", "nope"]), text)
-dates = st.one_of(st.dates(date(2025, 1, 1), date(2027, 1, 1)).map(date.isoformat), text)
-numbers = st.one_of(st.integers(-10, 10**6), st.floats(allow_nan=True), text, st.none())
-json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
-    max_leaves=8,
-)
-point = st.fixed_dictionaries(
-    {"entity_id": ids, "date": dates},
-    optional={m: numbers for m in ("impressions", "clicks", "spend", "sales", "orders")}
-    | {"colour": json_values},
-)
-entity = st.fixed_dictionaries(
-    {"entity_id": ids, "entity_type": st.sampled_from(["account", "campaign", "keyword", "x"])},
-    optional={"parent_id": st.one_of(ids, st.none()), "name": text},
-)
-metrics_body = st.one_of(
-    st.fixed_dictionaries(
-        {"profile_id": ids},
-        optional={
-            "interval": st.sampled_from(["1d", "1h", "2d"]),
-            "entities": st.lists(entity, max_size=4),
-            "points": st.lists(point, max_size=6),
-        },
-    ),
-    st.dictionaries(text, json_values, max_size=4),
-)
-severity = st.sampled_from(["low", "high", "critical", "bad", ""])
-
-
-def _query(**fields: Any) -> st.SearchStrategy[str]:
-    return st.fixed_dictionaries({}, optional=fields).map(lambda q: urlencode(q))
-
-
-ROUTES: dict[str, st.SearchStrategy[tuple[str, str, Any]]] = {
-    "statistics": _query(profile_id=ids, **{"from": dates}, to=dates, top=numbers).map(
-        lambda q: ("GET", f"/statistics?{q}", None)
-    ),
-    "series": st.tuples(
-        ids,
-        _query(
-            profile_id=ids,
-            **{"from": dates},
-            to=dates,
-            metrics=st.one_of(st.sampled_from(["clicks,ctr", "close", ""]), text),
-            interval=st.sampled_from(["1d", "1h", "5m", "2d"]),
-        ),
-    ).map(lambda p: ("GET", f"/entities/{quote(p[0], safe='')}/series?{p[1]}", None)),
-    "profile": st.tuples(ids, _query(profile_id=ids)).map(
-        lambda p: ("GET", f"/entities/{quote(p[0], safe='')}/profile?{p[1]}", None)
-    ),
-    "metrics": metrics_body.map(lambda b: ("POST", "/metrics", b)),
-    "alerts_active": _query(
-        profile_id=ids, severity=severity, limit=numbers, cursor=text, entity_id=ids
-    ).map(lambda q: ("GET", f"/alerts/active?{q}", None)),
-    "alert_get": ids.map(lambda i: ("GET", f"/alerts/{quote(i, safe='')}", None)),
-    "acknowledge": ids.map(lambda i: ("PATCH", f"/alerts/{quote(i, safe='')}/acknowledge", {})),
-    "resolve": st.tuples(ids, st.dictionaries(st.sampled_from(["notes", "x"]), json_values)).map(
-        lambda p: ("PATCH", f"/alerts/{quote(p[0], safe='')}/resolve", p[1])
-    ),
-    "feedback": st.tuples(
-        ids, st.dictionaries(st.sampled_from(["is_anomaly", "note", "x"]), json_values)
-    ).map(lambda p: ("POST", f"/alerts/{quote(p[0], safe='')}/feedback", p[1])),
-    "runs": _query(profile_id=ids, limit=numbers, cursor=text).map(
-        lambda q: ("GET", f"/runs?{q}", None)
-    ),
-    "run_get": ids.map(lambda i: ("GET", f"/runs/{quote(i, safe='')}", None)),
-    "models": _query(profile_id=ids).map(lambda q: ("GET", f"/models?{q}", None)),
-}
-
-
 # Route -> the documented operation its requests hit (method, OpenAPI path).
 OPERATIONS = {
     "statistics": ("get", "/statistics"),
@@ -172,24 +89,6 @@ def _mismatches(validator: Draft202012Validator, answer: Any) -> list[str]:
         f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
         for e in validator.iter_errors(answer)
     ]
-
-
-@pytest.fixture(scope="module")
-def account(local_stack: LocalStack) -> str:
-    tenant = "fuzz-tenant"
-    catalog = CatalogStore()
-    catalog.put_profile(Profile(tenant_id=tenant, profile_id="A1"))
-    hierarchy = [
-        Entity(entity_id="ACC", entity_type="account"),
-        Entity(entity_id="C1", entity_type="campaign", parent_id="ACC"),
-        Entity(entity_id="K1", entity_type="keyword", parent_id="C1"),
-    ]
-    if catalog.get_hierarchy(tenant, "A1")[0] is None:
-        catalog.put_hierarchy(tenant, "A1", hierarchy, expected=None)
-    AlertStore().put_many(_alerts(tenant))
-    for run in _runs(tenant):
-        RunStore().put(run)
-    return tenant
 
 
 def _alerts(tenant: str) -> list[Alert]:
@@ -261,24 +160,9 @@ def _check(
     assert not _mismatches(schemas[status], answer), (request, answer)
     if status == 422:
         for problem in answer["detail"]:
-            # "body" or "query" (or "header"), then the field — and for rows, its index.
-            assert len(problem["loc"]) >= 2, answer
+            # "body", "query", "path" or "header", then the field — and for rows, its index.
+            assert problem["loc"][0] in ("body", "query", "path", "header"), answer
             assert problem["loc"][0] != "response", answer  # our answer, not the request
-
-
-@pytest.mark.parametrize("route", list(ROUTES))
-def test_every_generated_request_gets_a_documented_answer(
-    local_stack: LocalStack, account: str, documented: dict[str, ResponseSchemas], route: str
-) -> None:
-    token = issue_token(account, "fuzzer", directory=local_stack.directory)
-
-    @FUZZ
-    @given(request=ROUTES[route])
-    def check(request: tuple[str, str, Any]) -> None:
-        status, answer = _send(local_stack, token, *request)
-        _check(documented[route], request, status, answer)
-
-    check()
 
 
 K1_DAYS = {"profile_id": "A1", "from": "2026-03-01", "to": "2026-03-04"}

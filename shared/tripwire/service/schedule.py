@@ -1,0 +1,49 @@
+"""Switching a profile's scheduled scans on and off, at an interval it can be scanned at."""
+
+from __future__ import annotations
+
+from tripwire.domain.entities import ProfileKind
+from tripwire.domain.metrics import Interval
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.schedule import ScheduleEntry, ScheduleStore
+
+# The intervals a profile of each kind can be scanned at — declared here only. Ads (PPC)
+# scans score whole days (the pipeline is trained on days); market bars are scanned daily
+# or hourly. The CDK app and the local stack fire both (daily and hourly schedules).
+SCAN_INTERVALS: dict[ProfileKind, tuple[Interval, ...]] = {
+    ProfileKind.ADS: (Interval.D1,),
+    ProfileKind.MARKET: (Interval.D1, Interval.H1),
+}
+
+
+class ProfileNotFound(LookupError):
+    """No such profile for this tenant."""
+
+
+class IntervalRejected(ValueError):
+    """The profile cannot be scanned at that interval; ``field`` names the request field."""
+
+    field = "interval"
+
+
+def set_schedule(
+    tenant: str, profile_id: str, enabled: bool, interval: Interval, *, by: str
+) -> ScheduleEntry:
+    """Switch the profile's scans on or off at ``interval`` (one it can be scanned at);
+    switching on at one interval switches the profile off at the others."""
+    profile = CatalogStore().get_profile(tenant, profile_id)
+    if profile is None:
+        raise ProfileNotFound(profile_id)
+    allowed = SCAN_INTERVALS[profile.kind]
+    if interval not in allowed:
+        names = ", ".join(i.value for i in allowed)
+        raise IntervalRejected(
+            f"a {profile.kind} profile is scanned at {names} only, not {interval.value}"
+        )
+    store = ScheduleStore()
+    entry = store.set(tenant, profile_id, enabled, interval=interval, by=by)
+    for other in allowed:  # one interval per profile: the one set replaces any other
+        found = store.get(tenant, profile_id, other) if other is not interval else None
+        if found is not None and found.enabled:
+            store.set(tenant, profile_id, False, interval=other, by=by)
+    return entry
