@@ -18,6 +18,7 @@ from tripwire.ingest.errors import ImportRejected, RowError
 # --date-format names → strptime pattern; "mdy"/"dmy" read "/", "." and "-" alike.
 LAYOUTS = {"iso": "%Y-%m-%d", "mdy": "%m/%d/%Y", "dmy": "%d/%m/%Y"}
 _NUMERIC = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})$")
+_LEADING = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?=$|[ T])")  # timestamps too
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _NAMED = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%b %d %Y", "%d-%b-%y")
 _TIME = re.compile(r"^(?P<day>\S+(?: \S+,? \S+)?)[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d\d:?\d\d)?$")
@@ -46,7 +47,7 @@ def detect_layout(cells: Iterable[tuple[int, Any]], source: str, column: str) ->
     day_first: tuple[int, str] | None = None
     month_first: tuple[int, str] | None = None
     for line, cell in cells:
-        match = _NUMERIC.match(_strip_time(str(cell or "")))
+        match = _LEADING.match(str(cell or "").strip())
         if not match:
             continue
         a, sep, b = int(match[1]), match[2], int(match[3])
