@@ -222,7 +222,7 @@ class ReportRows:
                         )
                     ]
                     series[period] = tuple(
-                        float(round(v)) if i else round(v, 4)
+                        round(v) if i else round(v, 4)
                         for v, i in zip(total, integer, strict=True)
                     )
 
