@@ -88,6 +88,7 @@ def _import_report(args: argparse.Namespace) -> int:
                 interval=Interval(args.interval),
                 currency=args.currency,
                 profile_id=args.profile,
+                date_format=args.date_format,
                 **common,
             )
         else:
@@ -96,8 +97,20 @@ def _import_report(args: argparse.Namespace) -> int:
 
             if not args.profile:
                 sys.exit(f"tripwire import --format {args.format}: name the account with --profile")
-            read = import_console_report if args.format == "ads-console" else import_api_report
-            report = read(args.tenant, args.profile, args.files, currency=args.currency, **common)
+            if args.format == "ads-console":
+                report = import_console_report(
+                    args.tenant,
+                    args.profile,
+                    args.files,
+                    currency=args.currency,
+                    attribution=args.attribution,
+                    date_format=args.date_format,
+                    **common,
+                )
+            else:
+                report = import_api_report(
+                    args.tenant, args.profile, args.files, currency=args.currency, **common
+                )
     except ImportRejected as rejected:
         print(f"import stopped, nothing written: {rejected}", file=sys.stderr)
         return 2
@@ -262,11 +275,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=_existing_file,
         action="append",
         default=[],
-        help="a report (ads-console CSV/XLSX, ads-api JSON[.gz], ohlcv CSV); repeatable",
+        help="a report (ads-console CSV/XLSX, ads-api JSON[.gz], ohlcv CSV/XLSX); repeatable",
     )
     p.add_argument("--market", help="ohlcv: market code (US, JP, …); the profile by default")
     p.add_argument("--ticker", help="ohlcv: the ticker of a one-ticker file (default: file name)")
     p.add_argument("--currency", help="ads-*: the account currency when the report has none")
+    p.add_argument(
+        "--attribution",
+        type=int,
+        choices=[1, 7, 14, 30],
+        help="ads-console: the N of 'N Day Total Sales' to read when a report has several",
+    )
+    p.add_argument(
+        "--date-format",
+        help="ads-console, ohlcv: iso, mdy (M/D/YYYY), dmy (D.M.YYYY, D/M/YYYY) or a strptime "
+        "pattern; default: detected per file (a file whose dates read both ways is refused)",
+    )
     p.add_argument("--profile", help="profile id (default: the account's entity id)")
     p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
     p.add_argument("--interval", default="1d", choices=["1d", "1h", "15m", "5m"])

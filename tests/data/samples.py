@@ -6,7 +6,8 @@ downloads them: ``$1,234.56``, ``Nov 03, 2026``) and an API v3 ``spTargeting`` r
 (gzip'd one-line JSON array, as the API delivers it, and a readable pretty-printed copy);
 a market from ``tripwire.demo.market`` becomes OHLCV CSV, one file per ticker and long.
 Each format also gets broken variants: a missing column, a bad number, a duplicate row,
-an unknown currency (Amazon formats) or an impossible bar (OHLCV).
+an unknown currency (Amazon formats) or an impossible bar (OHLCV). ``console_reports``
+adds every other console report type and its variants (windows, locales, date layouts).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pathlib
 import sys
 from typing import Any
 
+from tests.data.console_reports import write_console_variants
 from tripwire.demo.generator import GeneratorConfig, generate
 from tripwire.demo.market import generate_market, write_ohlcv_csv
 
@@ -186,7 +188,7 @@ def write_ads_samples(out: pathlib.Path) -> dict[str, pathlib.Path]:
     _write_json(paths["api_duplicate_row.json"], [*records[:3], records[0], *records[3:]])
     unknown = _edit(records, 3, lambda r: r.update(campaignBudgetCurrencyCode="XBT"))
     _write_json(paths["api_unknown_currency.json"], unknown)
-    return paths
+    return {**paths, **write_console_variants(out, rows)}
 
 
 def write_ohlcv_samples(out: pathlib.Path) -> dict[str, pathlib.Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,81 @@ def test_the_samples_are_what_the_project_code_writes(tmp_path: Path) -> None:
     write_ohlcv_samples(tmp_path)
     for path in sorted(tmp_path.rglob("*.csv")):
         assert path.read_bytes() == (OHLCV / path.relative_to(tmp_path)).read_bytes(), path.name
+
+
+def _relaid(tmp_path: Path, name: str, layout: str, days: slice = slice(None)) -> Path:
+    """AAPX.csv with its ISO dates written in another layout (``strftime`` pattern)."""
+    lines = (OHLCV / "us" / "AAPX.csv").read_text().splitlines()
+    body = []
+    for line in lines[1:][days]:
+        day, rest = line.split(",", 1)
+        written = dt.date.fromisoformat(day).strftime(layout)
+        body.append(f"{written.lstrip('0').replace('/0', '/')},{rest}")
+    path = tmp_path / name
+    path.write_text("\n".join([lines[0], *body]) + "\n")
+    return path
+
+
+ISO_BARS = read(OHLCV / "us" / "AAPX.csv")[0]
+
+
+@pytest.mark.parametrize(
+    ("layout", "name"), [("%m/%d/%Y", "us_style.csv"), ("%d.%m.%Y", "de_style.csv")]
+)
+def test_m_d_yyyy_and_d_m_yyyy_files_read_as_their_iso_twin(
+    tmp_path: Path, layout: str, name: str
+) -> None:
+    path = _relaid(tmp_path, name, layout)
+    assert read(path, ticker="AAPX")[0] == ISO_BARS  # the 13th onwards tells the order
+
+
+def test_a_file_whose_every_date_reads_both_ways_is_refused_naming_a_line(
+    tmp_path: Path,
+) -> None:
+    path = _relaid(tmp_path, "AAPX.csv", "%m/%d/%Y", slice(0, 8))  # 2 … 11 January
+    with pytest.raises(ImportRejected) as rejected:
+        read(path)
+    error = rejected.value.errors[0]
+    assert (error.line, error.field) == (2, "Date")
+    assert "'1/2/2024'" in error.message and "--date-format" in error.message
+    bars, _ = read(path, date_format="mdy")
+    assert list(bars["US-AAPX"]) == list(ISO_BARS["US-AAPX"])[:8]
+    swapped, _ = read(path, date_format="dmy")
+    assert next(iter(swapped["US-AAPX"])) == "2024-02-01"  # 1/2/2024 as 1 February
+
+
+def test_day_first_and_month_first_dates_in_one_file_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "AAPX.csv"
+    path.write_text(
+        "Date,Open,High,Low,Close,Volume\n13/01/2024,10,11,9,10,5\n01/14/2024,10,11,9,10,5\n"
+    )
+    with pytest.raises(ImportRejected, match="is day-first") as rejected:
+        read(path)
+    assert rejected.value.errors[0].line == 3
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_xlsx_dates_as_excel_serials_or_typed_cells(tmp_path: Path, typed: bool) -> None:
+    from openpyxl import Workbook
+
+    lines = (OHLCV / "us" / "AAPX.csv").read_text().splitlines()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(lines[0].split(","))
+    for line in lines[1:]:
+        day, *prices = line.split(",")
+        when = dt.date.fromisoformat(day)
+        serial = (when - dt.date(1899, 12, 30)).days  # what Excel stores for the day
+        cell = dt.datetime.combine(when, dt.time()) if typed else serial
+        sheet.append([cell, *map(float, prices)])
+    path = tmp_path / "AAPX.xlsx"
+    book.save(path)
+    assert read(path)[0] == ISO_BARS
+
+
+def test_a_file_without_rows_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "AAPX.csv"
+    path.write_text("Date,Open,High,Low,Close,Volume\n")
+    with pytest.raises(ImportRejected, match="no data rows"):
+        read(path)

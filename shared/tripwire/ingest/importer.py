@@ -16,7 +16,7 @@ from tripwire.domain.entities import Entity, Profile, ProfileKind
 from tripwire.domain.metrics import INTEGER_MEASURES, OHLCV_MEASURES, PPC_MEASURES, Interval
 from tripwire.ingest.csv_files import Collector, LeafSeries, read_entities, read_ppc_metrics
 from tripwire.ingest.errors import ImportRejected, RowError
-from tripwire.ingest.rollup import roll_up
+from tripwire.ingest.rollup import roll_up_levels
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metrics import MetricStore
 
@@ -32,6 +32,8 @@ class ImportReport:
     items_written: int = 0  # store items that changed
     skipped: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
+    # campaign-level (campaign, day) points that gave way to the day's keyword roll-up
+    superseded: int = 0
 
     def summary(self) -> str:
         lines = [
@@ -39,6 +41,11 @@ class ImportReport:
             f"{self.rows} metric rows, {self.points_written} points incl. roll-ups, "
             f"{self.items_written} items changed in {self.seconds:.1f}s",
         ]
+        if self.superseded:
+            lines.append(
+                f"{self.superseded} campaign-level days came from keyword rows instead "
+                "(a campaign's own rows count only where it has no keyword rows)"
+            )
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} bad rows:")
             lines += [f"  {error}" for error in self.skipped]
@@ -91,21 +98,30 @@ def _with_roll_ups(
     entities: list[Entity],
     leaves: LeafSeries,
     metrics: MetricStore,
-) -> LeafSeries:
-    """The new leaf points plus every ancestor's recomputed points for the touched periods.
+    own: LeafSeries | None = None,
+) -> tuple[LeafSeries, int]:
+    """The new leaf points plus every ancestor's recomputed points for the touched periods,
+    and how many of the parents' own points gave way to their children's sums.
 
     A parent's point sums all its leaves, including ones stored by earlier imports, so
-    stored leaves are read for the touched range and merged under the new points.
+    stored points are read for the touched range and merged under the new points. A
+    parent's own points (a campaign report) stand only where it has no child points.
     """
-    touched = sorted({p for points in leaves.values() for p in points})
+    own = own or {}
+    touched = sorted({p for series in (leaves, own) for ps in series.values() for p in ps})
     if not touched:
-        return {}
-    leaf_ids = [e.entity_id for e in entities if e.is_leaf]
+        return {}, 0
     start, end = datetime.fromisoformat(touched[0]), datetime.fromisoformat(touched[-1])
-    stored = metrics.read_window(tenant, profile_id, interval, leaf_ids, start, end)
-    combined = {e: {**stored.get(e, {}), **leaves.get(e, {})} for e in leaf_ids}
-    parents = roll_up(entities, combined, PPC_MEASURES, INTEGER_MEASURES, touched)
-    return {**leaves, **parents}
+    # Parents' stored points matter too: a campaign measured only by campaign reports.
+    ids = [e.entity_id for e in entities]
+    stored = metrics.read_window(tenant, profile_id, interval, ids, start, end)
+    new = {**leaves, **own}
+    combined = {e: {**stored.get(e, {}), **new.get(e, {})} for e in ids}
+    parents, superseded = roll_up_levels(
+        entities, combined, PPC_MEASURES, INTEGER_MEASURES, touched
+    )
+    gave_way = sum(1 for e, p in superseded if p in own.get(e, {}))
+    return {**leaves, **parents}, gave_way
 
 
 def import_parsed(
@@ -119,12 +135,14 @@ def import_parsed(
     catalog: CatalogStore | None = None,
     metrics: MetricStore | None = None,
     started: datetime | None = None,
+    own: LeafSeries | None = None,
 ) -> ImportReport:
     """The write half of an import, for readers of other formats (Amazon reports, OHLCV).
 
     Takes rows the reader already validated completely; merges the hierarchy, rolls PPC
     leaves up (OHLCV bars are not additive: tickers only) and writes. A profile that
-    exists with another kind or currency is refused before anything is written.
+    exists with another kind or currency is refused before anything is written. ``own``
+    holds parents' own points (campaign-level reports), kept where no leaf has the day.
     """
     started = started or datetime.now()
     catalog = catalog or CatalogStore()
@@ -138,12 +156,15 @@ def import_parsed(
                 raise ImportRejected([RowError(profile_id, 0, name, why + getattr(profile, name))])
     version, stored = catalog.get_hierarchy(tenant, profile_id)
     merged = {e.entity_id: e for e in stored} | {e.entity_id: e for e in entities}
+    superseded = 0
     if profile.kind is ProfileKind.MARKET:
         measures, series = OHLCV_MEASURES, leaves
     else:
         measures = PPC_MEASURES
         hierarchy = list(merged.values())
-        series = _with_roll_ups(tenant, profile_id, interval, hierarchy, leaves, metrics)
+        series, superseded = _with_roll_ups(
+            tenant, profile_id, interval, hierarchy, leaves, metrics, own
+        )
     if existing is None:
         catalog.put_profile(profile)
     catalog.put_hierarchy(tenant, profile_id, list(merged.values()), expected=version)
@@ -158,4 +179,5 @@ def import_parsed(
         items_written=written.items_written,
         skipped=skipped,
         seconds=(datetime.now() - started).total_seconds(),
+        superseded=superseded,
     )
