@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -23,8 +25,20 @@ from tripwire.detection.market import (
     shock_score,
 )
 from tripwire.detection.vote import combine
-from tripwire.features.ohlcv import FEATURES, SCALE_FLOOR, adjusted, indicators, relative
-from tripwire.training.market import NotEnoughBars, train_market_model, training_rows
+from tripwire.features.ohlcv import (
+    FEATURES,
+    SCALE_FLOOR,
+    adjusted,
+    indicators,
+    relative,
+    volume_known,
+)
+from tripwire.training.market import (
+    NotEnoughBars,
+    train_market_model,
+    training_raw_scores,
+    training_rows,
+)
 
 
 def dense(seed: int, tickers: int, days: int, plant: bool = True) -> tuple[np.ndarray, object]:
@@ -309,3 +323,46 @@ def test_burst_is_the_rms_of_return_and_gap_over_three_bars_but_the_largest() ->
     assert previous.tolist() == [[1.0, 5.0], [5.0, 9.0]]
     burst = burst_score(z[2:], previous)  # energies 1, 5, 9 and 5, 9, 17 without the largest
     assert burst.tolist() == pytest.approx([np.sqrt((1.0 + 5.0) / 4), np.sqrt((5.0 + 9.0) / 4)])
+
+
+def test_a_model_trained_before_fitted_tails_still_scores(market: np.ndarray) -> None:
+    """Registry models from before kept 2,000 score quantiles and had no move, EWMA or
+    volume detectors: they load, vote with what they have, and keep their own threshold."""
+    onnx_bytes, metadata = train_market_model(list(market[:, :TRAINED]))
+    raw = training_raw_scores(MarketDetector(onnx_bytes, metadata), list(market[:, :TRAINED]))
+    levels = np.linspace(0, 1, 2000)
+    old = {k: v for k, v in metadata.items() if k not in ("tails", "weights")}
+    for name, key in (
+        ("isolation_forest", "calibration"),
+        ("shock", "shock_calibration"),
+        ("burst", "burst_calibration"),
+    ):
+        old[key] = [float(v) for v in np.quantile(raw[name], levels)]
+    old["alert_tail_prob"] = 1e-3
+    detector = MarketDetector(onnx_bytes, old)
+    scores = detector.score_bars(market, start=TRAINED)
+    assert set(scores.detector_probs) == {"isolation_forest", "shock", "burst"}
+    voting = {"isolation_forest": WEIGHTS["isolation_forest"], "shock": WEIGHTS["shock"]}
+    assert scores.tail_prob == pytest.approx(combine(scores.detector_probs, voting, "bonferroni"))
+    assert detector.alert_tail_prob == 1e-3
+
+
+def test_already_volatile_from_one_and_a_half_times_the_usual(
+    market: np.ndarray, model: MarketDetector
+) -> None:
+    scores = model.score_bars(market[:1], start=TRAINED)
+    usual = scores.usual_volatility[0, :3]
+    at = dataclasses.replace(
+        scores,
+        prior_volatility=np.array([usual * [1.5, 1.4999, 1.0]]),
+        usual_volatility=usual[None],
+    )
+    assert at.volatile[0].tolist() == [True, False, False]
+    entries = [regime_entry(at, 0, i) for i in range(3)]
+    assert [e.feature for e in entries] == [VOLATILE_FEATURE, REGIME_FEATURE, REGIME_FEATURE]
+    assert [e.direction for e in entries] == ["above", "above", "above"]  # 1.0x: not below
+
+
+def test_volume_is_known_where_half_the_window_reported_some() -> None:
+    volume = np.array([[0, 0, 5, 5, 0], [0, 0, 0, 5, 0]], dtype=float)
+    assert volume_known(volume, start=4, window=4).tolist() == [[True], [False]]
