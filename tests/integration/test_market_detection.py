@@ -15,7 +15,12 @@ from tripwire.demo.market import (
     show_market_demo,
     write_ohlcv_csv,
 )
-from tripwire.detection.market import detector_name
+from tripwire.detection.market import (
+    DETECTORS,
+    REGIME_FEATURE,
+    VOLATILE_FEATURE,
+    detector_name,
+)
 from tripwire.domain.metrics import Interval
 from tripwire.features.ohlcv import FEATURES, indicators
 from tripwire.ingest.ohlcv_csv import import_ohlcv
@@ -102,8 +107,10 @@ def test_an_alert_keeps_features_score_model_and_interval(
     name = detector_name(Interval.D1, "US")
     assert stored.model_versions == {name: RegistryStore().current_set(tenant, "US")[name]}
     assert stored.score >= stored.threshold
-    assert set(stored.detector_scores) == {"isolation_forest", "shock", "burst"}
-    assert sorted(e.feature for e in stored.explanation) == sorted(FEATURES)
+    assert set(stored.detector_scores) == set(DETECTORS)
+    assert sorted(e.feature for e in stored.explanation[:-1]) == sorted(FEATURES)
+    regime = stored.explanation[-1]  # the market's state before the bar, no share of the score
+    assert regime.feature in (REGIME_FEATURE, VOLATILE_FEATURE) and regime.contribution == 0
     ticker = market.bars[market.bars["entity_id"] == stored.entity_id]
     index = int(np.flatnonzero(ticker["date"] == np.datetime64(stored.period.date()))[0])
     ohlcv = np.stack(

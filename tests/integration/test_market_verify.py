@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tripwire.demo.market import GeneratedMarket, generate_market, write_ohlcv_csv
+from tripwire.detection.market import REGIME_FEATURE, VOLATILE_FEATURE
 from tripwire.domain import Alert
 from tripwire.features.ohlcv import FEATURES
 from tripwire.ingest.ohlcv_csv import import_ohlcv
@@ -74,7 +75,8 @@ def test_a_ticker_alert_still_holds_with_both_scores_and_feature_sets(
     assert body["current"]["model_versions"] == alert.model_versions
     assert body["models_changed"] is False and body["settled"] is True
     original, current = body["original"]["features"], body["current"]["features"]
-    assert set(original) == set(current) == set(FEATURES)
+    # the original also says whether the market was already volatile (no current feature)
+    assert set(original) - {REGIME_FEATURE, VOLATILE_FEATURE} == set(current) == set(FEATURES)
     assert all(v.keys() == {"expected", "actual", "deviation"} for v in current.values())
     for name in FEATURES:  # the same bar's indicators (up to the loaded window's EMA seed)
         assert current[name]["actual"] == pytest.approx(original[name]["actual"], rel=1e-3)

@@ -1,29 +1,37 @@
 """Market detection: a per-market model over tickers' relative indicators.
 
 A bar is described by the fourteen indicators of ``features.ohlcv``, each as a robust
-z-score against the ticker's own previous 60 bars (``features.ohlcv.relative``), so one
-model serves a market's calm and volatile tickers alike. The model of a market (one per
-market profile, interval and market, e.g. ``market_if_1d_US``) has three detectors:
+z-score against the ticker's own previous 60 bars (``features.ohlcv.relative``, every scale
+floored: an index's gap that is always 0 is no 50σ shock), so one model serves a market's
+calm and volatile tickers alike. The model of a market (one per market profile, interval
+and market, e.g. ``market_if_1d_US``) scores each bar with these detectors:
 
 * ``isolation_forest`` on all fourteen z-scores (ONNX, ``training.market``): unusual
   *combinations* of indicators;
-* ``shock``: the largest |z| of the bar's own moves — return, volume change, OBV step and
-  overnight gap. An isolation forest isolates one extreme feature among fourteen slowly
-  (it picks the feature at random), so a lone 20σ gap scores only moderately; this
-  detector catches exactly that;
-* ``burst``: the root mean square of the return and gap z-scores over the last
-  ``BURST_BARS`` bars — a volatility regime shows as several large moves in a row before
-  any 20-bar indicator notices.
+* ``shock``: the largest |z| of the bar's price moves, return and overnight gap, against
+  the last 60 bars — a move after a calm stretch;
+* ``move``: the return's robust z against the last ``MOVE_WINDOW`` (120) bars — a move the
+  market has not made in half a year, even inside a turbulent quarter;
+* ``vol_move``: the return over the EWMA volatility of the bars before it (``EWMA_DECAY``):
+  a volatility-normalised return that follows the market's calming within weeks;
+* ``volume``: the largest |z| of the volume change and OBV step (left out of a model whose
+  training bars reported no volume: it would have learnt nothing);
+* ``burst``: the RMS of the return and gap z-scores over the last ``BURST_BARS`` bars but
+  the largest — several large moves in a row. Calibrated and reported, no vote (WEIGHTS).
 
 Each raw score is calibrated against the training rows' scores into a tail probability
-("one ticker-bar in 1/p is this odd"); the bar's p is the weighted Bonferroni combination
-``min(1, p_d / w_d)`` over detectors ``d`` (``WEIGHTS``, summing to 1, set by what each
-measurably catches in bench/market.py), and a bar with ``p <= alert_tail_prob`` is an
-anomaly.
+("one ticker-bar in 1/p is this odd") by ``vote.CompactTail``: empirical inside the bulk, a
+Pareto tail fitted to the top ``TAIL_FRACTION`` of the training scores beyond (not the
+training maximum, which a few thousand rows put at ~1/n), a generalised Pareto beyond the
+maximum for the bounded forest score. The bar's p is the shared rule of ``vote.combine``,
+the weighted Bonferroni ``min(1, min_d p_d / w_d)`` (``WEIGHTS``), and a bar with
+``p <= alert_tail_prob`` is an anomaly. ``ALERT_TAIL_PROB`` and the weights are chosen on
+real index histories, leave-one-index-out (``bench/market_real.py``, bench/RESULTS.md).
 
 Explanations are leave-one-out: a feature's contribution is how many decades the combined
 p rises when that feature alone is set back to the ticker's usual value (z = 0) — one
-extra batch of 14 rows per anomaly (exact Shapley would need 2^14 evaluations).
+extra batch of 14 rows per anomaly (exact Shapley would need 2^14 evaluations). An alert
+also says whether the market was already volatile (``regime_entry``).
 
 Runtime needs numpy and onnxruntime only; training lives in ``tripwire.training.market``.
 """
@@ -35,34 +43,84 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
-from tripwire.detection.calibration import TailCalibrator
 from tripwire.detection.isolation_forest import IsolationForestDetector
 from tripwire.detection.severity import severity_of
-from tripwire.domain.alerts import Severity
+from tripwire.detection.vote import CompactTail, TailModel, combine
+from tripwire.domain.alerts import Attribution, Direction, Severity
 from tripwire.domain.metrics import Interval
-from tripwire.features.ohlcv import FEATURES, RELATIVE_START, indicators, relative
+from tripwire.features.ohlcv import (
+    FEATURES,
+    INDEX,
+    RAW,
+    RELATIVE_START,
+    SCALE_FLOOR,
+    VOLUME_FEATURES,
+    Z_LIMIT,
+    clean,
+    indicators,
+    relative,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
 DETECTOR_PREFIX = "market_if"
-ALERT_TAIL_PROB = 1e-3  # tuned by bench/market.py (recall vs false alerts per 1,000 ticker-days)
-CALIBRATION_POINTS = 2000  # quantiles of the training scores kept in the model's metadata
+ALERT_TAIL_PROB = 0.04  # chosen on real indices, leave-one-index-out (bench/market_real.py)
 
 
-# Weights sum to 1 (a valid Bonferroni bound); the forest adds little on planted anomalies.
-WEIGHTS = {"isolation_forest": 0.1, "shock": 0.45, "burst": 0.45}
-SHOCK_FEATURES = ("log_return", "log_volume_change", "obv_change", "gap")
+# Weights sum to 1 (a valid Bonferroni bound); the forest adds little on either bench.
+# ``burst`` is calibrated and reported but has no vote: on real indices it re-alerts the
+# days after every shock and inside every volatile stretch (bench/RESULTS.md, Markets).
+WEIGHTS = {"isolation_forest": 0.04, "shock": 0.24, "move": 0.24, "vol_move": 0.24, "volume": 0.24}
+SHOCK_FEATURES = ("log_return", "gap")
 BURST_FEATURES = ("log_return", "gap")
 BURST_BARS = 3
-FIRST_SCORED = RELATIVE_START + BURST_BARS - 1  # the first bar every detector can score
+# ``move`` judges the return against the ticker's last six months, not its last 60 bars: a
+# crash inside an already turbulent quarter (the Nasdaq's 14 Apr 2000, -10 %) is only ~3σ
+# of the quarter, yet a move the market has not made in half a year.
+MOVE_WINDOW = 120
+EWMA_DECAY = 0.97  # ``vol_move``'s volatility: a half-life of ~23 bars
+FIRST_SCORED = max(RELATIVE_START + BURST_BARS - 1, MOVE_WINDOW + 1)  # every detector scores
+_RETURN = INDEX["log_return"]
 _SHOCK_COLUMNS = [FEATURES.index(name) for name in SHOCK_FEATURES]
+_VOLUME_COLUMNS = [FEATURES.index(name) for name in VOLUME_FEATURES]
 _BURST_COLUMNS = [FEATURES.index(name) for name in BURST_FEATURES]
 
 
 def shock_score(z: FloatArray) -> FloatArray:
-    """(...,) the largest |z| of the bar's own moves (return, volume, OBV step, gap)."""
+    """(...,) the largest |z| of the bar's price moves (return, gap): a move in units of the
+    ticker's own recent volatility."""
     return np.asarray(np.abs(z[..., _SHOCK_COLUMNS]).max(axis=-1))
+
+
+def move_z(features: FloatArray, start: int) -> FloatArray:
+    """(..., T - start) the robust z of each bar's log return against the ticker's previous
+    ``MOVE_WINDOW`` returns (``features.ohlcv.relative``, the return's floor)."""
+    column = features[..., [_RETURN]]
+    z = relative(column, start, MOVE_WINDOW, floors=[SCALE_FLOOR["log_return"]])[0]
+    return np.asarray(z[..., 0])
+
+
+def ewma_z(features: FloatArray, start: int) -> FloatArray:
+    """(..., T - start) each bar's log return over the ticker's EWMA volatility of the
+    ``MOVE_WINDOW`` returns before it (weights ``EWMA_DECAY**i``, i = 0 for the latest; a
+    fixed window, so a scan that loads fewer bars scores the same). It follows volatility
+    within weeks, as the 120-bar MAD cannot: a shock right after the market calmed down."""
+    r = features[..., _RETURN]
+    T = r.shape[-1]
+    if start >= T:
+        return np.zeros((*r.shape[:-1], 0))
+    weights = EWMA_DECAY ** np.arange(MOVE_WINDOW)[::-1]  # oldest first
+    past = sliding_window_view(r[..., start - MOVE_WINDOW : T - 1] ** 2, MOVE_WINDOW, axis=-1)
+    sigma = np.sqrt(past @ weights / weights.sum())
+    z = r[..., start:] / np.maximum(sigma, SCALE_FLOOR["log_return"])
+    return np.asarray(np.clip(z, -Z_LIMIT, Z_LIMIT))
+
+
+def volume_score(z: FloatArray) -> FloatArray:
+    """(...,) the largest |z| of the bar's volume change and OBV step."""
+    return np.asarray(np.abs(z[..., _VOLUME_COLUMNS]).max(axis=-1))
 
 
 def burst_energy(z: FloatArray) -> FloatArray:
@@ -71,16 +129,21 @@ def burst_energy(z: FloatArray) -> FloatArray:
 
 
 def previous_energy(z: FloatArray) -> FloatArray:
-    """(..., n - BURST_BARS + 1) the burst energy of the BURST_BARS - 1 bars before each of
-    the bars ``BURST_BARS - 1 ..`` of ``z`` (..., n, F) — what ``burst_score`` adds to a bar."""
+    """(..., n - BURST_BARS + 1, BURST_BARS - 1) the burst energy of each of the
+    BURST_BARS - 1 bars before each of the bars ``BURST_BARS - 1 ..`` of ``z`` (..., n, F),
+    oldest first — what ``burst_score`` judges a bar with."""
     energy = burst_energy(z)
     n = energy.shape[-1] - BURST_BARS + 1
-    return np.asarray(sum(energy[..., i : i + n] for i in range(BURST_BARS - 1)))
+    return np.stack([energy[..., i : i + n] for i in range(BURST_BARS - 1)], axis=-1)
 
 
 def burst_score(z: FloatArray, previous: FloatArray) -> FloatArray:
-    """(...,) RMS of the return and gap z-scores over the bar and the bars before it."""
-    return np.asarray(np.sqrt((previous + burst_energy(z)) / (BURST_BARS * len(BURST_FEATURES))))
+    """(...,) RMS of the return and gap z-scores over the bar and the bars before it,
+    leaving out the largest bar: several large moves in a row, not one shock and its echo
+    (a lone shock is ``shock``'s; counted here it would alert again on the next two bars)."""
+    energy = np.concatenate([previous, burst_energy(z)[..., None]], axis=-1)
+    rest = energy.sum(axis=-1) - energy.max(axis=-1)
+    return np.asarray(np.sqrt(rest / ((BURST_BARS - 1) * len(BURST_FEATURES))))
 
 
 def detector_name(interval: Interval, market: str) -> str:
@@ -88,8 +151,43 @@ def detector_name(interval: Interval, market: str) -> str:
     return f"{DETECTOR_PREFIX}_{interval.value}_{market}"
 
 
-def calibrator_from(points: list[float]) -> TailCalibrator:
-    return TailCalibrator(tail_fraction=0.05, min_history=50).fit(np.asarray(points))
+DETECTORS = ("isolation_forest", "shock", "move", "vol_move", "volume", "burst")
+# The isolation forest's score is bounded (a path is at least one split long): empirical
+# ranks and a generalised Pareto beyond the maximum. |z| moves are heavy-tailed: a Pareto
+# tail (exponential in log(1 + x)) fitted to the top TAIL_FRACTION, so a few thousand
+# training rows still rank a move beyond their largest without flooring it at 1 / n.
+TAIL_MODELS: dict[str, TailModel] = {
+    "isolation_forest": "gpd",
+    "shock": "log-exponential",
+    "move": "log-exponential",
+    "vol_move": "log-exponential",
+    "volume": "log-exponential",
+    "burst": "log-exponential",
+}
+TAIL_FRACTION = 0.05
+# "Already volatile": the ticker's volatility over the bars before the alert is at least this
+# many times the market's usual (the training rows' median 20-bar volatility).
+VOLATILE_RATIO = 1.5
+REGIME_FEATURE = "prior_volatility"  # the explanation entry on the market's state
+VOLATILE_FEATURE = "already_volatile"  # its name when the market was already volatile
+_VOLATILITY = INDEX["volatility"]
+
+
+def fit_tail(
+    detector: str, raw: npt.ArrayLike, tail_fraction: float = TAIL_FRACTION
+) -> CompactTail:
+    """The calibration of one detector's training scores (``vote.CompactTail``)."""
+    return CompactTail(tail_fraction=tail_fraction, tail=TAIL_MODELS[detector]).fit(raw)
+
+
+def tails_from(metadata: dict[str, Any]) -> dict[str, CompactTail]:
+    """Each detector's calibration. Models trained before ``tails`` kept score quantiles and
+    had no volume detector (their shock included volume: a heavier tail, so conservative)."""
+    if "tails" in metadata:
+        return {d: CompactTail.from_dict(state) for d, state in metadata["tails"].items()}
+    keys = {"isolation_forest": "calibration", "shock": "shock_calibration"}
+    keys["burst"] = "burst_calibration"
+    return {d: fit_tail(d, metadata[key]) for d, key in keys.items()}
 
 
 @dataclass(frozen=True)
@@ -102,8 +200,50 @@ class BarScores:
     tail_prob: FloatArray  # combined
     z: FloatArray
     previous: FloatArray  # burst energy of the bars before each bar (for explanations)
+    move: FloatArray  # (2, ...) the return's z against the last MOVE_WINDOW bars; over EWMA σ
     features: FloatArray  # the indicators' own values (what an alert stores)
     expected: FloatArray  # each indicator's median over the ticker's previous bars
+    prior_volatility: FloatArray  # the 20-bar volatility of the bars before each bar
+    usual_volatility: FloatArray  # what the market's model counts as usual volatility
+
+    @property
+    def volatile(self) -> npt.NDArray[np.bool_]:
+        """Bars the market was already volatile before (``VOLATILE_RATIO``)."""
+        return np.asarray(self.prior_volatility >= VOLATILE_RATIO * self.usual_volatility)
+
+
+def regime_entry(scores: BarScores, row: int, offset: int) -> Attribution:
+    """The explanation entry on the market's state before the bar: actual = the ticker's
+    20-bar volatility before it, expected = the market's usual (the training rows' median).
+    Named ``VOLATILE_FEATURE`` ("already_volatile") once actual is ``VOLATILE_RATIO`` times
+    the usual, else ``REGIME_FEATURE`` ("prior_volatility"). It carries no share of the
+    score (contribution 0): it is context, e.g. a crash inside a crisis."""
+    actual = float(scores.prior_volatility[row, offset])
+    usual = float(scores.usual_volatility[row, offset])
+    volatile = bool(scores.volatile[row, offset])
+    return Attribution(
+        feature=VOLATILE_FEATURE if volatile else REGIME_FEATURE,
+        contribution=0.0,
+        direction=Direction.ABOVE if actual >= usual else Direction.BELOW,
+        expected=usual,
+        actual=actual,
+    )
+
+
+def raw_scores(
+    forest: IsolationForestDetector, rows: FloatArray, previous: FloatArray, move: FloatArray
+) -> dict[str, FloatArray]:
+    """Each detector's raw score of relative rows ``(n, F)``, given their previous burst
+    energy ``(n,)`` and their return's z against the last ``MOVE_WINDOW`` bars (MAD;
+    EWMA σ) ``(2, n)``."""
+    return {
+        "isolation_forest": forest.score(rows) if len(rows) else np.zeros(0),
+        "shock": shock_score(rows),
+        "move": np.abs(move[0]),
+        "vol_move": np.abs(move[1]),
+        "volume": volume_score(rows),
+        "burst": burst_score(rows, previous),
+    }
 
 
 class MarketDetector:
@@ -114,39 +254,45 @@ class MarketDetector:
         if list(self.metadata.get("features", FEATURES)) != list(FEATURES):
             raise ValueError("the model was trained on other features than this code computes")
         self.forest = IsolationForestDetector(onnx_bytes, metadata)
-        self.calibrators = {
-            "isolation_forest": calibrator_from(list(self.metadata["calibration"])),
-            "shock": calibrator_from(list(self.metadata["shock_calibration"])),
-            "burst": calibrator_from(list(self.metadata["burst_calibration"])),
-        }
+        self.tails = tails_from(self.metadata)
+        self.weights = dict(self.metadata.get("weights", WEIGHTS))
+        self.usual_volatility = self.metadata.get("usual_volatility")
         self.alert_tail_prob = float(self.metadata.get("alert_tail_prob", ALERT_TAIL_PROB))
 
     def score_bars(self, bars: npt.ArrayLike, start: int = FIRST_SCORED) -> BarScores:
         """Score bars ``start..`` of ``(k, T, 5)`` OHLCV (tickers sharing one bar count)."""
         start = max(start, FIRST_SCORED)
-        raw_features = indicators(bars)
-        z_all, expected = relative(raw_features, start - BURST_BARS + 1)
+        x = clean(bars)
+        raw_features = indicators(x)
+        volume = x[..., RAW.index("volume")]
+        z_all, expected = relative(raw_features, start - BURST_BARS + 1, volume=volume)
         previous = previous_energy(z_all)
         z, expected = z_all[..., BURST_BARS - 1 :, :], expected[..., BURST_BARS - 1 :, :]
-        raw, probs, combined = self.score_z(z, previous)
-        features = raw_features[:, start:]
-        return BarScores(start, raw, probs, combined, z, previous, features, expected)
+        move = np.stack([move_z(raw_features, start), ewma_z(raw_features, start)])
+        raw, probs, combined = self.score_z(z, previous, move)
+        features = raw_features[..., start:, :]
+        prior = raw_features[..., start - 1 : -1, _VOLATILITY]
+        usual = (
+            np.full(prior.shape, float(self.usual_volatility))
+            if self.usual_volatility is not None
+            else expected[..., _VOLATILITY]  # older models: the ticker's last 60 bars
+        )
+        return BarScores(
+            start, raw, probs, combined, z, previous, move, features, expected, prior, usual
+        )
 
     def score_z(
-        self, z: FloatArray, previous: FloatArray
+        self, z: FloatArray, previous: FloatArray, move: FloatArray
     ) -> tuple[dict[str, FloatArray], dict[str, FloatArray], FloatArray]:
-        """Relative rows ``(..., F)`` and their previous burst energy ``(...)`` →
-        (raw score per detector, tail probability per detector, combined tail probability)."""
+        """Relative rows ``(..., F)``, their previous burst energy and long-window return z
+        ``(...)`` → (raw score per detector, tail probability per detector, combined)."""
         shape, F = z.shape[:-1], z.shape[-1]
-        rows = z.reshape(-1, F)
-        raw = {
-            "isolation_forest": self.forest.score(rows) if len(rows) else np.zeros(0),
-            "shock": shock_score(rows),
-            "burst": burst_score(rows, np.ravel(previous)),
-        }
-        probs = {d: self.calibrators[d].tail_prob(r).reshape(shape) for d, r in raw.items()}
-        weighted = [probs[name] / weight for name, weight in WEIGHTS.items()]
-        combined = np.minimum(1.0, np.minimum.reduce(weighted))
+        moves = np.asarray(move).reshape(2, -1)
+        prior = np.asarray(previous).reshape(-1, BURST_BARS - 1)
+        every = raw_scores(self.forest, z.reshape(-1, F), prior, moves)
+        raw = {d: r for d, r in every.items() if d in self.tails}
+        probs = {d: self.tails[d].tail_prob(r).reshape(shape) for d, r in raw.items()}
+        combined = combine(probs, self.weights, "bonferroni")
         return {d: r.reshape(shape) for d, r in raw.items()}, probs, combined
 
     def is_anomaly(self, tail_prob: FloatArray) -> npt.NDArray[np.bool_]:
@@ -155,10 +301,16 @@ class MarketDetector:
     def severity(self, tail_prob: float) -> Severity:
         return severity_of(1.0 - tail_prob) or Severity.LOW
 
-    def contributions(self, z_row: FloatArray, previous: float) -> FloatArray:
+    def contributions(
+        self, z_row: FloatArray, previous: npt.ArrayLike, move: npt.ArrayLike
+    ) -> FloatArray:
         """(F,) leave-one-out contributions of one row's features, in decades of p: how
-        many times rarer the bar is with the feature than with it at its usual value."""
+        many times rarer the bar is with the feature than with it at its usual value (a
+        usual return is usual against the long window too)."""
         F = z_row.shape[-1]
         rows = np.vstack([z_row[None, :], np.where(np.eye(F, dtype=bool), 0.0, z_row)])
-        p = self.score_z(rows, np.full(F + 1, previous))[2]
+        moves = np.repeat(np.asarray(move, dtype=np.float64).reshape(2, 1), F + 1, axis=1)
+        moves[:, 1 + _RETURN] = 0.0
+        prior = np.broadcast_to(np.asarray(previous, dtype=np.float64), (F + 1, BURST_BARS - 1))
+        p = self.score_z(rows, prior, moves)[2]
         return np.asarray(np.log10(p[1:]) - np.log10(p[0]))

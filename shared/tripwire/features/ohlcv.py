@@ -45,8 +45,12 @@ features.
 Zero-safety: prices are cleaned to ``[PRICE_FLOOR, 1e15]`` (NaN → floor) and volumes to
 ``[0, 1e15]``; a standard deviation or range smaller than ``1e-9`` of its level counts as
 zero (so a flat series gives the neutral %B / %K, not rounding noise). No NaN or inf leaves
-this module. Apart from ``PRICE_FLOOR``, every indicator is unchanged when all prices are
-multiplied by the same factor, and ``obv_change`` is unchanged when volume is.
+this module. Relative z-scores (``relative``) floor every feature's scale (``SCALE_FLOOR``):
+an index that opens at the previous close has a gap of 0 every day, a robust scale of 0,
+and without the floor its tiniest gap would be a 50-sigma shock. Prices should be
+adjusted (``adjusted``) so that a split is no move. Apart from ``PRICE_FLOOR``, every
+indicator is unchanged when all prices are multiplied by the same factor, and
+``obv_change`` is unchanged when volume is.
 """
 
 from __future__ import annotations
@@ -133,6 +137,21 @@ def clean(bars: npt.ArrayLike) -> FloatArray:
     prices = np.clip(x[..., :4], PRICE_FLOOR, _FINITE_MAX)
     volume = np.clip(x[..., 4:], 0.0, _FINITE_MAX)
     return np.concatenate([prices, volume], axis=-1)
+
+
+def adjusted(bars: npt.ArrayLike, adj_close: npt.ArrayLike) -> FloatArray:
+    """Bars ``(..., T, 5)`` on the provider's adjusted scale: every price times
+    ``adj_close / close`` and the volume divided by it, so a split (or a dividend) moves
+    nothing — neither the return, the gap, the range nor the traded value. Where the
+    provider's close is already split-adjusted the factor is only the dividends' (within a
+    few percent of 1). Detection must see one scale throughout: mixing raw and adjusted
+    bars makes every split a shock."""
+    x = clean(bars)
+    factor = np.asarray(adj_close, dtype=np.float64) / x[..., 3]
+    if not np.isfinite(factor).all() or (factor <= 0).any():
+        raise ValueError("adjusted closes must be positive and finite")
+    prices = x[..., :4] * factor[..., None]
+    return np.concatenate([prices, x[..., 4:] / factor[..., None]], axis=-1)
 
 
 def indicators(bars: npt.ArrayLike) -> FloatArray:
@@ -255,34 +274,93 @@ RELATIVE_WINDOW = 60  # bars of a ticker's own past its indicators are judged ag
 RELATIVE_START = WARMUP + RELATIVE_WINDOW  # first bar with a fully defined relative row
 Z_LIMIT = 50.0
 _MAD_TO_SIGMA = 1.4826
+# The least scale each indicator is judged by, in its own units. A feature that sits at one
+# value for most of a window (an index opens at the previous close, so its gap is 0 every
+# day; a halted ticker trades no volume) has a robust scale of ~0, and rounding noise would
+# become a 50-sigma shock that dominates the model and its calibration.
+SCALE_FLOOR: dict[str, float] = {
+    "log_return": 1e-3,  # a tenth of a calm index's daily move
+    "log_volume_change": 0.05,
+    "rsi": 1.0,
+    "macd": 1e-4,
+    "macd_signal": 1e-4,
+    "bb_pct_b": 0.02,
+    "bb_bandwidth": 1e-3,
+    "atr": 1e-4,
+    "stoch_k": 1.0,
+    "obv_change": 0.05,
+    "volatility": 1e-4,
+    "gap": 1e-3,
+    "dist_sma20": 1e-3,
+    "dist_sma50": 1e-3,
+}
+# A gap is a price move: its scale is at least the daily return's. An index that opens at
+# the previous close would otherwise make a 1 % gap a 20-sigma event, and the first bar
+# after a holiday, whose gap holds the closed days' news, an anomaly.
+SCALE_LIKE: dict[str, tuple[str, float]] = {"gap": ("log_return", 1.0)}
+VOLUME_FEATURES = ("log_volume_change", "obv_change")
+_FLOORS = np.array([SCALE_FLOOR[name] for name in FEATURES])
 
 
 def relative(
-    features: npt.ArrayLike, start: int = RELATIVE_START, window: int = RELATIVE_WINDOW
+    features: npt.ArrayLike,
+    start: int = RELATIVE_START,
+    window: int = RELATIVE_WINDOW,
+    *,
+    volume: npt.ArrayLike | None = None,
+    floors: npt.ArrayLike | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Robust z-scores of (..., T, F) indicators against each series' previous ``window`` bars.
 
     For bar ``t >= start`` (``start >= WARMUP + window``): ``z = (x[t] - median) / scale``
     over bars ``t-window .. t-1`` (not ``t`` itself, so an anomaly cannot hide itself), with
-    ``scale = max(1.4826·MAD, std / 3, 1e-9)`` — the std floor keeps a feature that is
-    usually constant (a gap of exactly 0) from dividing by nothing. z is clipped to
-    ±``Z_LIMIT``. A volatile ticker and a calm one then share one model: a market's model
-    learns what *unusual for that ticker* looks like. Returns ``(z, median)`` for bars
-    ``start .. T-1`` (shape ``(..., T - start, F)``); the median is the "expected" value.
+    ``scale = max(1.4826·MAD, std / 3, floor)``: the std term keeps a feature that is usually
+    constant from dividing by its MAD of 0, the floor (``SCALE_FLOOR`` for the ``FEATURES``;
+    ``floors`` (F,) for other columns) from dividing by nothing at all, and a gap's scale is
+    at least the return's (``SCALE_LIKE``). z is clipped to ±``Z_LIMIT``. With the tickers'
+    ``volume`` (..., T), a bar whose window reported volume on fewer than half its bars (an
+    index without volume, a ticker halted, a feed that starts reporting volume) gets z = 0
+    on the volume features: its volume is judged against nothing. A volatile ticker and a
+    calm one then share one model: a market's model learns what *unusual for that ticker*
+    looks like. Returns ``(z, median)`` for bars ``start .. T-1`` (shape
+    ``(..., T - start, F)``); the median is the "expected" value.
     """
     x = np.asarray(features, dtype=np.float64)
-    T = x.shape[-2]
+    T, F = x.shape[-2], x.shape[-1]
     if start < window:
         raise ValueError(f"start ({start}) must leave {window} bars of history")
+    if floors is None and len(FEATURES) != F:
+        raise ValueError(f"{F} columns are not the {len(FEATURES)} FEATURES: give their floors")
+    floor = _FLOORS if floors is None else np.broadcast_to(np.asarray(floors, float), (F,))
     if start >= T:
-        empty = np.zeros((*x.shape[:-2], 0, x.shape[-1]))
+        empty = np.zeros((*x.shape[:-2], 0, F))
         return empty, empty.copy()
     # (..., T - start, F, window): the window before each scored bar
     past = sliding_window_view(x[..., start - window : T - 1, :], window, axis=-2)
     median = np.median(past, axis=-1)
     mad = np.median(np.abs(past - median[..., None]), axis=-1)
-    scale = np.maximum.reduce(
-        [_MAD_TO_SIGMA * mad, past.std(axis=-1) / 3.0, np.full_like(mad, 1e-9)]
-    )
+    scale = np.maximum(np.maximum(_MAD_TO_SIGMA * mad, past.std(axis=-1) / 3.0), floor)
+    if floors is None:
+        for name, (like, share) in SCALE_LIKE.items():
+            floor_like = share * scale[..., INDEX[like]]
+            scale[..., INDEX[name]] = np.maximum(scale[..., INDEX[name]], floor_like)
     z = np.clip((x[..., start:, :] - median) / scale, -Z_LIMIT, Z_LIMIT)
+    if volume is not None:
+        if floors is not None:
+            raise ValueError("volume masking needs the FEATURES columns")
+        z[~volume_known(volume, start, window)[..., None] & _VOLUME_COLUMNS] = 0.0
     return z, median
+
+
+_VOLUME_COLUMNS = np.isin(np.arange(len(FEATURES)), [INDEX[n] for n in VOLUME_FEATURES])
+
+
+def volume_known(volume: npt.ArrayLike, start: int, window: int = RELATIVE_WINDOW) -> BoolArray:
+    """(..., T - start) whether the ``window`` bars before each bar ``start ..`` reported
+    volume (> 0) on at least half of them."""
+    v = np.asarray(volume, dtype=np.float64)
+    T = v.shape[-1]
+    if start >= T:
+        return np.zeros((*v.shape[:-1], 0), dtype=bool)
+    past = sliding_window_view(v[..., start - window : T - 1] > 0, window, axis=-1)
+    return np.asarray(past.mean(axis=-1) >= 0.5)

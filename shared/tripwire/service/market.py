@@ -11,7 +11,9 @@ instead (a backfill or an explicit detection), skipping bars already scanned unl
 ``force``. Alert ids are deterministic (ticker, interval, bar), so a re-scan or a
 redelivered message never stores an alert twice. Each alert keeps the bar's fourteen
 indicator values (``explanation``: actual, the ticker's usual value, leave-one-out
-contribution), the calibrated score, the model version (its SHA-256) and the interval.
+contribution) and, last, ``prior_volatility`` (whether the market was already volatile:
+``detection.market.regime_entry``), the calibrated score, the model version (its SHA-256)
+and the interval.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tripwire.detection.market import FIRST_SCORED, BarScores, MarketDetector, detector_name
+from tripwire.detection.market import (
+    FIRST_SCORED,
+    BarScores,
+    MarketDetector,
+    detector_name,
+    regime_entry,
+)
 from tripwire.domain import Alert, Attribution, DetectionRun, RunStatus, Severity, Trigger
 from tripwire.domain.alerts import alert_id
 from tripwire.domain.entities import Entity, EntityType
@@ -254,7 +262,7 @@ def verify_market_alert(
         interval=interval,
         stored_score=alert.score,
         stored_models=dict(alert.model_versions),
-        stored_features={e.feature: e.actual for e in alert.explanation},
+        stored_features={e.feature: e.actual for e in alert.explanation if e.feature in FEATURES},
         current_score=1.0 - p,
         current_models={detector_name(interval, ticker.parent_id): version},
         current_features=dict(zip(FEATURES, map(float, scores.features[0, at]), strict=True)),
@@ -407,7 +415,9 @@ def _alert(
 ) -> Alert:
     p = float(scores.tail_prob[row, offset])
     z = scores.z[row, offset]
-    contribution = detector.contributions(z, float(scores.previous[row, offset]))
+    contribution = detector.contributions(
+        z, scores.previous[row, offset], scores.move[:, row, offset]
+    )
     actual, expected = scores.features[row, offset], scores.expected[row, offset]
     order = np.argsort(-np.abs(contribution), kind="stable")
     explanation = [
@@ -420,6 +430,7 @@ def _alert(
         )
         for j in order
     ]
+    explanation.append(regime_entry(scores, row, offset))
     return Alert(
         alert_id=alert_id(run.tenant_id, run.profile_id, ticker, period, interval.value),
         tenant_id=run.tenant_id,

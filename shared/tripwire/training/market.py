@@ -9,6 +9,7 @@ them without the training data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,16 +20,32 @@ from tripwire.detection.market import (
     ALERT_TAIL_PROB,
     BURST_BARS,
     BURST_FEATURES,
-    CALIBRATION_POINTS,
+    EWMA_DECAY,
     FIRST_SCORED,
+    MOVE_WINDOW,
     SHOCK_FEATURES,
-    burst_score,
+    TAIL_FRACTION,
+    WEIGHTS,
+    MarketDetector,
     detector_name,
+    ewma_z,
+    fit_tail,
+    move_z,
     previous_energy,
-    shock_score,
+    raw_scores,
 )
+from tripwire.detection.vote import CompactTail
 from tripwire.domain.metrics import Interval
-from tripwire.features.ohlcv import FEATURES, RELATIVE_WINDOW, indicators, relative
+from tripwire.features.ohlcv import (
+    FEATURES,
+    INDEX,
+    RAW,
+    RELATIVE_WINDOW,
+    VOLUME_FEATURES,
+    clean,
+    indicators,
+    relative,
+)
 from tripwire.training.isolation_forest import train_isolation_forest
 
 MIN_TRAINING_ROWS = 200
@@ -38,21 +55,52 @@ class NotEnoughBars(ValueError):
     """Too few bars to train a market model; nothing was trained."""
 
 
-def training_rows(
-    series: Sequence[npt.ArrayLike],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(relative rows, their previous burst energy) of every ticker's bars ``(T_i, 5)``,
-    from the first bar every detector can score (short tickers are skipped)."""
-    arrays = [np.asarray(bars, dtype=np.float64) for bars in series]
-    rows, previous = [], []
+@dataclass
+class TrainingRows:
+    """Every ticker's scoreable bars, concatenated: what each detector is calibrated on."""
+
+    z: npt.NDArray[np.float64]  # (n, F) relative indicators
+    previous: npt.NDArray[np.float64]  # (n,) burst energy of the bars before
+    move: npt.NDArray[np.float64]  # (2, n) the return's z: MOVE_WINDOW MAD; EWMA σ
+    volatility: npt.NDArray[np.float64]  # (n,) the 20-bar volatility before each bar
+
+
+def training_rows(series: Sequence[npt.ArrayLike]) -> TrainingRows:
+    """The rows of every ticker's bars ``(T_i, 5)`` from the first bar every detector can
+    score (short tickers are skipped)."""
+    arrays = [clean(bars) for bars in series]
+    rows, previous, moves, volatility = [], [], [], []
     for bars in arrays:
         if len(bars) > FIRST_SCORED:
-            z = relative(indicators(bars), FIRST_SCORED - BURST_BARS + 1)[0]
+            features = indicators(bars)
+            volume = bars[:, RAW.index("volume")]
+            z = relative(features, FIRST_SCORED - BURST_BARS + 1, volume=volume)[0]
             rows.append(z[BURST_BARS - 1 :])
             previous.append(previous_energy(z))
+            moves.append(np.stack([move_z(features, FIRST_SCORED), ewma_z(features, FIRST_SCORED)]))
+            volatility.append(features[FIRST_SCORED - 1 : -1, INDEX["volatility"]])
     if not rows:
-        return np.zeros((0, len(FEATURES))), np.zeros(0)
-    return np.concatenate(rows), np.concatenate(previous)
+        F = len(FEATURES)
+        return TrainingRows(np.zeros((0, F)), np.zeros(0), np.zeros((2, 0)), np.zeros(0))
+    return TrainingRows(
+        np.concatenate(rows),
+        np.concatenate(previous),
+        np.concatenate(moves, axis=-1),
+        np.concatenate(volatility),
+    )
+
+
+def informative(raw: npt.NDArray[np.float64], tail: CompactTail) -> bool:
+    """Whether training scores can calibrate: they vary, and so does their fitted tail."""
+    return bool(np.ptp(raw) > 0 and (tail.tail == "gpd" or tail.beta > 0))
+
+
+def training_raw_scores(
+    detector: MarketDetector, series: Sequence[npt.ArrayLike]
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Each detector's raw scores of the training rows of ``series`` (what its tail fits)."""
+    rows = training_rows(series)
+    return raw_scores(detector.forest, rows.z, rows.previous, rows.move)
 
 
 def train_market_model(
@@ -64,9 +112,16 @@ def train_market_model(
     max_samples: int = 256,
     seed: int = 0,
     alert_tail_prob: float = ALERT_TAIL_PROB,
+    tail_fraction: float = TAIL_FRACTION,
+    weights: dict[str, float] | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
-    """(ONNX bytes, metadata) of a market model trained on each ticker's bars ``(T_i, 5)``."""
-    x, previous = training_rows(series)
+    """(ONNX bytes, metadata) of a market model trained on each ticker's bars ``(T_i, 5)``.
+
+    Each detector's training scores are calibrated (``detection.market.fit_tail``) and kept
+    as JSON (``tails``); ``usual_volatility`` is the training rows' median 20-bar
+    volatility, what an alert's "already volatile" is judged against."""
+    rows = training_rows(series)
+    x = rows.z
     if len(x) < MIN_TRAINING_ROWS:
         raise NotEnoughBars(
             f"{len(x)} scoreable bars; a market model needs {MIN_TRAINING_ROWS} "
@@ -75,20 +130,28 @@ def train_market_model(
     onnx_bytes, metadata = train_isolation_forest(
         x, n_estimators=n_estimators, max_samples=max_samples, seed=seed
     )
-    raw = IsolationForestDetector(onnx_bytes).score(x)
-    levels = np.linspace(0.0, 1.0, min(CALIBRATION_POINTS, len(raw)))
+    raw = raw_scores(IsolationForestDetector(onnx_bytes), x, rows.previous, rows.move)
+    fitted = {d: fit_tail(d, r, tail_fraction) for d, r in raw.items()}
+    # A detector whose training scores do not vary (no volume was ever reported, so every
+    # volume z is 0) learnt nothing: its fitted tail would call any non-zero score
+    # impossible. It is left out of the model (and of the vote) instead.
+    tails = {d: t.to_dict() for d, t in fitted.items() if informative(raw[d], t)}
     metadata.update(
         detector=detector_name(interval, market),
         interval=interval.value,
         features=list(FEATURES),
         relative_window=RELATIVE_WINDOW,
         tickers=sum(1 for bars in series if np.shape(bars)[0] > FIRST_SCORED),
-        calibration=[float(v) for v in np.quantile(raw, levels)],
         shock_features=list(SHOCK_FEATURES),
-        shock_calibration=[float(v) for v in np.quantile(shock_score(x), levels)],
+        volume_features=list(VOLUME_FEATURES),
         burst_features=list(BURST_FEATURES),
         burst_bars=BURST_BARS,
-        burst_calibration=[float(v) for v in np.quantile(burst_score(x, previous), levels)],
+        tails=tails,
+        tail_fraction=tail_fraction,
+        weights=dict(WEIGHTS if weights is None else weights),
+        move_window=MOVE_WINDOW,
+        ewma_decay=EWMA_DECAY,
+        usual_volatility=float(np.median(rows.volatility)),
         alert_tail_prob=alert_tail_prob,
     )
     return onnx_bytes, metadata
