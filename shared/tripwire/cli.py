@@ -135,7 +135,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_local_up(args: argparse.Namespace) -> int:
     from tripwire.local.stack import run_local_up
 
-    run_local_up(args.port, args.api_port, args.scan_every, args.data)
+    run_local_up(args.port, args.api_port, args.scan_every, args.data, args.snapshot_every)
     return 0
 
 
@@ -379,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--scan-every", type=float, default=0.0, help="tick the scan schedule every N seconds"
     )
     p.add_argument("--data", type=Path, help="folder of the kept data (default: .tripwire/local)")
+    p.add_argument(
+        "--snapshot-every",
+        type=float,
+        default=10.0,
+        help="seconds between snapshots at most while the stack keeps changing (default 10)",
+    )
     p.set_defaults(func=cmd_local_up)
     p = local.add_parser("reset", help="delete the local stack's kept data (asks first)")
     p.add_argument("--data", type=Path, help="folder of the kept data (default: .tripwire/local)")

@@ -28,6 +28,7 @@ from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.environ import export, restore
 from tripwire.local.gateway import Gateway
 from tripwire.local.persistence import (
+    MAX_AGE,
     SNAPSHOT,
     Capture,
     Names,
@@ -71,6 +72,7 @@ class LocalStack:
         notifications: bool = True,
         echo_slack: bool = True,
         data: Path | None = None,
+        snapshot_every: float = MAX_AGE,
     ) -> None:
         self.directory = (directory or state_dir()).resolve()
         self.data = data.resolve() if data is not None else None  # None: nothing kept
@@ -78,6 +80,7 @@ class LocalStack:
         self.recovered: Any = None  # recovery.Recovered, when a snapshot was restored
         self.snapshotter: Snapshotter | None = None
         self._data_lock: Any = None
+        self.snapshot_every = snapshot_every  # at most this many seconds between snapshots
         self.aws_port = aws_port or 0
         self.api_port = api_port or 0
         self.prefix = prefix
@@ -198,7 +201,9 @@ class LocalStack:
         names = self._names
         if snapshot is not None:
             restore_messages(snapshot, names, self.region)
-        self.snapshotter = Snapshotter(self.data / SNAPSHOT, names, self.region, self.directory)
+        self.snapshotter = Snapshotter(
+            self.data / SNAPSHOT, names, self.region, self.directory, max_age=self.snapshot_every
+        )
         if snapshot is not None:
             self.restored = snapshot.summary()
             self.recovered = recover_runs(
@@ -350,6 +355,8 @@ def _queue_with_dlq(name: str, *, fifo: bool = False) -> tuple[str, str]:
 
 def _check_free(port: int) -> None:
     with socket.socket() as probe:
+        # As the servers bind: a port whose last stack just stopped (TIME_WAIT) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError as error:
@@ -385,12 +392,22 @@ def load_stack_env(directory: Path | None = None) -> dict[str, str] | None:
 
 
 def run_local_up(
-    port: int | None, api_port: int | None, scan_every: float = 0.0, data: Path | None = None
+    port: int | None,
+    api_port: int | None,
+    scan_every: float = 0.0,
+    data: Path | None = None,
+    snapshot_every: float = MAX_AGE,
 ) -> None:
     """Start the stack on its data (restoring the last snapshot), say where it listens and
     what it restored, and serve until Ctrl-C (or SIGTERM)."""
     data = data or state_dir()
-    stack = LocalStack(aws_port=port, api_port=api_port, scan_every=scan_every, data=data)
+    stack = LocalStack(
+        aws_port=port,
+        api_port=api_port,
+        scan_every=scan_every,
+        data=data,
+        snapshot_every=snapshot_every,
+    )
     stack.start()
     stopping = threading.Event()
     previous = {}
