@@ -261,6 +261,32 @@ def _items(env: dict[str, str], logical: str) -> list[dict[str, Any]]:
     ]
 
 
+def _count(env: dict[str, str], logical: str, pk: str) -> int:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return int(
+        client.query(
+            TableName=env[f"TRIPWIRE_TABLE_{logical.upper()}"],
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            Select="COUNT",
+        )["Count"]
+    )
+
+
+def _single_root(entities: Path) -> str:
+    lines = entities.read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    [root] = [r["entity_id"] for r in rows if not r.get("parent_id")]
+    return root
+
+
 def _of_tenant(items: list[dict[str, Any]], tenant: str) -> list[dict[str, Any]]:
     return [i for i in items if i["pk"]["S"].startswith(f"{tenant}#") or i["pk"]["S"] == tenant]
 
@@ -305,9 +331,10 @@ def test_kill_during_an_import_keeps_it_whole_or_not_at_all(
         "--quiet",
         wait=False,
     )
-    _wait(lambda: _of_tenant(_items(env, "catalog"), cut), 120, "the import's first write")
-    time.sleep(1.0)  # mid-way through its metrics: several snapshots would have been due
-    written = len(_of_tenant(_items(env, "metrics"), cut))
+    metrics = f"{cut}#{_single_root(big['entities'])}"
+    _wait(lambda: _count(env, "metrics", metrics), 120, "the import's first metrics")
+    time.sleep(0.7)  # mid-way through its metrics: two snapshots would have been due
+    written = _count(env, "metrics", metrics)
     assert importing.poll() is None, "the import finished before the kill: make it bigger"
     crashable.kill()
     importing.wait(timeout=120)
