@@ -101,7 +101,7 @@ def _is_profile(item: Mapping[str, Any]) -> bool:
 # -- moto's backends ------------------------------------------------------------------------
 
 
-def _backends(region: str) -> tuple[Any, Any, Any]:
+def moto_backends(region: str) -> tuple[Any, Any, Any]:
     from moto.dynamodb.models import dynamodb_backends  # dev-only dependency
     from moto.s3.models import s3_backends
     from moto.sqs.models import sqs_backends
@@ -141,7 +141,7 @@ def _queues(sqs: Any, names: Names) -> dict[str, Any]:
 
 def capture(names: Names, region: str) -> tuple[Capture, Any]:
     """The state now, and its fingerprint (what ``fingerprint`` returns for it)."""
-    dynamodb, s3, sqs = _backends(region)
+    dynamodb, s3, sqs = moto_backends(region)
     with atomic.dynamodb_lock():
         generation = atomic.generation()
         state = Capture(taken_at=datetime.datetime.now(datetime.UTC).isoformat())
@@ -196,7 +196,7 @@ def _bucket_mark(s3: Any, names: Names) -> tuple[tuple[str, str, str], ...]:
 
 def fingerprint(names: Names, region: str) -> Any:
     """Changes whenever a table, a bucket or a queue of the stack changes."""
-    _, s3, sqs = _backends(region)
+    _, s3, sqs = moto_backends(region)
     return (atomic.generation(), _queue_mark(_queues(sqs, names)), _bucket_mark(s3, names))
 
 
@@ -267,7 +267,7 @@ def read_snapshot(path: Path) -> Capture | None:
 
 def restore_data(state: Capture, names: Names, region: str) -> None:
     """Put the snapshot's items and objects into the (new, empty) tables and buckets."""
-    dynamodb, s3, _ = _backends(region)
+    dynamodb, s3, _ = moto_backends(region)
     with atomic.dynamodb_lock():
         for logical, items in state.tables.items():
             physical = names.tables.get(logical)
@@ -292,7 +292,7 @@ def restore_data(state: Capture, names: Names, region: str) -> None:
 
 def restore_messages(state: Capture, names: Names, region: str) -> int:
     """Send the snapshot's messages to the queues of the same name; returns how many."""
-    _, _, sqs = _backends(region)
+    _, _, sqs = moto_backends(region)
     sent = 0
     for suffix, messages in state.queues.items():
         name = names.queue_prefix + suffix
@@ -314,7 +314,7 @@ def restore_messages(state: Capture, names: Names, region: str) -> int:
 def drop(names: Names, region: str) -> None:
     """Forget the stack's tables, buckets and queues in moto's memory (moto's backends live
     as long as the process: a later stack in it must start from its snapshot, not them)."""
-    dynamodb, s3, sqs = _backends(region)
+    dynamodb, s3, sqs = moto_backends(region)
     with atomic.dynamodb_lock():
         for physical in names.tables.values():
             dynamodb.tables.pop(physical, None)
