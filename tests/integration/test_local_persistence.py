@@ -144,6 +144,7 @@ def test_a_run_whose_slices_were_lost_ends_failed_with_the_reason(tmp_path: Path
         )
         RunStore().put(done)
     with LocalStack(prefix="tripwire-lost", notifications=False, **folders) as stack:
+        assert stack.recovered is not None
         assert sorted(stack.recovered.failed) == sorted([fanned.run_id, whole.run_id])
         for run_id in (fanned.run_id, whole.run_id):
             run = RunStore().get(tenant, run_id)

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tripwire.local import state_dir
 from tripwire.local.atomic import serialize_dynamodb
@@ -44,6 +44,9 @@ from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_
 from tripwire.service.fanout import LEARN_QUEUE_ENV, MAX_RECEIVES_ENV, QUEUE_ENV
 from tripwire.store import provision as store
 from tripwire.store.tables import physical_names
+
+if TYPE_CHECKING:
+    from tripwire.local.recovery import Recovered
 
 STATE_FILE = "stack.json"
 HOST = "127.0.0.1"
@@ -77,7 +80,7 @@ class LocalStack:
         self.directory = (directory or state_dir()).resolve()
         self.data = data.resolve() if data is not None else None  # None: nothing kept
         self.restored: Summary | None = None  # what start() restored from the snapshot
-        self.recovered: Any = None  # recovery.Recovered, when a snapshot was restored
+        self.recovered: Recovered | None = None  # how interrupted runs were settled
         self.snapshotter: Snapshotter | None = None
         self._data_lock: Any = None
         self.snapshot_every = snapshot_every  # at most this many seconds between snapshots
