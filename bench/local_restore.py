@@ -120,7 +120,7 @@ def main() -> None:
             unpickle_s, _ = timed(lambda: pickle.loads(blob), args.repeat)  # type: ignore[arg-type]
         summary = state.summary()
         raw = sum(len(str(i)) for items in state.tables.values() for i in items) + sum(
-            len(v) for objects in state.objects.values() for _, v in objects
+            len(value) for objects in state.objects.values() for _, value, _ in objects
         )
         read_s, _ = timed(lambda: read_snapshot(data / SNAPSHOT), args.repeat)
         restarts = []

@@ -337,8 +337,9 @@ def drop(names: Names, region: str) -> None:
 _held: list[IO[bytes]] = []
 
 
-def _shared(directory: Path) -> IO[bytes]:
-    directory.mkdir(parents=True, exist_ok=True)
+def _shared(directory: Path) -> IO[bytes] | None:
+    if not directory.is_dir():
+        return None  # no local stack there: nothing to hold off
     handle = (directory / WRITERS_LOCK).open("ab")
     fcntl.flock(handle.fileno(), fcntl.LOCK_SH)  # waits while a snapshot is being taken
     return handle
@@ -347,7 +348,9 @@ def _shared(directory: Path) -> IO[bytes]:
 def hold_snapshots(directory: Path) -> None:
     """Called by a `tripwire` command before it writes to the running stack: until it exits,
     snapshots wait (so its writes — an import — are in a snapshot whole or not at all)."""
-    _held.append(_shared(directory))  # the kernel releases it when the process ends, however
+    handle = _shared(directory)
+    if handle is not None:
+        _held.append(handle)  # the kernel releases it when the process ends, however
 
 
 @contextlib.contextmanager
@@ -357,7 +360,8 @@ def snapshots_held(directory: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        handle.close()
+        if handle is not None:
+            handle.close()
 
 
 @contextlib.contextmanager
