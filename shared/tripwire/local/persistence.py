@@ -28,8 +28,9 @@ import os
 import sys
 import threading
 import time
+import traceback
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -416,7 +417,6 @@ class Snapshotter:
         *,
         quiet: float = QUIET,
         max_age: float = MAX_AGE,
-        on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.path = path
         self.names = names
@@ -431,7 +431,6 @@ class Snapshotter:
         self._stop = threading.Event()
         self._lock = threading.Lock()  # one snapshot at a time
         self._thread: threading.Thread | None = None
-        self._on_error = on_error
 
     def start(self) -> Snapshotter:
         self._thread = threading.Thread(target=self._run, name="snapshot", daemon=True)
@@ -500,11 +499,6 @@ class Snapshotter:
                     with self._lock:
                         self._take()
                     self._dirty_since = waiting_since = 0.0
-            except Exception as error:  # keep snapshotting; say so loudly
-                if self._on_error is not None:
-                    self._on_error(error)
-                else:
-                    import traceback
-
-                    traceback.print_exc(file=sys.stderr)
+            except Exception:  # keep snapshotting; say so loudly
+                traceback.print_exc(file=sys.stderr)
                 self._stop.wait(1.0)
