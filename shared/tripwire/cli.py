@@ -19,10 +19,15 @@ def _existing_file(text: str) -> Path:
     return path
 
 
-def _use_local_stack_if_running() -> None:
-    """Point boto3 at a running `tripwire local up`, unless an endpoint is already set."""
+def _use_local_stack_if_running(*, hold: bool = True) -> None:
+    """Point boto3 at a running `tripwire local up`, unless an endpoint is already set.
+
+    ``hold``: the stack takes no snapshot until this command exits, so what it writes (an
+    import, a training) is kept whole or not at all if the stack is killed meanwhile."""
     if os.environ.get("AWS_ENDPOINT_URL"):
         return
+    from tripwire.local import state_dir
+    from tripwire.local.persistence import hold_snapshots
     from tripwire.local.stack import load_stack_env
 
     env = load_stack_env()
@@ -32,6 +37,8 @@ def _use_local_stack_if_running() -> None:
             "(or set AWS_ENDPOINT_URL / AWS credentials for a deployed stack)"
         )
     os.environ.update(env)
+    if hold:
+        hold_snapshots(state_dir())
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -141,7 +148,46 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_local_up(args: argparse.Namespace) -> int:
     from tripwire.local.stack import run_local_up
 
-    run_local_up(args.port, args.api_port, args.scan_every)
+    run_local_up(args.port, args.api_port, args.scan_every, args.data, args.snapshot_every)
+    return 0
+
+
+def cmd_local_reset(args: argparse.Namespace) -> int:
+    """Empty the local stack's kept data: the only way to start a `local up` from nothing."""
+    from tripwire.local import state_dir
+    from tripwire.local.persistence import SNAPSHOT, read_snapshot
+    from tripwire.local.stack import read_state, reset_local_data
+
+    data = args.data or state_dir()
+    if read_state() is not None:
+        print("tripwire local reset: a local stack is running: stop it first", file=sys.stderr)
+        return 2
+    path = data / SNAPSHOT
+    if not path.exists():
+        print(f"nothing to reset: no snapshot in {data}")
+        return 0
+    if not args.yes:
+        try:
+            snapshot = read_snapshot(path)
+            held = snapshot.summary().text() if snapshot is not None else "nothing"
+        except Exception as error:
+            held = f"an unreadable snapshot ({error})"
+        if not sys.stdin.isatty():
+            print(
+                f"tripwire local reset: {path} holds {held}; pass --yes to delete it",
+                file=sys.stderr,
+            )
+            return 2
+        answer = input(f"Delete {path}, which holds {held}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("kept")
+            return 1
+    try:
+        reset_local_data(data)
+    except RuntimeError as error:
+        print(f"tripwire local reset: {error}", file=sys.stderr)
+        return 2
+    print(f"deleted {path}: the next `tripwire local up` starts empty")
     return 0
 
 
@@ -150,12 +196,15 @@ def cmd_local_scan(args: argparse.Namespace) -> int:
     learner (a finished run's learn message is sent before its last slice is deleted)."""
     import time
 
+    from tripwire.local import state_dir
+    from tripwire.local.persistence import snapshots_held
     from tripwire.local.poller import fire_schedule, queue_depth
     from tripwire.service.fanout import progress, queue_url
     from tripwire.store.queues import LEARN
 
-    _use_local_stack_if_running()
-    runs = fire_schedule(args.date)
+    _use_local_stack_if_running(hold=False)  # a scan is replayed or failed after a crash
+    with snapshots_held(state_dir()):  # the run and its messages: in a snapshot together
+        runs = fire_schedule(args.date)
     print(f"scheduled {len(runs)} scan run(s)")
     if args.no_wait or not runs:
         return 0
@@ -354,7 +403,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scan-every", type=float, default=0.0, help="tick the scan schedule every N seconds"
     )
+    p.add_argument("--data", type=Path, help="folder of the kept data (default: .tripwire/local)")
+    p.add_argument(
+        "--snapshot-every",
+        type=float,
+        default=10.0,
+        help="seconds between snapshots at most while the stack keeps changing (default 10)",
+    )
     p.set_defaults(func=cmd_local_up)
+    p = local.add_parser("reset", help="delete the local stack's kept data (asks first)")
+    p.add_argument("--data", type=Path, help="folder of the kept data (default: .tripwire/local)")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=cmd_local_reset)
     p = local.add_parser("scan", help="tick the scan schedule now (scheduler → queue → worker)")
     p.add_argument("--date", type=_date, help="the schedule's date (default: today)")
     p.add_argument("--no-wait", action="store_true", help="do not wait for the workers")

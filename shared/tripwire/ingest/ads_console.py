@@ -222,8 +222,7 @@ class ReportRows:
                         )
                     ]
                     series[period] = tuple(
-                        round(v) if i else round(v, 4)
-                        for v, i in zip(total, integer, strict=True)
+                        round(v) if i else round(v, 4) for v, i in zip(total, integer, strict=True)
                     )
 
 

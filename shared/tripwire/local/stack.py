@@ -3,7 +3,10 @@ the scan queue (with its dead-letter queue) polled by the real worker, the learn
 (FIFO, with its DLQ) polled by the real learner, the alerts topic delivering to a local
 Slack, and — optionally — the scan schedule ticking.
 
-A state file lets ``tripwire`` commands in other shells find the running stack.
+A state file lets ``tripwire`` commands in other shells find the running stack. With a
+``data`` folder (``tripwire local up`` uses ``.tripwire/local``) the stack restores its last
+snapshot on start and keeps snapshotting while it runs (``persistence.py``); without one
+(tests, the demo, benchmarks) it starts empty and forgets everything on stop.
 """
 
 from __future__ import annotations
@@ -14,23 +17,41 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tripwire.local import state_dir
 from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.environ import export, restore
 from tripwire.local.gateway import Gateway
+from tripwire.local.persistence import (
+    MAX_AGE,
+    SNAPSHOT,
+    Capture,
+    Names,
+    Snapshotter,
+    Summary,
+    drop,
+    lock_data,
+    read_snapshot,
+    restore_data,
+    restore_messages,
+)
 from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_schedule
 from tripwire.store import provision as store
 from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
 from tripwire.store.tables import physical_names
 from tripwire.telemetry import LOCAL_ENVIRONMENT
 
+if TYPE_CHECKING:
+    from tripwire.local.recovery import Recovered
+
 STATE_FILE = "stack.json"
 HOST = "127.0.0.1"
+STOP_PATIENCE = 30.0  # seconds a clean stop waits for a `tripwire` command still writing
 
 
 class LocalStack:
@@ -47,8 +68,16 @@ class LocalStack:
         scan_every: float = 0.0,
         notifications: bool = True,
         echo_slack: bool = True,
+        data: Path | None = None,
+        snapshot_every: float = MAX_AGE,
     ) -> None:
         self.directory = (directory or state_dir()).resolve()
+        self.data = data.resolve() if data is not None else None  # None: nothing kept
+        self.restored: Summary | None = None  # what start() restored from the snapshot
+        self.recovered: Recovered | None = None  # how interrupted runs were settled
+        self.snapshotter: Snapshotter | None = None
+        self._data_lock: Any = None
+        self.snapshot_every = snapshot_every  # at most this many seconds between snapshots
         self.aws_port = aws_port or 0
         self.api_port = api_port or 0
         self.prefix = prefix
@@ -88,6 +117,10 @@ class LocalStack:
         return self.directory / STATE_FILE
 
     @property
+    def snapshot_path(self) -> Path | None:
+        return None if self.data is None else self.data / SNAPSHOT
+
+    @property
     def aws_endpoint(self) -> str:
         return self.env["AWS_ENDPOINT_URL"]
 
@@ -109,6 +142,14 @@ class LocalStack:
                 f"API at {running['api_url']}); stop it or use another TRIPWIRE_LOCAL_DIR"
             )
         self.directory.mkdir(parents=True, exist_ok=True)
+        snapshot: Capture | None = None
+        if self.data is not None:
+            self._data_lock = lock_data(self.data)
+            try:
+                snapshot = read_snapshot(self.data / SNAPSHOT)  # unreadable: refuse to start
+            except BaseException:
+                self._release_data()
+                raise
         if self.aws_port:
             _check_free(self.aws_port)  # moto's start() would wait forever on a taken port
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call
@@ -129,10 +170,16 @@ class LocalStack:
         }
         try:
             self._export()
+            if self.data is not None:
+                drop(self._names, self.region)  # an earlier stack's tables in this process
             store.provision(env=self.env)
+            if snapshot is not None:
+                restore_data(snapshot, self._names, self.region)
             self._gateway = Gateway(port=self.api_port, auth_dir=self.directory).start()
             self._api_url = self._gateway.url
             self._start_scan_pipeline()
+            if self.data is not None:
+                self._start_persistence(snapshot)
             self._write_state()
         except BaseException:
             self.stop()
@@ -140,8 +187,43 @@ class LocalStack:
         self.startup_seconds = time.perf_counter() - started
         return dict(self.env)
 
+    @property
+    def _names(self) -> Names:
+        return Names.of(self.env, self.prefix)
+
+    def _start_persistence(self, snapshot: Capture | None) -> None:
+        """Queue the snapshot's messages again, settle interrupted runs, start snapshotting."""
+        from tripwire.local.recovery import SCAN_QUEUE, recover_runs
+
+        assert self.data is not None
+        names = self._names
+        if snapshot is not None:
+            restore_messages(snapshot, names, self.region)
+        self.snapshotter = Snapshotter(
+            self.data / SNAPSHOT, names, self.region, self.directory, max_age=self.snapshot_every
+        )
+        if snapshot is not None:
+            self.restored = snapshot.summary()
+            self.recovered = recover_runs(
+                snapshot.tables.get("runs", []), snapshot.queues.get(SCAN_QUEUE, [])
+            )
+        self.snapshotter.start()
+
+    def snapshot(self, wait: float = 0.0) -> bool | None:
+        """Write a snapshot now (True), or find nothing changed (False) or a `tripwire`
+        command still writing after ``wait`` seconds (None)."""
+        if self.snapshotter is None:
+            raise RuntimeError("this stack keeps no data (start it with data=FOLDER)")
+        return self.snapshotter.snapshot(wait=wait)
+
+    def _release_data(self) -> None:
+        if self._data_lock is not None:
+            self._data_lock.close()  # releases the flock
+            self._data_lock = None
+
     def stop(self) -> None:
-        """Shut everything down, join the threads, remove the state file, restore env."""
+        """Shut everything down, join the threads, write the last snapshot (a stack with
+        data), forget the stack's AWS resources, remove the state file, restore env."""
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
@@ -155,14 +237,25 @@ class LocalStack:
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        if self.snapshotter is not None:
+            self.snapshotter.stop()
+            if self.snapshotter.snapshot(wait=STOP_PATIENCE) is None:
+                print(
+                    "a tripwire command was still writing: its writes are not kept "
+                    "(the last snapshot holds the state before it)",
+                    file=sys.stderr,
+                )
+            self.snapshotter = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+            drop(self._names, self.region)  # moto outlives the stack in this process
         state = read_state(self.directory, check_pid=False)
         if state is not None and state.get("pid") == os.getpid():
             self.state_file.unlink(missing_ok=True)
         restore(self._saved_env)
         store.reset_clients()
+        self._release_data()
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -257,6 +350,8 @@ def _queue_with_dlq(prefix: str, declared: Queue) -> tuple[str, str]:
 
 def _check_free(port: int) -> None:
     with socket.socket() as probe:
+        # As the servers bind: a port whose last stack just stopped (TIME_WAIT) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError as error:
@@ -291,9 +386,23 @@ def load_stack_env(directory: Path | None = None) -> dict[str, str] | None:
     return None if state is None else dict(state["env"])
 
 
-def run_local_up(port: int | None, api_port: int | None, scan_every: float = 0.0) -> None:
-    """Start the stack, say where it listens, and serve until Ctrl-C (or SIGTERM)."""
-    stack = LocalStack(aws_port=port, api_port=api_port, scan_every=scan_every)
+def run_local_up(
+    port: int | None,
+    api_port: int | None,
+    scan_every: float = 0.0,
+    data: Path | None = None,
+    snapshot_every: float = MAX_AGE,
+) -> None:
+    """Start the stack on its data (restoring the last snapshot), say where it listens and
+    what it restored, and serve until Ctrl-C (or SIGTERM)."""
+    data = data or state_dir()
+    stack = LocalStack(
+        aws_port=port,
+        api_port=api_port,
+        scan_every=scan_every,
+        data=data,
+        snapshot_every=snapshot_every,
+    )
     stack.start()
     stopping = threading.Event()
     previous = {}
@@ -305,6 +414,13 @@ def run_local_up(port: int | None, api_port: int | None, scan_every: float = 0.0
     print(f"  API:          {stack.api_url}   (try: curl {stack.api_url}/health)")
     print(f"  AWS endpoint: {stack.aws_endpoint}   (moto server; credentials 'testing')")
     print(f"  State:        {stack.state_file}")
+    print(f"  Data:         {stack.snapshot_path}   (`tripwire local reset` empties it)")
+    if stack.restored is None:
+        print("  Restored:     nothing (no snapshot yet): a new, empty stack")
+    else:
+        print(f"  Restored:     {stack.restored.text()}")
+        if stack.recovered is not None and (stack.recovered.replayed or stack.recovered.failed):
+            print(f"  Recovery:     {stack.recovered.text()}")
     print("  Token:        tripwire local token --tenant T --user U")
     schedule = f"every {scan_every:g}s" if scan_every > 0 else "off (--scan-every SECONDS)"
     print(f"  Scan queue:   {stack.queue_url}   (DLQ {stack.dlq_url})")
@@ -321,3 +437,32 @@ def run_local_up(port: int | None, api_port: int | None, scan_every: float = 0.0
         stack.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if stack.snapshot_path is not None and stack.snapshot_path.exists():
+            size = stack.snapshot_path.stat().st_size
+            print(f"Data kept in {stack.snapshot_path} ({size / 1e6:.1f} MB)", flush=True)
+
+
+def reset_local_data(data: Path | None = None, directory: Path | None = None) -> Summary | None:
+    """Delete the kept data (the snapshot); refuses while a stack runs. Returns what the
+    snapshot held (None: there was none)."""
+    data = data or state_dir()
+    running = read_state(directory)
+    if running is not None:
+        raise RuntimeError(
+            f"a local stack is running (pid {running['pid']}): stop it before resetting"
+        )
+    path = data / SNAPSHOT
+    held = None
+    if path.exists():
+        try:
+            snapshot = read_snapshot(path)
+            held = snapshot.summary() if snapshot is not None else Summary()
+        except Exception:  # an unreadable snapshot is reset too
+            held = Summary()
+    lock = lock_data(data)  # no stack may be using it
+    try:
+        path.unlink(missing_ok=True)
+        path.with_name(f".{path.name}.tmp").unlink(missing_ok=True)
+    finally:
+        lock.close()
+    return held
