@@ -23,6 +23,7 @@ from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE
 from tests.infra.conftest import ALERT_EMAIL, Synth, synth_context
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS, Route
+from tripwire.service.schedule import SCHEDULED
 from tripwire.store.queues import LEARN, SCAN
 from tripwire.store.tables import METRICS, TABLES
 
@@ -310,7 +311,8 @@ def test_schedules(synth: Synth) -> None:
         return str(event["detail"]["interval"])
 
     scans = {interval(r): r for r in rules if r["Targets"][0]["Arn"] == scheduler}
-    assert set(scans) == {"1d", "1h"}
+    # every interval a profile can be scheduled at (PUT …/schedule) has its rule
+    assert set(scans) == {i.value for i in SCHEDULED} == {"1d", "1h"}
     assert scans["1d"]["ScheduleExpression"] == synth_context()["tripwire:scanSchedule"]
     # The handler reads the schedule's time: the input must carry it through.
     transformer = scans["1d"]["Targets"][0]["InputTransformer"]

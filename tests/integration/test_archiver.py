@@ -89,10 +89,10 @@ def test_the_local_schedule_ticker_sweeps_expired_alerts_too(
     local_stack: LocalStack, tenant: str
 ) -> None:
     AlertStore().put_many([alert(tenant, "al-ticked", 120)])
-    ticks: list[str] = []
+    ticks: list[tuple[str, str]] = []
 
     def scheduler_only(function: str, event: dict[str, Any]) -> dict[str, Any]:
-        ticks.append(function)  # other tests' profiles are not scanned from here
+        ticks.append((function, event["detail"]["interval"]))  # nothing scanned from here
         return {"runs": []}
 
     ticker = ScheduleTicker(0.05, invoke_function=scheduler_only).start()
@@ -103,4 +103,6 @@ def test_the_local_schedule_ticker_sweeps_expired_alerts_too(
             time.sleep(0.1)
     finally:
         ticker.stop()
-    assert "scan_scheduler" in ticks and AlertStore().get(tenant, "al-ticked") is None
+    assert AlertStore().get(tenant, "al-ticked") is None
+    # each tick fires every interval's rule, as EventBridge's rules do in AWS
+    assert {("scan_scheduler", "1d"), ("scan_scheduler", "1h")} <= set(ticks)

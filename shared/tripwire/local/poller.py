@@ -15,10 +15,12 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
+from tripwire.domain.metrics import Interval
 from tripwire.local.functions import invoke
+from tripwire.service.schedule import SCHEDULED
 from tripwire.store.provision import aws_client, region
 
 WORKER = "scan_worker"
@@ -198,14 +200,20 @@ def schedule_event(at: datetime.datetime, interval: str = "1d") -> dict[str, Any
 
 
 def fire_schedule(
-    as_of: datetime.date | None = None, *, invoke_function: Invoke = invoke
+    as_of: datetime.date | None = None,
+    *,
+    invoke_function: Invoke = invoke,
+    intervals: Sequence[Interval] = (Interval.D1,),
 ) -> list[dict[str, str]]:
-    """One tick of the schedule: the real scheduler handler; returns the runs it started
-    (``run_id``, ``tenant_id``, ``profile_id``)."""
+    """One tick of the schedule: the real scheduler handler, once per interval's rule as
+    EventBridge would; returns the runs it started (``run_id``, ``tenant_id``,
+    ``profile_id``)."""
     now = datetime.datetime.now(datetime.UTC)
     at = now if as_of is None else datetime.datetime.combine(as_of, now.time())
-    result = invoke_function(SCHEDULER, schedule_event(at))
-    return list(result["runs"])
+    runs: list[dict[str, str]] = []
+    for interval in intervals:
+        runs += invoke_function(SCHEDULER, schedule_event(at, interval.value))["runs"]
+    return runs
 
 
 class ScheduleTicker(_Background):
@@ -221,7 +229,8 @@ class ScheduleTicker(_Background):
     def _run(self) -> None:
         while not self._stop.wait(self.seconds):
             try:
-                runs = fire_schedule(invoke_function=self._invoke)
+                # every interval a profile can be scheduled at has its rule, as in AWS
+                runs = fire_schedule(invoke_function=self._invoke, intervals=SCHEDULED)
                 print(f"[schedule] scan tick: {len(runs)} run(s) queued", file=sys.stderr)
                 # DynamoDB expires items by TTL on its own; moto does not: sweep on each tick
                 # so expired alerts reach the archiver through the same stream records.

@@ -14,6 +14,8 @@ SCAN_INTERVALS: dict[ProfileKind, tuple[Interval, ...]] = {
     ProfileKind.ADS: (Interval.D1,),
     ProfileKind.MARKET: (Interval.D1, Interval.H1),
 }
+# Every interval some profile can be scheduled at: each has its schedule rule.
+SCHEDULED: tuple[Interval, ...] = tuple(sorted({i for v in SCAN_INTERVALS.values() for i in v}))
 
 
 class ProfileNotFound(LookupError):
