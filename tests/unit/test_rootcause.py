@@ -11,6 +11,7 @@ from tripwire.domain.alerts import Relation, RootCause, Severity
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.features.ppc import FEATURES, INDEX, derive
 from tripwire.rootcause import IncidentBook, analyse, build_graph, graph_for
+from tripwire.rootcause.analysis import SPREAD_SHARE
 from tripwire.rootcause.graph import EntityGraph
 from tripwire.rootcause.grouping import GroupMember, group_id
 
@@ -278,3 +279,24 @@ def test_an_earlier_ancestor_this_entity_is_a_speck_of_is_not_blamed() -> None:
 
 def _members(group_of: dict[tuple[str, str], str], group: str) -> set[str]:
     return {entity for (entity, _), g in group_of.items() if g == group}
+
+
+# -- the spread threshold at its boundary (SPREAD_SHARE = 0.7 of the eligible children) ------
+
+
+@pytest.mark.parametrize(("paused", "shared"), [(4, False), (5, True)])
+def test_a_campaign_is_the_cause_only_when_most_of_its_keywords_move(
+    paused: int, shared: bool
+) -> None:
+    # C3 has six keywords: 4 of 6 (0.67) stays under the 0.7 share, 5 of 6 (0.83) is over it
+    assert 4 / 6 < SPREAD_SHARE <= 5 / 6
+    causes = _analyse({f"C3K{k}": PAUSE for k in range(paused)})
+    tops = {causes[f"C3K{k}"][0].entity_id for k in range(paused)}
+    if shared:
+        assert tops == {"C3"}
+        assert causes["C3K0"][0].sentence.startswith(
+            f"Inherited from campaign C3 (1 level up): impressions fell 81% across {paused} of 6"
+        )
+    else:
+        assert "C3" not in tops  # each keyword is its own story
+        assert all(causes[f"C3K{k}"][0].relation is not Relation.ANCESTOR for k in range(paused))
