@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
 
+from tripwire import telemetry
 from tripwire.domain import DetectionRun, Entity, EntityType, RunStatus, Trigger
 from tripwire.service.backfill import BackfillRejected, BackfillRequest
 from tripwire.service.fanout import next_chunk, plan_slices, process, summarize
@@ -156,6 +158,24 @@ def test_a_backfill_range_must_be_one_and_in_order(fields: dict[str, str], field
 # -- observability: a slice that fails for good is logged with its run and counted ---------
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def logged() -> Iterator[list[logging.LogRecord]]:
+    """What the service logger logs (Powertools' logger does not propagate to caplog)."""
+    handler = _Records()
+    logging.getLogger(telemetry.SERVICE).addHandler(handler)
+    yield handler.records
+    logging.getLogger(telemetry.SERVICE).removeHandler(handler)
+
+
 @pytest.fixture
 def metrics_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
@@ -166,11 +186,11 @@ def metrics_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("moto_aws", "metrics_on")
 def test_a_permanent_failure_is_logged_with_its_run_and_slice_and_counted(
-    caplog: pytest.LogCaptureFixture,
+    logged: list[logging.LogRecord],
 ) -> None:
     failing = message(kind="scan", slice_index=2, slice_count=3, run_id="run-gone")
     assert process(failing, attempt=1) is None  # no models: failing again cannot help
-    (entry,) = [r for r in caplog.records if r.getMessage() == "scan slice failed for good"]
+    (entry,) = [r for r in logged if r.getMessage() == "scan slice failed for good"]
     assert entry.levelname == "ERROR"
     where = (entry.run_id, entry.slice, entry.tenant_id)  # type: ignore[attr-defined]
     assert where == ("run-gone", 2, "t")
@@ -181,7 +201,7 @@ def test_a_permanent_failure_is_logged_with_its_run_and_slice_and_counted(
 
 @pytest.mark.usefixtures("moto_aws", "metrics_on")
 def test_a_failure_that_will_be_retried_is_a_warning_and_not_counted(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    logged: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*_: object, **__: object) -> None:
         raise ConnectionError("moto went away")
@@ -189,6 +209,6 @@ def test_a_failure_that_will_be_retried_is_a_warning_and_not_counted(
     monkeypatch.setattr("tripwire.service.scan.detect_slice", broken)
     with pytest.raises(ConnectionError):
         process(message(kind="scan"), attempt=1)
-    failures = [r.levelname for r in caplog.records if "scan slice failed" in r.getMessage()]
+    failures = [r.levelname for r in logged if "scan slice failed" in r.getMessage()]
     assert failures == ["WARNING"]
     assert SCAN_FAILURES not in metrics.metric_set
