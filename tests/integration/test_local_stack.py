@@ -260,7 +260,7 @@ def _lasting_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if "process_request_thread" not in t.name}
 
 
-def test_stack_starts_fast_and_stops_cleanly(local_stack: LocalStack, tmp_path: Path) -> None:
+def test_a_second_stack_starts_and_stops_cleanly(local_stack: LocalStack, tmp_path: Path) -> None:
     threads_before = _lasting_threads()
     endpoint_before = local_stack.env["AWS_ENDPOINT_URL"]
     # moto keeps one backend per process: another prefix keeps the session stack's tables,
@@ -268,7 +268,7 @@ def test_stack_starts_fast_and_stops_cleanly(local_stack: LocalStack, tmp_path: 
     stack = LocalStack(directory=tmp_path, prefix="tripwire-second")
     env = stack.start()
     try:
-        assert stack.startup_seconds < 5
+        # how fast it starts is bench/local_restore.py's to measure, not a test's to time
         assert load_stack_env(tmp_path) == env
         assert call(f"{stack.api_url}/health")[0] == 200
     finally:
