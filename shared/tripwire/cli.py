@@ -146,9 +146,17 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
+    from tripwire.demo.market_book import SyntheticBook
     from tripwire.local.stack import run_local_up
 
-    run_local_up(args.port, args.api_port, args.scan_every, args.data, args.snapshot_every)
+    run_local_up(
+        args.port,
+        args.api_port,
+        args.scan_every,
+        args.data,
+        args.snapshot_every,
+        market_book=SyntheticBook(),
+    )
     return 0
 
 
