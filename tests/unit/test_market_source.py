@@ -247,3 +247,16 @@ def test_the_base_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
     url = YahooChart().url("7203.T", dt.datetime(2025, 1, 1), dt.datetime(2025, 1, 2), Interval.H1)
     assert url.startswith("http://127.0.0.1:9/v8/finance/chart/7203.T?period1=1735689600&")
     assert "interval=1h" in url and "events=div%2Csplits" in url
+
+
+def test_the_schedule_asks_nothing_when_the_market_has_not_traded_since() -> None:
+    from tripwire.service.market_sync import _sessions_since
+
+    friday = dt.datetime(2025, 11, 28)  # the day after Thanksgiving; daily bars are days
+    saturday_noon = dt.datetime(2025, 11, 29, 17)
+    assert not _sessions_since(US, friday, Interval.D1, saturday_noon)
+    assert _sessions_since(US, friday, Interval.D1, dt.datetime(2025, 12, 1, 22))
+    wednesday = dt.datetime(2025, 11, 26)  # Thursday is Thanksgiving: Friday still trades
+    assert _sessions_since(US, wednesday, Interval.D1, dt.datetime(2025, 11, 28, 22))
+    # JPX closes 31 Dec – 3 Jan: from the last bar of 30 Dec nothing is new until 5 Jan
+    assert not _sessions_since(JP, dt.datetime(2025, 12, 30), Interval.D1, dt.datetime(2026, 1, 4))
