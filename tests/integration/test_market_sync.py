@@ -19,7 +19,6 @@ from tripwire.demo.market_book import SyntheticBook
 from tripwire.domain import Interval
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
-from tripwire.registry.manager import default_manager
 from tripwire.service import fanout
 from tripwire.service.market import train_market
 from tripwire.store.alerts import AlertStore
@@ -74,7 +73,6 @@ def trained(local_stack: LocalStack) -> str:
         assert run["rows_loaded"] == run["rows_preprocessed"] == BOOK.days
     clean_end = dt.datetime.combine(BOOK.sessions("US")[BOOK.days - 101], dt.time())
     train_market(tenant, "US", end=clean_end)
-    default_manager().clear()  # the worker (in this process) cached "no models" a moment ago
     return tenant
 
 
