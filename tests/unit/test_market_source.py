@@ -260,3 +260,43 @@ def test_the_schedule_asks_nothing_when_the_market_has_not_traded_since() -> Non
     assert _sessions_since(US, wednesday, Interval.D1, dt.datetime(2025, 11, 28, 22))
     # JPX closes 31 Dec – 3 Jan: from the last bar of 30 Dec nothing is new until 5 Jan
     assert not _sessions_since(JP, dt.datetime(2025, 12, 30), Interval.D1, dt.datetime(2026, 1, 4))
+
+
+def test_yfinance_frames_become_the_same_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("yfinance")
+    from tripwire.ingest.yfinance_source import YFinanceSource
+
+    index = pd.DatetimeIndex(["2025-03-03", "2025-03-04"]).tz_localize("America/New_York")
+    frame = pd.DataFrame(
+        {
+            "Open": [40.0, 11.0],
+            "High": [42.0, 11.5],
+            "Low": [39.0, 10.5],
+            "Close": [41.0, 11.2],
+            "Adj Close": [10.25, 11.2],  # a 4:1 split between the two days
+            "Volume": [100, 400],
+        },
+        index=index,
+    )
+    asked: dict[str, Any] = {}
+
+    class Ticker:
+        def __init__(self, symbol: str) -> None:
+            asked["symbol"] = symbol
+
+        def history(self, **kwargs: Any) -> Any:
+            asked.update(kwargs)
+            return frame if asked["symbol"] == "AAPL" else frame.iloc[:0]
+
+    source = YFinanceSource(Ticker)
+    start, end = dt.datetime(2025, 3, 1), dt.datetime(2025, 3, 5)
+    history = source.history("AAPL", start, end, Interval.D1)
+    assert asked["auto_adjust"] is False and asked["interval"] == "1d"
+    assert history.timezone == "America/New_York"
+    assert history.moments == [dt.datetime(2025, 3, 3, 5), dt.datetime(2025, 3, 4, 5)]
+    kept = prepare(history, US, Interval.D1, "US-AAPL", now=NOW)
+    assert list(kept.points) == ["2025-03-03", "2025-03-04"]
+    assert kept.points["2025-03-03"][3] == pytest.approx(10.25)  # adjusted like the chart's
+    with pytest.raises(EmptyHistory):
+        source.history("NOPE", start, end, Interval.D1)

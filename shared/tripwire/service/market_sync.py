@@ -57,23 +57,51 @@ def fetch_ticker(
     """A backfill by symbol: the history of ``message.start``..``message.end`` fetched,
     adjusted, put on the market's calendar and stored. ``ProviderError`` ends it."""
     assert message.fetch is not None and message.start is not None
-    market, symbol = message.fetch.market, message.fetch.symbol
+    end = message.end or utcnow().date()
+    return fetch_history(
+        message.tenant_id,
+        message.profile_id,
+        message.fetch.market,
+        message.fetch.symbol,
+        message.start,
+        end,
+        message.interval,
+        stores=stores,
+        source=source,
+    )
+
+
+def fetch_history(
+    tenant: str,
+    profile: str,
+    market: str,
+    symbol: str,
+    first: dt.date,
+    last: dt.date,
+    interval: Interval,
+    *,
+    stores: ScanStores | None = None,
+    source: MarketDataSource | None = None,
+) -> Fetched:
+    """A symbol's bars of ``first``..``last`` from ``source`` (the chart client by default),
+    stored under the market's profile; the profile keeps the symbol up to date from then on."""
+    stores = stores or ScanStores()
     calendar = calendar_of(market)
     now = utcnow()
-    start = dt.datetime.combine(message.start, dt.time())
-    end = min(dt.datetime.combine(message.end or now.date(), dt.time()) + dt.timedelta(days=1), now)
+    start = dt.datetime.combine(first, dt.time())
+    end = min(dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1), now)
     fetched = Fetched()
-    reach = REACH[message.interval]
+    reach = REACH[interval]
     if reach is not None and start < now - reach:
         start = now - reach
         fetched.warnings.append(
-            f"the market data source keeps {message.interval.value} bars for {reach.days} days: "
+            f"the market data source keeps {interval.value} bars for {reach.days} days: "
             f"fetched from {start:%Y-%m-%d}"
         )
-    history = (source or YahooChart()).history(symbol, start, end, message.interval)
+    history = (source or YahooChart()).history(symbol, start, end, interval)
     entity = ticker_id(market, symbol)
-    prepared = prepare(history, calendar, message.interval, entity, now=now)
-    _store(message, stores, {entity: symbol}, {entity: prepared}, fetched)
+    prepared = prepare(history, calendar, interval, entity, now=now)
+    _store(tenant, profile, interval, stores, {entity: symbol}, {entity: prepared}, fetched)
     return fetched
 
 
@@ -122,12 +150,15 @@ def refresh_tickers(
             fetched.warnings.append(f"nothing new for {ticker.entity_id}: no finished bars yet")
             continue
         prepared[ticker.entity_id] = bars
-    _store(message, stores, {}, prepared, fetched)
+    tenant, profile_id = message.tenant_id, message.profile_id
+    _store(tenant, profile_id, message.interval, stores, {}, prepared, fetched)
     return fetched
 
 
 def _store(
-    message: ScanMessage,
+    tenant: str,
+    profile_id: str,
+    interval: Interval,
     stores: ScanStores,
     symbols: dict[str, str],
     prepared: dict[str, Prepared],
@@ -144,16 +175,16 @@ def _store(
             by_market.setdefault(entity.split("-", 1)[0], {})[entity] = bars.points
     for market, leaves in by_market.items():
         import_bars(
-            message.tenant_id,
+            tenant,
             market,
             leaves,
             rows=sum(map(len, leaves.values())),
-            interval=message.interval,
-            profile_id=message.profile_id,
+            interval=interval,
+            profile_id=profile_id,
             catalog=stores.catalog,
             metrics=stores.metrics,
         )
-    profile = stores.catalog.get_profile(message.tenant_id, message.profile_id)
+    profile = stores.catalog.get_profile(tenant, profile_id)
     if symbols and profile is not None and not symbols.items() <= profile.symbols.items():
         merged = {**profile.symbols, **symbols}
         stores.catalog.put_profile(profile.model_copy(update={"symbols": merged}))
