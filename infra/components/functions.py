@@ -22,6 +22,7 @@ from infra.components.permissions import FUNCTIONS, Access
 from infra.components.storage import Storage
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS
+from tripwire.ingest.market_source import DEFAULT_URL, URL_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -86,6 +87,8 @@ class Functions(Construct):
         if missing:
             raise ValueError(f"functions without (or only with) a permissions entry: {missing}")
         self.storage = storage
+        # The market data source (Yahoo's chart endpoint); context tripwire:marketDataUrl.
+        self.market_url = str(self.node.try_get_context("tripwire:marketDataUrl") or DEFAULT_URL)
         self.layers = self._layers(layer_assets)
         self.roles: dict[str, iam.Role] = {}
         self.functions: dict[str, lambda_.Function] = {}
@@ -180,7 +183,8 @@ class Functions(Construct):
         wanted = {grant.table.env_var for grant in access.tables}
         if access.read_models:
             wanted.add("TRIPWIRE_BUCKET_MODELS")
-        return {key: value for key, value in env.items() if key in wanted}
+        market = {URL_ENV: self.market_url} if access.fetch_market else {}
+        return {key: value for key, value in env.items() if key in wanted} | market
 
     def _acknowledge(self, name: str, function: lambda_.Function, role: iam.Role) -> None:
         assert function.node.default_child is not None

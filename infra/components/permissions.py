@@ -86,6 +86,8 @@ class Access:
     read_slack_secret: bool = False  # secretsmanager:GetSecretValue on the webhook secret
     river: bool = False  # the streaming detector's layer (river + scipy + numpy)
     numeric: bool = True  # numpy, onnxruntime, networkx
+    # Calls the market data source over HTTPS (no AWS permission; TRIPWIRE_MARKET_URL).
+    fetch_market: bool = False
     extra_env: tuple[str, ...] = field(default=())  # names only; values come from the stack
 
     def table_names(self) -> set[str]:
@@ -174,12 +176,14 @@ FUNCTIONS: dict[str, Access] = {
     # service/fanout.py handle_record: scan.py's stores, run slices, the next backfill
     # chunk on the queue, new alert groups claimed (notifications) and published; the
     # incident groups the scan keeps (store/incidents.py); the learn message of a finished
-    # scheduled run (service/learn.py request_learning).
+    # scheduled run (service/learn.py request_learning); a market's bars fetched by symbol
+    # (service/market_sync.py) stored through the OHLCV import: the profile, its hierarchy
+    # and the bars.
     "scan_worker": Access(
         tables=(
             *_ALERT_WRITE,
-            TableAccess(CATALOG, "R"),
-            TableAccess(METRICS, "R"),
+            TableAccess(CATALOG, "RW"),
+            TableAccess(METRICS, "RW"),
             TableAccess(METADATA, "RW"),
             TableAccess(RUNS, "RW"),
             TableAccess(NOTIFICATIONS, "RW"),
@@ -193,6 +197,7 @@ FUNCTIONS: dict[str, Access] = {
         # base+numeric would pass Lambda's 250 MB).
         river=False,
         extra_env=("TRIPWIRE_DASHBOARD_URL",),  # alert links (notify.messages.LINK_ENV)
+        fetch_market=True,
     ),
     # notify/notifier.py: the Slack webhook URL from Secrets Manager, nothing stored.
     "notifier": Access(read_slack_secret=True, numeric=False),

@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tripwire.domain.metrics import Interval
 from datetime import date
 from pathlib import Path
 
@@ -146,9 +150,17 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
+    from tripwire.demo.market_book import SyntheticBook
     from tripwire.local.stack import run_local_up
 
-    run_local_up(args.port, args.api_port, args.scan_every, args.data, args.snapshot_every)
+    run_local_up(
+        args.port,
+        args.api_port,
+        args.scan_every,
+        args.data,
+        args.snapshot_every,
+        market_book=SyntheticBook(),
+    )
     return 0
 
 
@@ -289,6 +301,8 @@ def cmd_market(args: argparse.Namespace) -> int:
 
     _use_local_stack_if_running()
     interval = Interval(args.interval)
+    if args.market_command == "fetch":
+        return _market_fetch(args, interval)
     end = datetime.combine(args.end, time(23, 59, 59)) if args.end else None
     if args.market_command == "train":
         print(train_market(args.tenant, args.profile, args.market, interval, end=end).summary())
@@ -301,6 +315,29 @@ def cmd_market(args: argparse.Namespace) -> int:
     for alert in report.alerts:
         top = ", ".join(f"{e.feature} {e.actual:.4g}" for e in alert.explanation[:3])
         print(f"  {alert.period:%Y-%m-%d %H:%M} {alert.entity_id} {alert.severity} ({top})")
+    return 0
+
+
+def _market_fetch(args: argparse.Namespace, interval: Interval) -> int:
+    """`tripwire market fetch`: a symbol's history from the market data source, stored."""
+    from tripwire.ingest.market_source import MarketDataSource, YahooChart
+    from tripwire.ingest.yfinance_source import YFinanceSource
+    from tripwire.service.backfill import BackfillRequest
+    from tripwire.service.market_sync import fetch_history
+    from tripwire.service.runs import utcnow
+
+    source: MarketDataSource = YFinanceSource() if args.provider == "yfinance" else YahooChart()
+    profile = args.profile or args.market
+    first, last = BackfillRequest(profile_id=profile, period=args.period).days(utcnow().date())
+    fetched = fetch_history(
+        args.tenant, profile, args.market, args.ticker, first, last, interval, source=source
+    )
+    print(
+        f"{args.market}-{args.ticker}: {fetched.received} bars from {args.provider}, "
+        f"{fetched.kept} stored in profile {profile}"
+    )
+    for warning in fetched.warnings:
+        print(f"  {warning}")
     return 0
 
 
@@ -393,6 +430,21 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--start", type=_date, help="scan from this day (a backfill)")
             p.add_argument("--force", action="store_true", help="re-scan scanned bars")
         p.set_defaults(func=cmd_market)
+    p = market_sub.add_parser("fetch", help="fetch a symbol's history and store it")
+    p.add_argument("--ticker", required=True, help="the provider's symbol: AAPL, 7203.T")
+    p.add_argument("--market", required=True, choices=["US", "JP", "TH"])
+    p.add_argument("--profile", help="the market profile (default: the market)")
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--period", default="5y", help="how much history (5y, 12mo, 90d)")
+    p.add_argument("--interval", default="1d", choices=["1d", "1h", "15m", "5m"])
+    p.add_argument(
+        "--provider",
+        default="chart",
+        choices=["chart", "yfinance"],
+        help="chart: Yahoo's chart endpoint (TRIPWIRE_MARKET_URL; what the Lambda uses); "
+        "yfinance: the yfinance package (pip install 'tripwire[yahoo]')",
+    )
+    p.set_defaults(func=cmd_market)
 
     local = sub.add_parser("local", help="the local stack").add_subparsers(
         dest="local", required=True

@@ -361,6 +361,22 @@ def test_publishers_and_the_slack_secret(synth: Synth) -> None:
     assert "TRIPWIRE_DASHBOARD_URL" in _env(synth, "scan_worker")
 
 
+def test_only_the_worker_reaches_the_market_data_source(synth: Synth) -> None:
+    fetchers = [n for n in ALL_FUNCTIONS if "TRIPWIRE_MARKET_URL" in _env(synth, n)]
+    assert fetchers == ["scan_worker"]
+    assert _env(synth, "scan_worker")["TRIPWIRE_MARKET_URL"] == "https://query2.finance.yahoo.com"
+    # it stores what it fetches (profile, hierarchy, bars): write on those two tables only
+    written = {
+        r
+        for s in _statements(synth, "scan_worker")
+        if "dynamodb:PutItem" in _as_list(s["Action"])
+        for r in map(json.dumps, _as_list(s["Resource"]))
+    }
+    for table in ("catalog", "metrics"):
+        table_id = _id(synth, synth.stack.storage.tables[table])
+        assert any(table_id in r for r in written), table
+
+
 def test_failed_slack_posts_are_kept(synth: Synth) -> None:
     notifier = _id(synth, synth.stack.functions.functions["notifier"])
     (config,) = _of_type(synth, "AWS::Lambda::EventInvokeConfig").values()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tripwire.demo.market_book import SyntheticBook
 from tripwire.local.notifications import LocalNotifications
 from tripwire.local.stack import LocalStack
 
@@ -14,7 +15,11 @@ from tripwire.local.stack import LocalStack
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """One stack per test session (start-up is ~1-2 s); tests isolate data by tenant."""
-    stack = LocalStack(directory=tmp_path_factory.mktemp("tripwire-local"), echo_slack=False)
+    stack = LocalStack(
+        directory=tmp_path_factory.mktemp("tripwire-local"),
+        echo_slack=False,
+        market_book=SyntheticBook(),  # the market data stand-in's synthetic tickers
+    )
     stack.start()
     try:
         yield stack

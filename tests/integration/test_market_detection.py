@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from tripwire.cli import main as cli
-from tripwire.demo.market import (
-    GeneratedMarket,
-    generate_market,
-    show_market_demo,
-    write_ohlcv_csv,
-)
+from tripwire.demo.market import GeneratedMarket, generate_market, write_ohlcv_csv
+from tripwire.demo.market_book import SyntheticBook, show_market_demo
 from tripwire.detection.market import (
     DETECTORS,
     REGIME_FEATURE,
@@ -24,6 +23,8 @@ from tripwire.detection.market import (
 from tripwire.domain.metrics import Interval
 from tripwire.features.ohlcv import FEATURES, indicators
 from tripwire.ingest.ohlcv_csv import import_ohlcv
+from tripwire.local.auth import issue_token
+from tripwire.local.stack import LocalStack
 from tripwire.registry.manager import ModelManager
 from tripwire.registry.store import RegistryStore
 from tripwire.service.market import (
@@ -171,9 +172,30 @@ def test_verify_rescores_an_anomaly_with_the_current_model(
     assert alert.period.date().isoformat() in check.around and len(check.around) <= 5
 
 
-def test_the_demo_market_section_reports_what_it_caught(tenant: str, tmp_path: Path) -> None:
-    lines = show_market_demo(tenant, tmp_path, seed=3, tickers=4, days=300)
-    assert lines[0].startswith("profile US: 5 entities (5 new), 1200 metric rows")
+def test_the_demo_market_section_reports_what_it_caught(
+    tenant: str, local_stack: LocalStack
+) -> None:
+    token = issue_token(tenant, "demo", directory=local_stack.directory)
+
+    def api(method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        request = urllib.request.Request(
+            local_stack.api_url + path,
+            json.dumps(body).encode() if body is not None else None,
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method=method,
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
+    book, served = SyntheticBook(seed=3, tickers=4, days=300), local_stack.market.book
+    local_stack.market.book = book
+    try:
+        lines = show_market_demo(tenant, api, local_stack.drain, book)
+    finally:
+        local_stack.market.book = served
+    assert lines[0].startswith("POST /backfill by symbol × 4 (AAPX, BRKQ, CNVX, DLTQ): 1200 bars")
+    assert lines[2].endswith("(4:1) alerted: False")
     caught = lines[-1].split()
     assert caught[0] == "caught" and int(caught[1]) >= 1 and int(caught[3]) >= 3
 

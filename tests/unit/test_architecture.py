@@ -64,11 +64,25 @@ def test_scanning_reads_no_files_and_replays_nothing() -> None:
     reached = imports.find_upstream_modules("tripwire.service.scan")
     assert "tripwire.service.scoring" in reached
     # training only where a model is fitted (``train_market``, a detector's ``fit``)
-    assert sorted(m for m in reached if m.startswith(("tripwire.ingest", *NOT_IN_LAMBDA))) == [
+    assert sorted(m for m in reached if m.startswith(NOT_IN_LAMBDA)) == [
         "tripwire.training.isolation_forest",
         "tripwire.training.lstm_autoencoder",
         "tripwire.training.market",
     ]
+    # ingest only through the market sync: the data source, then the OHLCV import's write
+    # half (``import_bars``) — the modules it lives beside, never another report reader
+    ingest = {m for m in reached if m.startswith("tripwire.ingest")}
+    assert imports.find_upstream_modules("tripwire.service.market_sync") >= ingest
+    assert ingest <= {
+        "tripwire.ingest.market_source",
+        "tripwire.ingest.ohlcv_csv",
+        "tripwire.ingest.importer",
+        "tripwire.ingest.csv_files",
+        "tripwire.ingest.tables",
+        "tripwire.ingest.dates",
+        "tripwire.ingest.errors",
+        "tripwire.ingest.rollup",
+    }
 
 
 def _loaded_by(handlers: list[Path]) -> list[str]:

@@ -138,9 +138,17 @@ def test_timestamps_are_declared_as_served_and_cross_field_rules_are_stated() ->
     document = _document()
     assert '"date-time"' not in json.dumps(document)  # naive UTC times carry no offset
     schemas = document["components"]["schemas"]
-    assert schemas["BackfillBody"]["oneOf"] == [
-        {"required": ["period"], "properties": {"period": {"type": "string"}}},
-        {"required": ["start"], "properties": {"start": {"type": "string"}}},
+    # a stored profile's period or start, or a ticker by symbol: never the kinds mixed
+    kinds = [k["allOf"] for k in schemas["BackfillBody"]["oneOf"]]
+    assert [given["required"] for given, _ in kinds] == [
+        ["profile_id", "period"],
+        ["profile_id", "start"],
+        ["ticker", "market"],
+    ]
+    assert [[n["required"][0] for n in none["not"]["anyOf"]] for _, none in kinds] == [
+        ["ticker", "market", "max_period"],
+        ["ticker", "market", "max_period"],
+        ["period", "start", "end", "entity_id"],
     ]
     assert [a["required"] for a in schemas["MetricsBody"]["anyOf"]] == [["points"], ["entities"]]
     assert schemas["Problem"]["properties"]["loc"]["minItems"] == 1

@@ -24,6 +24,7 @@ from tripwire.domain.runs import RunStatus
 from tripwire.service.backfill import (
     BackfillRejected,
     BackfillRequest,
+    BackfillRunning,
     backfill_progress,
     start_backfill,
 )
@@ -35,17 +36,30 @@ from tripwire.service.schedule import (
 )
 
 router = Router()
+_TICKER_ONLY = ("ticker", "market", "max_period")
+_PROFILE_ONLY = ("period", "start", "end", "entity_id")
+
+
+def _given(*names: str) -> dict[str, JsonValue]:
+    """The fields are present and not null."""
+    return {"required": list(names), "properties": {n: {"type": "string"} for n in names}}
+
+
+def _none_of(*names: str) -> dict[str, JsonValue]:
+    return {"not": {"anyOf": [_given(n) for n in names]}}
 
 
 class BackfillBody(BackfillRequest):
-    """Either ``period`` or ``start`` (not both); ``start`` not after ``end``."""
+    """A stored profile's ``period`` or ``start`` (not both; ``start`` not after ``end``), or
+    a ``ticker`` of a ``market`` (with ``max_period``), never the two kinds mixed."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "oneOf": [
-                {"required": ["period"], "properties": {"period": {"type": "string"}}},
-                {"required": ["start"], "properties": {"start": {"type": "string"}}},
+                {"allOf": [_given("profile_id", "period"), _none_of(*_TICKER_ONLY)]},
+                {"allOf": [_given("profile_id", "start"), _none_of(*_TICKER_ONLY)]},
+                {"allOf": [_given("ticker", "market"), _none_of(*_PROFILE_ONLY)]},
             ]
         },
     )
@@ -79,8 +93,11 @@ class Backfill(Closed):
     profile_id: str
     status: RunStatus
     entities: int
-    rows_loaded: int
-    rows_processed: int
+    rows_loaded: int = Field(description="bars fetched (by ticker) or read from the store")
+    rows_preprocessed: int = Field(
+        description="by ticker: bars kept after adjustment and the market calendar, stored"
+    )
+    rows_processed: int = Field(description="bars or periods detected")
     anomalies_found: int
     error: str | None
     warnings: list[str]
@@ -114,6 +131,7 @@ def _backfill_json(run: DetectionRun) -> dict[str, Any]:
         "status": run.status.value,
         "entities": run.entities_checked,
         "rows_loaded": run.rows_loaded,
+        "rows_preprocessed": run.rows_preprocessed,
         "rows_processed": run.rows_processed,
         "anomalies_found": run.anomalies_found,
         "error": run.error,
@@ -129,7 +147,8 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
 
 @router.post(
     "/backfill",
-    summary="Detect a profile's or an entity's history, asynchronously",
+    summary="Detect a profile's, an entity's or a ticker's history (fetched by symbol), "
+    "asynchronously",
     responses=BACKFILL_ANSWERS,
 )
 def backfill(body: BackfillBody) -> Response[str]:
@@ -140,7 +159,8 @@ def backfill(body: BackfillBody) -> Response[str]:
         where = problem(["body", rejected.field], str(rejected))
         if rejected.status == HTTPStatus.UNPROCESSABLE_ENTITY:
             return invalid(where)
-        return error(rejected.status, str(rejected), [where])
+        running = {"backfill_id": rejected.run_id} if isinstance(rejected, BackfillRunning) else {}
+        return error(rejected.status, str(rejected), [where], **running)
     status = HTTPStatus.ACCEPTED if created else HTTPStatus.OK
     return _json(status.value, _backfill_json(run))
 

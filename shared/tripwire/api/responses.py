@@ -40,6 +40,9 @@ class ErrorBody(Closed):
     message: str
     detail: list[Problem] | None = Field(default=None, description="the field at fault, if one")
     entity_ids: list[str] | None = Field(default=None, description="the unknown entities")
+    backfill_id: str | None = Field(
+        default=None, description="POST /backfill by ticker: the backfill already running"
+    )
 
 
 class ValidationErrorBody(Closed):

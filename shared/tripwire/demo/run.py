@@ -21,9 +21,10 @@ import time
 import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
-from tripwire.demo.market import show_market_demo
+from tripwire.demo.market_book import SyntheticBook, show_market_demo
 from tripwire.domain import Alert, DetectionRun, Severity
 from tripwire.ingest.importer import import_account
 from tripwire.local.auth import issue_token
@@ -48,7 +49,9 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="tripwire-demo-") as folder,
         # Its own state folder, so the demo runs beside a `tripwire local up` in another shell.
-        LocalStack(directory=Path(folder) / "stack", echo_slack=False) as stack,
+        LocalStack(
+            directory=Path(folder) / "stack", echo_slack=False, market_book=SyntheticBook()
+        ) as stack,
     ):
         print(f"local stack: API {stack.api_url} · AWS (moto server) {stack.aws_endpoint}")
         config = GeneratorConfig(seed=seed, keywords=keywords, days=days)
@@ -75,7 +78,7 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         _show_rescan(stack, last)
         _show_slack(stack)
         _show_incidents(account.incidents)
-        _show_market(folder)
+        _show_market(stack, token)
         _show_api(stack.api_url)
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
@@ -177,11 +180,25 @@ def _show_incidents(incidents: list[Incident]) -> None:
         print(f"  {i.start} {i.kind:<30} {i.root_entity:<10} {i.description}")
 
 
-def _show_market(folder: str) -> None:
-    """The second kind of user: a market of tickers with planted anomalies, scanned."""
+def _show_market(stack: LocalStack, token: str) -> None:
+    """The second kind of user: tickers backfilled by symbol from the market data source
+    (the stack's stand-in serves synthetic bars with planted anomalies and a split)."""
     began = time.perf_counter()
-    print("\nmarket tickers: generated OHLCV bars with planted anomalies")
-    for line in show_market_demo(TENANT, Path(folder)):
+    print("\nmarket tickers: backfilled by symbol from the market data stand-in")
+
+    def api(method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        request = urllib.request.Request(
+            stack.api_url + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method=method,
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
+    assert isinstance(stack.market.book, SyntheticBook)
+    for line in show_market_demo(TENANT, api, stack.drain, stack.market.book):
         print(line)
     print(f"market section took {time.perf_counter() - began:.1f}s")
 

@@ -72,6 +72,9 @@ class Profile(BaseModel):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     timezone: str = "UTC"
     scan_enabled: bool = True
+    # Tickers the market data source keeps up to date (ticker id -> the provider's symbol):
+    # set by a backfill by symbol; scheduled scans fetch their new bars first.
+    symbols: dict[str, str] = Field(default_factory=dict)
 
 
 class Entity(BaseModel):

@@ -34,6 +34,12 @@ class DetectionRun(BaseModel):
     completed_at: datetime | None = None
     entities_checked: int = Field(default=0, ge=0)
     rows_loaded: int = Field(default=0, ge=0)
+    rows_preprocessed: int = Field(
+        default=0,
+        ge=0,
+        description="bars fetched from the market data source and kept after adjustment and "
+        "the market calendar (0 when the run fetched nothing)",
+    )
     rows_processed: int = Field(default=0, ge=0)
     anomalies_found: int = Field(default=0, ge=0)
     alert_ids: list[str] = Field(default_factory=list)

@@ -95,6 +95,35 @@ def import_ohlcv(
         rows += read_ohlcv_csv(
             path, market, leaves, collector, ticker, interval, progress, date_format=layout
         )
+    return import_bars(
+        tenant,
+        market,
+        leaves,
+        rows=rows,
+        skipped=collector.errors,
+        interval=interval,
+        currency=currency,
+        profile_id=profile_id,
+        started=started,
+        **stores,
+    )
+
+
+def import_bars(
+    tenant: str,
+    market: str,
+    leaves: LeafSeries,
+    *,
+    rows: int,
+    skipped: list[RowError] | None = None,
+    interval: Interval = Interval.D1,
+    currency: str | None = None,
+    profile_id: str | None = None,
+    started: dt.datetime | None = None,
+    **stores: Any,
+) -> ImportReport:
+    """Store validated bars (ticker id -> period -> OHLCV) under the market's profile: the
+    write half of every OHLCV import, whether the bars came from files or the provider."""
     entities = [Entity(entity_id=market, entity_type=EntityType.MARKET, name=f"{market} market")]
     entities += [
         Entity(entity_id=t, entity_type=EntityType.TICKER, parent_id=market, name=symbol_of(t))
@@ -111,7 +140,7 @@ def import_ohlcv(
         entities,
         leaves,
         rows=rows,
-        skipped=collector.errors,
+        skipped=skipped or [],
         interval=interval,
         started=started,
         **stores,

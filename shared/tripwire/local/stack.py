@@ -27,6 +27,7 @@ from tripwire.local import state_dir
 from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.environ import export, restore
 from tripwire.local.gateway import Gateway
+from tripwire.local.market_provider import Book, LocalMarketProvider
 from tripwire.local.persistence import (
     MAX_AGE,
     SNAPSHOT,
@@ -70,6 +71,7 @@ class LocalStack:
         echo_slack: bool = True,
         data: Path | None = None,
         snapshot_every: float = MAX_AGE,
+        market_book: Book | None = None,
     ) -> None:
         self.directory = (directory or state_dir()).resolve()
         self.data = data.resolve() if data is not None else None  # None: nothing kept
@@ -95,6 +97,8 @@ class LocalStack:
         self.learner: LearnPoller | None = None
         self.notifications: Any = None  # LocalNotifications, when started
         self._ticker: ScheduleTicker | None = None
+        # The market data source's stand-in (Yahoo's chart endpoint), serving this book.
+        self.market = LocalMarketProvider(market_book)
 
     @property
     def queue_url(self) -> str:
@@ -234,6 +238,7 @@ class LocalStack:
         if self.notifications is not None:
             self.notifications.stop()
             self.notifications = None
+        self.market.stop()
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
@@ -282,6 +287,7 @@ class LocalStack:
                 self.env, prefix=self.prefix, api_url=self.api_url, echo=self.echo_slack
             )
             self.env.update(self.notifications.start())  # exports the topic for the worker
+        self._add_env(self.market.start())  # the worker's market sync talks to it
         self.poller = ScanPoller(urls[SCAN.name][0]).start()
         self.learner = LearnPoller(urls[LEARN.name][0]).start()
         if self.scan_every > 0:
@@ -392,6 +398,7 @@ def run_local_up(
     scan_every: float = 0.0,
     data: Path | None = None,
     snapshot_every: float = MAX_AGE,
+    market_book: Book | None = None,
 ) -> None:
     """Start the stack on its data (restoring the last snapshot), say where it listens and
     what it restored, and serve until Ctrl-C (or SIGTERM)."""
@@ -402,6 +409,7 @@ def run_local_up(
         scan_every=scan_every,
         data=data,
         snapshot_every=snapshot_every,
+        market_book=market_book,
     )
     stack.start()
     stopping = threading.Event()
@@ -426,6 +434,7 @@ def run_local_up(
     print(f"  Scan queue:   {stack.queue_url}   (DLQ {stack.dlq_url})")
     print(f"  Learn queue:  {stack.learn_queue_url}   (DLQ {stack.learn_dlq_url})")
     print(f"  Schedule:     {schedule}; `tripwire local scan` ticks it now")
+    print(f"  Market data:  {stack.market.url}   (Yahoo chart stand-in; POST /backfill by ticker)")
     print("Ctrl-C to stop.", flush=True)
     try:
         while not stopping.wait(0.2):

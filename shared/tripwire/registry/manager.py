@@ -125,6 +125,9 @@ class ModelManager:
         if known is not None and now - known.checked_at < self.check_seconds:
             return known.versions
         versions = self.store.current_set(tenant, profile)
+        if versions is None:  # not trained yet: asked again next time, so a model just
+            self._sets.pop((tenant, profile), None)  # trained is used at once
+            return None
         self._sets[(tenant, profile)] = _ModelSet(versions, now)
         if known is None or versions != known.versions:
             self._drop_stale(tenant, profile, versions or {})

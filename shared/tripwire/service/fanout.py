@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from tripwire.domain import Alert, DetectionRun, Entity, Interval, RunStatus, Trigger
 from tripwire.domain.alerts import severity_counts
+from tripwire.ingest.market_source import ProviderError
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.registry.store import NoModels
 from tripwire.service.messages import ScanMessage
@@ -134,7 +135,7 @@ def schedule_scans(
 # -- the worker's side ------------------------------------------------------------------
 
 # Failing again cannot help these: the slice is recorded failed and the message consumed.
-PERMANENT = (UnknownProfile, NoModels, UnsupportedInterval, DetectorUnavailable)
+PERMANENT = (UnknownProfile, NoModels, UnsupportedInterval, DetectorUnavailable, ProviderError)
 
 
 def max_receives() -> int:
@@ -288,6 +289,7 @@ def summarize(run: DetectionRun, records: Sequence[SliceRecord], count: int) -> 
             "status": status,
             "completed_at": (run.completed_at or utcnow()) if finished else None,
             "rows_loaded": sum(r.rows_loaded for r in records),
+            "rows_preprocessed": sum(r.rows_preprocessed for r in records),
             "rows_processed": sum(r.rows_processed for r in records),
             "anomalies_found": sum(r.anomalies_found for r in complete),
             "alert_ids": sorted({a for r in complete for a in r.alert_ids}),

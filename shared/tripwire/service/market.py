@@ -103,7 +103,9 @@ def train_market(
     stores = stores or ScanStores()
     market, tickers = market_tickers(stores, tenant, profile, market)
     end = end or utcnow()
-    loaded = load_bars(stores, tenant, profile, interval, tickers, _back(end, bars, interval), end)
+    loaded = load_bars(
+        stores, tenant, profile, interval, tickers, back_from(end, bars, interval), end
+    )
     series = [values[-bars:] for _, values in loaded.values()]
     onnx_bytes, metadata = train_market_model(series, interval, market)
     first = min((periods[-bars:][0] for periods, _ in loaded.values() if periods), default="")
@@ -168,7 +170,7 @@ def scan_market(
         profile,
         interval,
         tickers,
-        _back(first_wanted, FIRST_SCORED, interval),
+        back_from(first_wanted, FIRST_SCORED, interval),
         end,
     )
     wanted = {
@@ -239,7 +241,7 @@ def verify_market_alert(
     if ticker is None or ticker.parent_id is None:
         raise UnknownMarket(f"{alert.entity_id} is not a ticker of profile {profile!r}")
     detector, version = current_market_model(tenant, profile, ticker.parent_id, interval, manager)
-    first = _back(alert.period, FIRST_SCORED + around, interval)
+    first = back_from(alert.period, FIRST_SCORED + around, interval)
     last = alert.period + dt.timedelta(days=around * _DAYS_PER_BAR[interval] * 1.6 + 4)
     periods, bars = load_bars(stores, tenant, profile, interval, [ticker], first, last)[
         ticker.entity_id
@@ -343,7 +345,7 @@ def load_bars(
 # -- internals ---------------------------------------------------------------------------
 
 
-def _back(moment: dt.datetime, bars: int, interval: Interval) -> dt.datetime:
+def back_from(moment: dt.datetime, bars: int, interval: Interval) -> dt.datetime:
     """A moment early enough that [it, moment] holds ``bars`` bars (weekends included)."""
     return moment - dt.timedelta(days=bars * _DAYS_PER_BAR[interval] * 1.6 + 7)
 
@@ -499,7 +501,7 @@ def _states(
 def _catchup_from(done: dict[str, Detected], end: dt.datetime, interval: Interval) -> dt.datetime:
     """The oldest unscanned bar a scan looks at: a never-scanned ticker's or the oldest
     last-scanned one, but no older than MAX_CATCHUP_BARS before ``end``."""
-    floor = _back(end, MAX_CATCHUP_BARS, interval)
+    floor = back_from(end, MAX_CATCHUP_BARS, interval)
     lasts = [last for _, last in done.values()]
     if any(last is None for last in lasts):
         return floor

@@ -21,6 +21,14 @@ from tripwire.domain.entities import Identifier
 from tripwire.domain.metrics import Interval
 
 
+class TickerFetch(BaseModel):
+    """A backfill by symbol: fetch the ticker's history from the market data source and store
+    it (``service.market_sync``) before detecting ``start``..``end``."""
+
+    symbol: str
+    market: str
+
+
 class ScanMessage(BaseModel):
     kind: Literal["scan", "detect", "backfill"]
     tenant_id: Identifier
@@ -38,6 +46,7 @@ class ScanMessage(BaseModel):
     # next older chunk (slice index + stride) until this first period is covered.
     backfill_from: datetime.date | None = None
     stride: int = Field(default=0, ge=0)
+    fetch: TickerFetch | None = None
 
 
 class LearnMessage(BaseModel):

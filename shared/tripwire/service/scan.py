@@ -34,6 +34,7 @@ from tripwire.domain import (
 )
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.registry.manager import default_manager
+from tripwire.registry.store import NoModels
 from tripwire.service.incremental import (
     MAX_CATCHUP,
     Detected,
@@ -42,7 +43,8 @@ from tripwire.service.incremental import (
     plan_range,
     plan_scan,
 )
-from tripwire.service.market import scan_market
+from tripwire.service.market import MarketScanReport, scan_market
+from tripwire.service.market_sync import Fetched, fetch_ticker, not_trained, refresh_tickers
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
 from tripwire.service.runs import UnsupportedInterval, run_expiry, utcnow
@@ -83,8 +85,10 @@ def detect_slice(
 ) -> SliceOutcome:
     """Detect the periods the message's slice still needs; store alerts and state."""
     stores = stores or ScanStores()
+    # A backfill by symbol stores the ticker's history first (the profile may be new).
+    fetched = fetch_ticker(message, stores) if message.fetch is not None else None
     if _is_market(stores, message):  # any interval: market bars may be intraday
-        return _detect_market_slice(message, stores, attempt, on_alerts)
+        return _detect_market_slice(message, stores, attempt, on_alerts, fetched)
     if message.interval is not Interval.D1:
         raise UnsupportedInterval(f"interval {message.interval.value} cannot be scanned yet")
     tenant, profile = message.tenant_id, message.profile_id
@@ -152,13 +156,21 @@ def _is_market(stores: ScanStores, message: ScanMessage) -> bool:
 
 
 def _detect_market_slice(
-    message: ScanMessage, stores: ScanStores, attempt: int, on_alerts: AlertsHook | None
+    message: ScanMessage,
+    stores: ScanStores,
+    attempt: int,
+    on_alerts: AlertsHook | None,
+    fetched: Fetched | None = None,
 ) -> SliceOutcome:
     """A market profile's slice: each market's tickers scanned by ``service.market`` (the
-    fan-out keeps a market's tickers in one slice — its detection state is one item)."""
+    fan-out keeps a market's tickers in one slice — its detection state is one item). A
+    scheduled scan first fetches the new bars of the tickers kept up to date by symbol."""
     tenant, profile = message.tenant_id, message.profile_id
     _, hierarchy = stores.catalog.get_hierarchy(tenant, profile)
     wanted = set(message.entity_ids) if message.entity_ids is not None else None
+    if message.kind == "scan":
+        owned = [e for e in hierarchy if e.is_leaf and (wanted is None or e.entity_id in wanted)]
+        fetched = refresh_tickers(message, stores, owned)
     markets = sorted(
         {
             e.parent_id
@@ -172,10 +184,61 @@ def _detect_market_slice(
         raise UnknownProfile(profile)
     start = _at(message.start, datetime.time())
     end = _at(message.end, datetime.time(23, 59, 59))
-    reports = [
+    try:
+        reports = _scan_markets(message, stores, markets, start, end, on_alerts)
+    except NoModels:
+        if fetched is None or message.fetch is None:
+            raise
+        failed = SliceRecord(
+            index=message.slice_index,
+            status="failed",
+            attempts=attempt,
+            rows_loaded=fetched.received,
+            rows_preprocessed=fetched.kept,
+            warnings=fetched.warnings,
+            error=not_trained(message.fetch.market, message.interval, fetched),
+        )
+        return SliceOutcome(failed, [], [], [])
+    found = [a for r in reports for a in r.found]
+    # A redelivered message counts what its earlier attempt stored as its own.
+    stored = stores.alerts.get_many(tenant, [a.alert_id for a in found])
+    mine = [
+        a for a in found if a.alert_id in stored and stored[a.alert_id].run_id == message.run_id
+    ]
+    scored = sum(r.bars_scored for r in reports)
+    record = SliceRecord(
+        index=message.slice_index,
+        status="complete",
+        attempts=attempt,
+        entities=sum(r.run.entities_checked for r in reports),
+        # A fetch counts the bars it received; a scan of stored bars the bars it read.
+        rows_loaded=fetched.received if fetched else sum(r.run.rows_loaded for r in reports),
+        rows_preprocessed=fetched.kept if fetched else 0,
+        rows_processed=scored,
+        anomalies_found=len(mine),
+        alert_ids=sorted(a.alert_id for a in mine),
+        model_versions={k: v for r in reports for k, v in r.run.model_versions.items()},
+        warnings=list(
+            dict.fromkeys([*(fetched.warnings if fetched else []), *_scan_warnings(reports)])
+        ),
+    )
+    # Bars, not days, are what a market scan counts (``rows_processed``); the days listed
+    # are those with an anomaly.
+    return SliceOutcome(record, mine, found, sorted({a.period.date() for a in found}))
+
+
+def _scan_markets(
+    message: ScanMessage,
+    stores: ScanStores,
+    markets: list[str],
+    start: datetime.datetime | None,
+    end: datetime.datetime | None,
+    on_alerts: AlertsHook | None,
+) -> list[MarketScanReport]:
+    return [
         scan_market(
-            tenant,
-            profile,
+            message.tenant_id,
+            message.profile_id,
             market,
             message.interval,
             entity_ids=message.entity_ids,
@@ -189,28 +252,10 @@ def _detect_market_slice(
         )
         for market in markets
     ]
-    found = [a for r in reports for a in r.found]
-    # A redelivered message counts what its earlier attempt stored as its own.
-    stored = stores.alerts.get_many(tenant, [a.alert_id for a in found])
-    mine = [
-        a for a in found if a.alert_id in stored and stored[a.alert_id].run_id == message.run_id
-    ]
-    scored = sum(r.bars_scored for r in reports)
-    record = SliceRecord(
-        index=message.slice_index,
-        status="complete",
-        attempts=attempt,
-        entities=sum(r.run.entities_checked for r in reports),
-        rows_loaded=sum(r.run.rows_loaded for r in reports),
-        rows_processed=scored,
-        anomalies_found=len(mine),
-        alert_ids=sorted(a.alert_id for a in mine),
-        model_versions={k: v for r in reports for k, v in r.run.model_versions.items()},
-        warnings=list(dict.fromkeys(w for r in reports for w in r.run.warnings)),
-    )
-    # Bars, not days, are what a market scan counts (``rows_processed``); the days listed
-    # are those with an anomaly.
-    return SliceOutcome(record, mine, found, sorted({a.period.date() for a in found}))
+
+
+def _scan_warnings(reports: list[MarketScanReport]) -> list[str]:
+    return [w for r in reports for w in r.run.warnings]
 
 
 def _at(day: Day | None, moment: datetime.time) -> datetime.datetime | None:

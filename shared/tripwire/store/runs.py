@@ -89,6 +89,7 @@ class SliceRecord(BaseModel):
     attempts: int = 1
     entities: int = 0
     rows_loaded: int = 0
+    rows_preprocessed: int = 0
     rows_processed: int = 0
     anomalies_found: int = 0
     alert_ids: list[str] = Field(default_factory=list)
