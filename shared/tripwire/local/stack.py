@@ -40,9 +40,16 @@ from tripwire.local.persistence import (
     restore_data,
     restore_messages,
 )
-from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_schedule
+from tripwire.local.poller import (
+    LandingPoller,
+    LearnPoller,
+    ScanPoller,
+    ScheduleTicker,
+    fire_schedule,
+)
 from tripwire.store import provision as store
-from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
+from tripwire.store.queues import LANDING, LEARN, MAX_RECEIVES_ENV, SCAN, Queue
+from tripwire.store.tables import LANDING as LANDING_BUCKET
 from tripwire.store.tables import physical_names
 from tripwire.telemetry import LOCAL_ENVIRONMENT
 
@@ -93,6 +100,7 @@ class LocalStack:
         self.echo_slack = echo_slack
         self.poller: ScanPoller | None = None
         self.learner: LearnPoller | None = None
+        self.landing: LandingPoller | None = None
         self.notifications: Any = None  # LocalNotifications, when started
         self._ticker: ScheduleTicker | None = None
 
@@ -227,10 +235,10 @@ class LocalStack:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-        for poller in (self.poller, self.learner):
+        for poller in (self.poller, self.learner, self.landing):
             if poller is not None:
                 poller.stop()
-        self.poller = self.learner = None
+        self.poller = self.learner = self.landing = None
         if self.notifications is not None:
             self.notifications.stop()
             self.notifications = None
@@ -284,8 +292,30 @@ class LocalStack:
             self.env.update(self.notifications.start())  # exports the topic for the worker
         self.poller = ScanPoller(urls[SCAN.name][0]).start()
         self.learner = LearnPoller(urls[LEARN.name][0]).start()
+        self._start_landing()
         if self.scan_every > 0:
             self._ticker = ScheduleTicker(self.scan_every).start()
+
+    def _start_landing(self) -> None:
+        """The landing bucket notifies its queue (+DLQ) of every created object, as in AWS
+        (moto sends S3 notifications to SQS); the poller hands them to the real function."""
+        queue, dlq = _queue_with_dlq(self.prefix, LANDING)
+        self._add_env({LANDING.url_env: queue, LANDING.dlq_env: dlq})
+        sqs = store.aws_client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        store.aws_client("s3").put_bucket_notification_configuration(
+            Bucket=self.env[LANDING_BUCKET.env_var],
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "Id": "landing",
+                        "QueueArn": arn["Attributes"]["QueueArn"],
+                        "Events": ["s3:ObjectCreated:*"],
+                    }
+                ]
+            },
+        )
+        self.landing = LandingPoller(queue).start()
 
     def drain(self, timeout: float = 900.0) -> None:
         """Wait until every scan message was handled (or moved to the DLQ), then every learn
