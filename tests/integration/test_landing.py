@@ -5,8 +5,10 @@ its outcome is written beside it as ``<key>.result.json`` and listed by ``GET /i
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -302,3 +304,26 @@ def test_imports_are_listed_newest_first_for_the_callers_tenant_only(
 def test_imports_query_is_validated(local_stack: LocalStack, known: str) -> None:
     assert imports(local_stack, known, "?limit=0")[0] == 422
     assert imports(local_stack, known, "?profile_id=a%2Fb")[0] == 422
+
+
+# -- the local stack keeps them --------------------------------------------------------
+
+
+def test_the_local_stack_keeps_dropped_files_and_their_reports(tmp_path: Path) -> None:
+    tenant = f"keep-{uuid.uuid4().hex[:8]}"
+    key = f"{tenant}/acme-us/sp_targeting_report.csv"
+    body = (ADS / "sp_targeting_report.csv").read_bytes()
+    folders = {"directory": tmp_path / "state", "data": tmp_path / "data"}
+    with socket.socket() as probe:  # one moto port for both, as test_local_persistence
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    kept = {"prefix": "tripwire-landing-keep", "aws_port": port, "notifications": False}
+    with LocalStack(**kept, **folders) as stack:  # type: ignore[arg-type]
+        CatalogStore().put_profile(Profile(tenant_id=tenant, profile_id="first"))
+        report = drop(stack, key, body)
+    assert report is not None and report["status"] == "imported"
+
+    with LocalStack(**kept, **folders) as stack:  # type: ignore[arg-type]
+        assert keys_under(f"{tenant}/") == [key, f"{key}.result.json"]
+        assert drop(stack, key, body) == report  # the restored report: still a redelivery
+        assert imports(stack, tenant)[1] == {"items": [report]}
