@@ -327,3 +327,17 @@ def test_the_local_stack_keeps_dropped_files_and_their_reports(tmp_path: Path) -
         assert keys_under(f"{tenant}/") == [key, f"{key}.result.json"]
         assert drop(stack, key, body) == report  # the restored report: still a redelivery
         assert imports(stack, tenant)[1] == {"items": [report]}
+
+
+def test_tripwire_land_drops_a_file_and_prints_its_report(
+    local_stack: LocalStack, known: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tripwire.cli import main as cli
+
+    code = cli(["land", str(ADS / "sp_targeting_report.csv"), "--tenant", known, "--profile", "P1"])
+
+    assert code == 0
+    assert "rows imported into P1 as ads-console" in capsys.readouterr().out
+    assert (
+        cli(["land", str(ADS / "console_no_rows.csv"), "--tenant", known, "--profile", "P1"]) == 2
+    )
