@@ -341,3 +341,28 @@ def test_tripwire_land_drops_a_file_and_prints_its_report(
     assert (
         cli(["land", str(ADS / "console_no_rows.csv"), "--tenant", known, "--profile", "P1"]) == 2
     )
+
+
+def test_the_sample_event_is_handled_by_the_landing_function(
+    local_stack: LocalStack, known: str
+) -> None:
+    """events/landing_sqs.json (an S3 notification in an SQS record), invoked as Lambda would."""
+    from tripwire.local.functions import invoke
+
+    event = json.loads((Path(__file__).parents[2] / "events" / "landing_sqs.json").read_text())
+    notification = json.loads(event["Records"][0]["body"])
+    record = notification["Records"][0]["s3"]
+    record["bucket"]["name"] = LANDING.name
+    record["object"]["key"] = record["object"]["key"].replace("acme/", f"{known}/", 1)
+    event["Records"][0]["body"] = json.dumps(notification)
+    key = f"{known}/acme-us/Sponsored Products Targeting report.csv"
+    body = (ADS / "sp_targeting_report.csv").read_bytes()
+    aws_client("s3").put_object(Bucket=LANDING.name, Key=key, Body=body)
+    assert local_stack.landing is not None
+    local_stack.landing.drain(timeout=120)  # the bucket's own notification first
+
+    result = invoke("landing", event)  # the same notification again: a redelivery
+
+    assert result == {"batchItemFailures": []}
+    report = report_of(key)
+    assert report is not None and report["status"] == "imported"
