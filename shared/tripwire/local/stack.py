@@ -1,6 +1,7 @@
 """``tripwire local up``: moto server for AWS, the gateway for the API, every table created,
 the scan queue (with its dead-letter queue) polled by the real worker, the learn queue
-(FIFO, with its DLQ) polled by the real learner, the alerts topic delivering to a local
+(FIFO, with its DLQ) polled by the real learner, the landing bucket notifying the landing
+queue (with its DLQ) polled by the real landing function, the alerts topic delivering to a local
 Slack, and — optionally — the scan schedule ticking.
 
 A state file lets ``tripwire`` commands in other shells find the running stack. With a
@@ -456,6 +457,8 @@ def run_local_up(
     print(f"  Scan queue:   {stack.queue_url}   (DLQ {stack.dlq_url})")
     print(f"  Learn queue:  {stack.learn_queue_url}   (DLQ {stack.learn_dlq_url})")
     print(f"  Schedule:     {schedule}; `tripwire local scan` ticks it now")
+    landing = stack.env[LANDING_BUCKET.env_var]
+    print(f"  Landing:      s3://{landing}/<tenant>/<profile>/<file>   (`tripwire land FILE`)")
     print("Ctrl-C to stop.", flush=True)
     try:
         while not stopping.wait(0.2):
