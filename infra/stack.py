@@ -30,6 +30,7 @@ from infra.components import (
 )
 from infra.components.api import WebAccess, hosted_ui_domain
 from infra.components.dashboard import Dashboard, SignIn
+from infra.components.landing import Landing
 from infra.components.pipeline import DEFAULT_HOURLY_SCAN_SCHEDULE, DEFAULT_SCAN_SCHEDULE
 
 
@@ -94,6 +95,7 @@ class TripwireStack(Stack):
             archiver=self.functions.functions["archiver"],
             alerts_table=self.storage.tables["alerts"],
         )
+        self.landing = Landing(self, "Landing", functions=self.functions)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -105,6 +107,7 @@ class TripwireStack(Stack):
             notifier_failures=self.notifications.notifier_failures,
             key=self.notifications.key,
             alert_email=alert_email,
+            landing_dlq=self.landing.dlq,
         )
         self.functions.acknowledge_wildcards()
         CfnOutput(self, "ApiUrl", value=self.api.url)
@@ -114,3 +117,5 @@ class TripwireStack(Stack):
         CfnOutput(self, "WebClientId", value=self.api.web_client.user_pool_client_id)
         CfnOutput(self, "SlackSecretArn", value=self.notifications.slack_secret.secret_arn)
         CfnOutput(self, "AlertsTopicArn", value=self.notifications.topic.topic_arn)
+        landing = self.storage.buckets["landing"]
+        CfnOutput(self, "LandingBucketName", value=landing.bucket_name)

@@ -23,6 +23,7 @@ from infra.components.storage import Storage
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS
 from tripwire.ingest.market_source import DEFAULT_URL, URL_ENV
+from tripwire.store.tables import LANDING
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -49,6 +50,8 @@ _SIZING: dict[str, Sizing] = {
     "notifier": Sizing(256, Duration.seconds(30)),
     # One profile's metrics window (~1 item per entity) and ≤1,000 river rows per period.
     "learner": Sizing(1024, Duration.minutes(5)),
+    # One dropped report per invocation: a console XLSX of a large account reads for a while.
+    "landing": Sizing(1769, Duration.minutes(5)),
 }
 
 
@@ -150,6 +153,15 @@ class Functions(Construct):
             role.add_to_policy(
                 iam.PolicyStatement(actions=actions, resources=[models.arn_for_objects("*")])
             )
+        if access.read_landing:
+            landing = self.storage.buckets[LANDING.logical]
+            actions = ["s3:GetObject", *(["s3:PutObject"] if access.write_reports else [])]
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[landing.bucket_arn])
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(actions=actions, resources=[landing.arn_for_objects("*")])
+            )
         size = sizing(name)
         function = lambda_.Function(
             self,
@@ -183,6 +195,8 @@ class Functions(Construct):
         wanted = {grant.table.env_var for grant in access.tables}
         if access.read_models:
             wanted.add("TRIPWIRE_BUCKET_MODELS")
+        if access.read_landing:
+            wanted.add(LANDING.env_var)
         market = {URL_ENV: self.market_url} if access.fetch_market else {}
         return {key: value for key, value in env.items() if key in wanted} | market
 
@@ -215,6 +229,19 @@ class Functions(Construct):
                     "and the set pointing at them)."
                     if access.write_models
                     else " (GetObject only)."
+                )
+            )
+        if access.read_landing:
+            bucket = self.storage.buckets[LANDING.logical].node.default_child
+            assert isinstance(bucket, CfnResource)
+            logical = Stack.of(self).resolve(Stack.of(self).get_logical_id(bucket))
+            reasons[f"Resource::<{logical}.Arn>/*"] = (
+                "Dropped files sit under <tenant>/<profile>/ of the landing bucket, any tenant's: "
+                + (
+                    "the landing function reads whichever file a notification names and writes "
+                    "its report beside it (PutObject)."
+                    if access.write_reports
+                    else "GET /imports reads the caller's reports under its tenant's prefix only."
                 )
             )
         if access.publish_alerts:

@@ -84,6 +84,10 @@ class Access:
     send_learning: bool = False  # sqs:SendMessage on the learn queue (FIFO)
     publish_alerts: bool = False  # sns:Publish on the alerts topic
     read_slack_secret: bool = False  # secretsmanager:GetSecretValue on the webhook secret
+    # The landing bucket: s3:ListBucket (so a missing report is a 404, not a 403) and
+    # s3:GetObject; ``write_reports`` adds s3:PutObject (the import reports).
+    read_landing: bool = False
+    write_reports: bool = False
     river: bool = False  # the streaming detector's layer (river + scipy + numpy)
     numeric: bool = True  # numpy, onnxruntime, networkx
     # Calls the market data source over HTTPS (no AWS permission; TRIPWIRE_MARKET_URL).
@@ -145,13 +149,15 @@ FUNCTIONS: dict[str, Access] = {
             TableAccess(ALERTS, "R", indexes=("by_entity",)),
         ),
     ),
-    # service/ingest_api.py: hierarchy (transactional replace) and metric items (merge).
+    # service/ingest_api.py: hierarchy (transactional replace) and metric items (merge);
+    # service/landing.py import_reports: GET /imports reads the landing bucket's reports.
     "ingest": Access(
         tables=(
             TableAccess(CATALOG, "RW"),
             TableAccess(METRICS, "RW"),
             TableAccess(IDEMPOTENCY, "RW"),
         ),
+        read_landing=True,
     ),
     # api/runs.py + api/backfill.py: runs by profile, models, backfill → the scan queue,
     # schedules (ScheduleStore in the metadata table).
@@ -223,6 +229,16 @@ FUNCTIONS: dict[str, Access] = {
         write_models=True,
         river=True,
         numeric=False,
+    ),
+    # service/landing.py: a dropped file read, imported like ``tripwire import`` (the
+    # tenant's profiles, the hierarchy, metric items merged), its report written beside it.
+    "landing": Access(
+        tables=(
+            TableAccess(CATALOG, "RW"),
+            TableAccess(METRICS, "RW"),
+        ),
+        read_landing=True,
+        write_reports=True,
     ),
     # store/archive.py: the expired alert (from the stream record) into history.
     "archiver": Access(tables=(TableAccess(HISTORY, "W"),), numeric=False),

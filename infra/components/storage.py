@@ -118,6 +118,21 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{bucket.logical}/",
-            # Trained models and their state are expensive to rebuild: keep them.
+            lifecycle_rules=_lifecycle(bucket),
+            # Trained models and their state are expensive to rebuild, dropped files are
+            # the tenant's own: keep them.
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+
+def _lifecycle(bucket: Bucket) -> list[s3.LifecycleRule] | None:
+    """Objects expire after the declared days; half-finished uploads after a day."""
+    if bucket.expire_days is None:
+        return None
+    return [
+        s3.LifecycleRule(
+            id="expire",
+            expiration=Duration.days(bucket.expire_days),
+            abort_incomplete_multipart_upload_after=Duration.days(1),
+        )
+    ]

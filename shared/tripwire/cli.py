@@ -129,6 +129,43 @@ def _import_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_land(args: argparse.Namespace) -> int:
+    """Drop a file in the landing bucket (as ``aws s3 cp`` would) and wait for its report."""
+    import time
+
+    from tripwire.domain.landing import BadKey, LandingKey
+    from tripwire.store.landing import LandingStore
+
+    _use_local_stack_if_running(hold=False)
+    key = f"{args.tenant}/{args.profile}/{args.file.name}"
+    try:
+        LandingKey.parse(key)  # a key the bucket would refuse is refused here, saying why
+    except BadKey as bad:
+        sys.exit(f"tripwire land: {bad}")
+    options = {
+        "format": args.format,
+        "currency": args.currency,
+        "attribution": str(args.attribution) if args.attribution else None,
+        "date-format": args.date_format,
+        "skip-bad-rows": "true" if args.skip_bad_rows else None,
+    }
+    store = LandingStore()
+    metadata = {name: value for name, value in options.items() if value}
+    store.client.upload_file(str(args.file), store.bucket, key, ExtraArgs={"Metadata": metadata})
+    etag = store.client.head_object(Bucket=store.bucket, Key=key)["ETag"].strip('"')
+    print(f"dropped s3://{store.bucket}/{key}")
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        report = store.report(key)
+        if report is not None and report.etag == etag:
+            print(report.reason)
+            return 0 if report.status.value == "imported" else 2
+        time.sleep(0.2)
+    if args.wait:
+        print(f"no report after {args.wait:g}s: GET /imports lists it once written")
+    return 0
+
+
 def _single_root(entities: Path) -> str:
     import csv
 
@@ -383,6 +420,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad-rows", action="store_true", help="skip and report bad rows")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("land", help="drop a report in the landing bucket; print its report")
+    p.add_argument("file", type=_existing_file)
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--format", choices=REPORT_FORMATS, help="default: detected from the file")
+    p.add_argument("--currency")
+    p.add_argument("--attribution", type=int, choices=[1, 7, 14, 30])
+    p.add_argument("--date-format")
+    p.add_argument("--skip-bad-rows", action="store_true")
+    p.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the report")
+    p.set_defaults(func=cmd_land)
 
     p = sub.add_parser("demo-data", help="generate a synthetic PPC account with incidents")
     p.add_argument("out", type=Path)

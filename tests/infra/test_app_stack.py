@@ -414,6 +414,7 @@ def test_alarms_cover_errors_throttles_dlq_and_scan_age(synth: Synth) -> None:
     alarms = synth.stack.monitoring.alarms
     expected = {f"{n}-{kind}" for n in ALL_FUNCTIONS for kind in ("errors", "throttles")}
     others = {"scan-dlq-depth", "learn-dlq-depth", "scan-age", "notifier-failures"}
+    others.add("landing-dlq-depth")
     assert expected | others == set(alarms)
     by_metric = {
         a["Properties"]["MetricName"] for a in _of_type(synth, "AWS::CloudWatch::Alarm").values()

@@ -1,4 +1,5 @@
-"""The ingest function: POST /metrics — a batch of metric points, all or nothing.
+"""The ingest function: POST /metrics — a batch of metric points, all or nothing — and
+GET /imports (``api.imports``: the landing bucket's import reports).
 
 Accepts ``Idempotency-Key`` (tripwire.api.idempotency): a retry returns the first
 response and writes nothing. Bodies over ``MAX_BODY_BYTES`` are refused with a 413
@@ -17,6 +18,7 @@ from pydantic import Field
 from tripwire.api import idempotency
 from tripwire.api.context import caller_of
 from tripwire.api.errors import conflict, invalid, problem
+from tripwire.api.imports import router as imports_router
 from tripwire.api.resolver import JsonApi
 from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import MAX_BODY_BYTES, MetricsBody
@@ -93,3 +95,6 @@ def _import_rejected(error: ImportRejected) -> Response[str]:
 @app.exception_handler(ConcurrentChange)
 def _concurrent(changed: ConcurrentChange) -> Response[str]:
     return conflict(f"{changed}; retry the request")
+
+
+app.include_router(imports_router)  # GET /imports

@@ -47,6 +47,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/entities/{id}/series", "stats"),
     Route("GET", "/entities/{id}/profile", "stats"),
     Route("POST", "/metrics", "ingest"),
+    Route("GET", "/imports", "ingest"),
     Route("GET", "/runs", "runs"),
     Route("GET", "/runs/{id}", "runs"),
     Route("GET", "/models", "runs"),
@@ -65,6 +66,7 @@ WORKERS: tuple[str, ...] = (
     "digest",
     "archiver",
     "learner",
+    "landing",
 )
 
 

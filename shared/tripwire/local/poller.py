@@ -25,6 +25,7 @@ from tripwire.store.provision import aws_client, region
 
 WORKER = "scan_worker"
 LEARNER = "learner"
+LANDING = "landing"
 BATCH = 10  # SQS's receive limit and the mapping's default batch size
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -166,6 +167,14 @@ class LearnPoller(ScanPoller):
 
     thread_name = "learn-poller"
     function = LEARNER
+
+
+class LandingPoller(ScanPoller):
+    """The landing queue's mapping: the landing bucket's notifications to the real landing
+    function (moto server delivers S3 notifications to SQS, not to Lambda)."""
+
+    thread_name = "landing-poller"
+    function = LANDING
 
 
 def queue_depth(queue_url: str) -> int:

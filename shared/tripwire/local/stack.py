@@ -1,6 +1,7 @@
 """``tripwire local up``: moto server for AWS, the gateway for the API, every table created,
 the scan queue (with its dead-letter queue) polled by the real worker, the learn queue
-(FIFO, with its DLQ) polled by the real learner, the alerts topic delivering to a local
+(FIFO, with its DLQ) polled by the real learner, the landing bucket notifying the landing
+queue (with its DLQ) polled by the real landing function, the alerts topic delivering to a local
 Slack, and — optionally — the scan schedule ticking.
 
 A state file lets ``tripwire`` commands in other shells find the running stack. With a
@@ -41,9 +42,16 @@ from tripwire.local.persistence import (
     restore_data,
     restore_messages,
 )
-from tripwire.local.poller import LearnPoller, ScanPoller, ScheduleTicker, fire_schedule
+from tripwire.local.poller import (
+    LandingPoller,
+    LearnPoller,
+    ScanPoller,
+    ScheduleTicker,
+    fire_schedule,
+)
 from tripwire.store import provision as store
-from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
+from tripwire.store.queues import LANDING, LEARN, MAX_RECEIVES_ENV, SCAN, Queue
+from tripwire.store.tables import LANDING as LANDING_BUCKET
 from tripwire.store.tables import physical_names
 from tripwire.telemetry import LOCAL_ENVIRONMENT
 
@@ -95,6 +103,7 @@ class LocalStack:
         self.echo_slack = echo_slack
         self.poller: ScanPoller | None = None
         self.learner: LearnPoller | None = None
+        self.landing: LandingPoller | None = None
         self.notifications: Any = None  # LocalNotifications, when started
         self._ticker: ScheduleTicker | None = None
         # The market data source's stand-in (Yahoo's chart endpoint), serving this book.
@@ -231,10 +240,10 @@ class LocalStack:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-        for poller in (self.poller, self.learner):
+        for poller in (self.poller, self.learner, self.landing):
             if poller is not None:
                 poller.stop()
-        self.poller = self.learner = None
+        self.poller = self.learner = self.landing = None
         if self.notifications is not None:
             self.notifications.stop()
             self.notifications = None
@@ -290,8 +299,30 @@ class LocalStack:
         self._add_env(self.market.start())  # the worker's market sync talks to it
         self.poller = ScanPoller(urls[SCAN.name][0]).start()
         self.learner = LearnPoller(urls[LEARN.name][0]).start()
+        self._start_landing()
         if self.scan_every > 0:
             self._ticker = ScheduleTicker(self.scan_every).start()
+
+    def _start_landing(self) -> None:
+        """The landing bucket notifies its queue (+DLQ) of every created object, as in AWS
+        (moto sends S3 notifications to SQS); the poller hands them to the real function."""
+        queue, dlq = _queue_with_dlq(self.prefix, LANDING)
+        self._add_env({LANDING.url_env: queue, LANDING.dlq_env: dlq})
+        sqs = store.aws_client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        store.aws_client("s3").put_bucket_notification_configuration(
+            Bucket=self.env[LANDING_BUCKET.env_var],
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "Id": "landing",
+                        "QueueArn": arn["Attributes"]["QueueArn"],
+                        "Events": ["s3:ObjectCreated:*"],
+                    }
+                ]
+            },
+        )
+        self.landing = LandingPoller(queue).start()
 
     def drain(self, timeout: float = 900.0) -> None:
         """Wait until every scan message was handled (or moved to the DLQ), then every learn
@@ -435,6 +466,8 @@ def run_local_up(
     print(f"  Learn queue:  {stack.learn_queue_url}   (DLQ {stack.learn_dlq_url})")
     print(f"  Schedule:     {schedule}; `tripwire local scan` ticks it now")
     print(f"  Market data:  {stack.market.url}   (Yahoo chart stand-in; POST /backfill by ticker)")
+    landing = stack.env[LANDING_BUCKET.env_var]
+    print(f"  Landing:      s3://{landing}/<tenant>/<profile>/<file>   (`tripwire land FILE`)")
     print("Ctrl-C to stop.", flush=True)
     try:
         while not stopping.wait(0.2):

@@ -49,4 +49,9 @@ SCAN = Queue("scan", "TRIPWIRE_SCAN_QUEUE_URL", "TRIPWIRE_SCAN_DLQ_URL")
 # learns a profile. The worker completing a scheduled run sends; the learner consumes.
 LEARN = Queue("learn", "TRIPWIRE_LEARN_QUEUE_URL", "TRIPWIRE_LEARN_DLQ_URL", fifo=True)
 
-QUEUES = (SCAN, LEARN)
+# Landing: the landing bucket's object-created notifications; the landing function imports
+# each file (service/landing.py). A file that keeps failing (not a refused file: that is a
+# report) moves to the DLQ after ``max_receives``.
+LANDING = Queue("landing", "TRIPWIRE_LANDING_QUEUE_URL", "TRIPWIRE_LANDING_DLQ_URL")
+
+QUEUES = (SCAN, LEARN, LANDING)

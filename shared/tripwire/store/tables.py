@@ -148,6 +148,7 @@ TABLES: tuple[Table, ...] = (
 class Bucket:
     logical: str
     versioned: bool = True
+    expire_days: int | None = None  # objects older than this are deleted (lifecycle)
 
     @property
     def env_var(self) -> str:
@@ -159,7 +160,11 @@ class Bucket:
 
 
 MODELS = Bucket("models")
-BUCKETS: tuple[Bucket, ...] = (MODELS,)
+# Report files dropped under ``{tenant}/{profile}/`` and the import report written beside
+# each (``{key}.result.json``; service/landing.py). The rows live in the tables once
+# imported, so the files are kept a year, for the audit trail, then expire.
+LANDING = Bucket("landing", versioned=False, expire_days=365)
+BUCKETS: tuple[Bucket, ...] = (MODELS, LANDING)
 
 
 def physical_names(prefix: str) -> dict[str, str]:

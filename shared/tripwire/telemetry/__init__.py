@@ -29,6 +29,8 @@ ALERTS_RAISED = "AlertsRaised"  # per severity
 SCAN_FAILURES = "ScanFailures"  # slices that failed for good (logged with run and slice)
 NOTIFICATIONS_SENT = "NotificationsSent"  # per channel
 NOTIFICATION_FAILURES = "NotificationFailures"  # per channel
+FILES_IMPORTED = "FilesImported"  # landing bucket drops imported (service/landing.py)
+FILES_REFUSED = "FilesRefused"  # … refused with a report saying why
 SEVERITIES = ("low", "medium", "high", "critical")
 CHANNELS = ("sns", "slack")
 
