@@ -23,6 +23,7 @@ from infra.components.storage import Storage
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS
 from tripwire.ingest.market_source import DEFAULT_URL, URL_ENV
+from tripwire.store.queues import SCAN
 from tripwire.store.tables import LANDING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ _API = Sizing(512, Duration.seconds(29))
 _SIZING: dict[str, Sizing] = {
     "detect": Sizing(1769, Duration.seconds(29)),  # 1769 MB = one full vCPU for scoring
     "verify": Sizing(1769, Duration.seconds(29)),
-    "scan_worker": Sizing(1769, Duration.minutes(5)),
+    "scan_worker": Sizing(1769, Duration.seconds(SCAN.consumer_timeout_seconds)),
     "scan_scheduler": Sizing(512, Duration.minutes(2)),
     "digest": Sizing(512, Duration.minutes(2)),
     "archiver": Sizing(256, Duration.minutes(1)),

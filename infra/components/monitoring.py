@@ -137,8 +137,12 @@ class Monitoring(Construct):
         # What the functions count (tripwire.telemetry, Powertools EMF).
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Scans: slices, entities scored, failures",
-                left=[_count(telemetry.SLICES_SCANNED), _count(telemetry.SCAN_FAILURES)],
+                title="Scans: slices, entities scored, failures, runs swept",
+                left=[
+                    _count(telemetry.SLICES_SCANNED),
+                    _count(telemetry.SCAN_FAILURES),
+                    _count(telemetry.RUNS_SWEPT),
+                ],
                 right=[_count(telemetry.ENTITIES_SCORED)],
                 width=12,
             ),

@@ -240,6 +240,9 @@ FUNCTIONS: dict[str, Access] = {
         read_landing=True,
         write_reports=True,
     ),
+    # service/sweep.py: overdue runs from the sparse ``open`` index, each run's slices
+    # (fanout.progress), the failed run written conditionally.
+    "sweeper": Access(tables=(TableAccess(RUNS, "RW", indexes=("open",)),)),
     # store/archive.py: the expired alert (from the stream record) into history.
     "archiver": Access(tables=(TableAccess(HISTORY, "W"),), numeric=False),
 }

@@ -18,7 +18,7 @@ import pytest
 from aws_cdk import CfnResource
 from infra.components.functions import function_names, layers_of, sizing
 from infra.components.permissions import FUNCTIONS, READ_ACTIONS, WRITE_ACTIONS
-from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE
+from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE, SWEEP_SCHEDULE
 
 from tests.infra.conftest import ALERT_EMAIL, Synth, synth_context
 from tripwire import telemetry
@@ -319,6 +319,18 @@ def test_schedules(synth: Synth) -> None:
     assert transformer["InputPathsMap"]["time"] == "$.time"
     (digest_rule,) = [r for r in rules if r["Targets"][0]["Arn"] == digest]
     assert digest_rule["ScheduleExpression"] == DIGEST_SCHEDULE
+
+
+def test_the_run_sweeper_runs_every_15_minutes_on_the_runs_table_only(synth: Synth) -> None:
+    rules = [r["Properties"] for r in _of_type(synth, "AWS::Events::Rule").values()]
+    sweeper = {"Fn::GetAtt": [_id(synth, synth.stack.functions.functions["sweeper"]), "Arn"]}
+    (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == sweeper]
+    assert rule["ScheduleExpression"] == SWEEP_SCHEDULE == "rate(15 minutes)"
+    assert _table_grants(synth, "sweeper") == {"runs": set(READ_ACTIONS) | set(WRITE_ACTIONS)}
+    resources = json.dumps([s["Resource"] for s in _statements(synth, "sweeper")])
+    assert "/index/open" in resources and "/index/by_profile" not in resources
+    # the worker's timeout is the one the sweeper's deadlines assume
+    assert _function(synth, "scan_worker")["Properties"]["Timeout"] == SCAN.consumer_timeout_seconds
 
 
 # -- notifications and archival ----------------------------------------------------------

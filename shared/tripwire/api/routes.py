@@ -58,7 +58,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/docs", "docs", auth=False),
 )
 
-# Lambdas that no route calls: the scan pipeline, notifications and archival.
+# Lambdas that no route calls: the scan pipeline, notifications, archival, the run sweeper.
 WORKERS: tuple[str, ...] = (
     "scan_scheduler",
     "scan_worker",
@@ -67,6 +67,7 @@ WORKERS: tuple[str, ...] = (
     "archiver",
     "learner",
     "landing",
+    "sweeper",
 )
 
 
