@@ -294,6 +294,9 @@ def test_only_the_learner_writes_models(synth: Synth) -> None:
         expected = {"s3:GetObject"} if FUNCTIONS[name].read_models else set()
         if name == "learner":
             expected.add("s3:PutObject")
+        if name == "profiles":  # deleting a profile deletes its models, every version
+            expected |= {"s3:DeleteObject", "s3:DeleteObjectVersion"}
+            expected |= {"s3:ListBucket", "s3:ListBucketVersions"}
         assert s3 == expected, name
     assert "TRIPWIRE_BUCKET_MODELS" in _env(synth, "learner")
 
@@ -319,6 +322,31 @@ def test_schedules(synth: Synth) -> None:
     assert transformer["InputPathsMap"]["time"] == "$.time"
     (digest_rule,) = [r for r in rules if r["Targets"][0]["Arn"] == digest]
     assert digest_rule["ScheduleExpression"] == DIGEST_SCHEDULE
+
+
+def test_only_the_profiles_function_deletes_and_only_by_batch(synth: Synth) -> None:
+    for name in ALL_FUNCTIONS:
+        actions = {a for s in _statements(synth, name) for a in _as_list(s["Action"])}
+        deletes = {"s3:DeleteObject", "s3:DeleteObjectVersion", "secretsmanager:DeleteSecret"}
+        assert bool(actions & deletes) is (name == "profiles"), name
+    grants = _table_grants(synth, "profiles")
+    assert all(
+        not actions & {"dynamodb:PutItem", "dynamodb:UpdateItem"} for actions in grants.values()
+    )
+    assert {t for t, a in grants.items() if "dynamodb:Scan" in a} == {
+        "history",
+        "runs",
+        "notifications",
+    }
+    statements = _statements(synth, "profiles")
+    (delete_secret,) = [
+        s for s in statements if "secretsmanager:DeleteSecret" in _as_list(s["Action"])
+    ]
+    assert ":secret:tripwire/*" in json.dumps(delete_secret["Resource"])
+    (listing,) = [s for s in statements if "secretsmanager:ListSecrets" in _as_list(s["Action"])]
+    assert listing["Resource"] == "*"  # ListSecrets has no resource-level permission
+    env = _env(synth, "profiles")
+    assert {"TRIPWIRE_BUCKET_MODELS", "TRIPWIRE_BUCKET_LANDING"} <= set(env)
 
 
 def test_the_run_sweeper_runs_every_15_minutes_on_the_runs_table_only(synth: Synth) -> None:

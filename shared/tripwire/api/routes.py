@@ -54,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/backfill", "runs"),
     Route("GET", "/backfill/{id}", "runs"),
     Route("PUT", "/profiles/{id}/schedule", "runs"),
+    Route("DELETE", "/profiles/{id}", "profiles"),
     Route("GET", "/openapi.json", "docs", auth=False),
     Route("GET", "/docs", "docs", auth=False),
 )
