@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tripwire.api.profiles import Removed
 from tripwire.domain import Entity, Feedback
 from tripwire.domain.entities import Profile
 from tripwire.local.functions import invoke
@@ -62,6 +63,7 @@ def test_the_sample_event_deletes_the_profile_and_counts_what_went() -> None:
     body = json.loads(answer["body"])
     assert body["profile_id"] == "A1"
     removed = body["removed"]
+    assert set(removed) == set(Removed.model_fields)  # every kind documented, nothing more
     assert removed["catalog"] == 3  # profile, hierarchy head and its one chunk
     assert (removed["schedules"], removed["feedback"], removed["models"]) == (1, 1, 1)
     assert removed["secrets"] == 1

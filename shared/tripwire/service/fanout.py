@@ -203,14 +203,7 @@ def notifier() -> AlertsHook | None:
 
 def _failed(message: ScanMessage, attempt: int, error: Exception, *, final: bool) -> SliceRecord:
     """The slice's failure record; a final one (no retry will come) is logged and counted."""
-    where = {
-        "run_id": message.run_id,
-        "tenant_id": message.tenant_id,
-        "profile_id": message.profile_id,
-        "slice": message.slice_index,
-        "attempt": attempt,
-        "error": f"{type(error).__name__}: {error}",
-    }
+    where = {**_where(message), "attempt": attempt, "error": f"{type(error).__name__}: {error}"}
     if final:
         logger.error("scan slice failed for good", extra=where)
         count(SCAN_FAILURES)
