@@ -455,12 +455,14 @@ def test_alarms_cover_errors_throttles_dlq_and_scan_age(synth: Synth) -> None:
     expected = {f"{n}-{kind}" for n in ALL_FUNCTIONS for kind in ("errors", "throttles")}
     others = {"scan-dlq-depth", "learn-dlq-depth", "scan-age", "notifier-failures"}
     others.add("landing-dlq-depth")
+    others.add("runs-swept")
     assert expected | others == set(alarms)
     by_metric = {
         a["Properties"]["MetricName"] for a in _of_type(synth, "AWS::CloudWatch::Alarm").values()
     }
     assert {"Errors", "Throttles", "ApproximateNumberOfMessagesVisible"} <= by_metric
     assert "ApproximateAgeOfOldestMessage" in by_metric
+    assert telemetry.RUNS_SWEPT in by_metric
     assert _of_type(synth, "AWS::CloudWatch::Dashboard")
 
 
