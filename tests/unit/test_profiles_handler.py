@@ -1,10 +1,11 @@
 """functions/profiles invoked with events/profile_delete.json on moto (in-process): the
 profile and its data go, the tenant's other profile and another tenant's stay; a second
-delete, or another tenant's, is a 404."""
+delete, or another tenant's, is a 404; a deletion cut short is finished by running it again."""
 
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,15 +14,19 @@ from typing import Any
 import pytest
 
 from tripwire.api.profiles import Removed
-from tripwire.domain import Entity, Feedback
+from tripwire.domain import Alert, Entity, Feedback, Severity
+from tripwire.domain.alerts import StatusChange
 from tripwire.domain.entities import Profile
 from tripwire.local.functions import invoke
+from tripwire.service.profiles import delete_profile
+from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.feedback import FeedbackStore
+from tripwire.store.history import HistoryStore, history_item
 from tripwire.store.provision import aws_client
-from tripwire.store.purge import secret_prefix
+from tripwire.store.purge import ProfilePurge, secret_prefix
 from tripwire.store.schedule import ScheduleStore
-from tripwire.store.tables import MODELS
+from tripwire.store.tables import HISTORY, MODELS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 TENANT = "tenant-sample"
@@ -80,3 +85,43 @@ def test_deleting_twice_or_another_tenants_profile_is_a_404() -> None:
     again = invoke("profiles", event())
     assert again["statusCode"] == 404 and "profile" in again["body"]
     assert invoke("profiles", event("nobody"))["statusCode"] == 404
+
+
+def test_a_deletion_cut_short_is_finished_by_running_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """History records name no profile: a cut before the alerts go must leave the alerts,
+    so the second run still finds their history."""
+    when = datetime.datetime(2026, 3, 2, 6)
+    alert = Alert(
+        alert_id="al-1",
+        tenant_id=TENANT,
+        profile_id="A1",
+        entity_id="ACC",
+        entity_type="account",
+        period=datetime.datetime(2026, 3, 1),
+        score=0.99,
+        threshold=0.9,
+        severity=Severity.HIGH,
+        run_id="run-1",
+        created_at=when,
+    )
+    AlertStore().put_many([alert])
+    change = StatusChange(
+        tenant_id=TENANT, alert_id="al-1", status="acknowledged", previous="open", at=when, by="ana"
+    )
+    aws_client("dynamodb").put_item(TableName=HISTORY.name, Item=history_item(change))
+    real = ProfilePurge.history
+
+    def cut(self: ProfilePurge, alert_ids: Any) -> int:
+        monkeypatch.setattr(ProfilePurge, "history", real)
+        raise TimeoutError("the function timed out")
+
+    monkeypatch.setattr(ProfilePurge, "history", cut)
+    with pytest.raises(TimeoutError):
+        delete_profile(TENANT, "A1")
+    assert AlertStore().get(TENANT, "al-1") is not None  # still there to be found
+    removed = delete_profile(TENANT, "A1")
+    assert (removed["alerts"], removed["history"]) == (1, 1)
+    assert HistoryStore().of_alert(TENANT, "al-1") == []
+    assert CatalogStore().get_profile(TENANT, "A1") is None

@@ -26,9 +26,9 @@ def delete_profile(tenant: str, profile: str) -> dict[str, int]:
         raise ProfileNotFound(profile)
     purge = ProfilePurge(tenant, profile)
     removed = {"schedules": purge.schedules()}
-    alerts, alert_ids = purge.alerts()
-    removed["alerts"] = alerts
+    alert_ids = purge.alert_ids()
     removed["history"] = purge.history(alert_ids)
+    removed["alerts"] = purge.alerts(alert_ids)
     for table in PROFILE_PARTITIONS:
         removed[table.logical] = purge.partition(table)
     removed["runs"] = purge.runs()

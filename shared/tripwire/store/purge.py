@@ -118,20 +118,23 @@ class ProfilePurge(DynamoStore):
         found = "Item" in self._client.get_item(TableName=CATALOG.name, Key=key)
         return self._delete(CATALOG, [key]) if found else 0
 
-    def alerts(self) -> tuple[int, set[str]]:
-        """The profile's alerts; and their ids (their history goes next)."""
-        items = list(
-            query_all(
-                self._client,
-                TableName=ALERTS.name,
-                IndexName="by_profile",
-                KeyConditionExpression="profile_pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": self.pk}},
-                ProjectionExpression="pk",
-            )
+    def alert_ids(self) -> set[str]:
+        """The ids of the profile's alerts (the by_profile index)."""
+        items = query_all(
+            self._client,
+            TableName=ALERTS.name,
+            IndexName="by_profile",
+            KeyConditionExpression="profile_pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": self.pk}},
+            ProjectionExpression="pk",
         )
-        ids = {i["pk"]["S"].partition(keys.SEP)[2] for i in items}
-        return self._delete(ALERTS, ({"pk": i["pk"]} for i in items)), ids
+        return {i["pk"]["S"].partition(keys.SEP)[2] for i in items}
+
+    def alerts(self, alert_ids: Iterable[str]) -> int:
+        """The alerts — after their history, whose records name no profile: a purge cut
+        short in between finds the alerts, and so their history, again."""
+        prefix = f"{self.tenant}{keys.SEP}"
+        return self._delete(ALERTS, ({"pk": {"S": prefix + a}} for a in alert_ids))
 
     def history(self, alert_ids: Iterable[str]) -> int:
         """The history of ``alert_ids`` and of the profile's archived (expired) alerts."""
@@ -160,7 +163,8 @@ class ProfilePurge(DynamoStore):
             elif f"{keys.SEP}slice{keys.SEP}" in pk:
                 run_pk = pk.rsplit(keys.SEP, 2)[0]
                 slices.setdefault(run_pk, []).append({"pk": item["pk"]})
-        doomed += [k for run in runs for k in slices.get(run, [])]
+        # slices before their runs: a purge cut short finds them again through the run
+        doomed = [k for run in runs for k in slices.get(run, [])] + doomed
         return self._delete(RUNS, doomed)
 
     def notifications(self) -> int:
