@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, CfnResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    CfnResource,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -23,6 +31,8 @@ from infra.components.storage import Storage
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS
 from tripwire.ingest.market_source import DEFAULT_URL, URL_ENV
+from tripwire.store.purge import PROFILE_BUCKETS, SECRETS_ROOT
+from tripwire.store.queues import SCAN
 from tripwire.store.tables import LANDING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +53,7 @@ _API = Sizing(512, Duration.seconds(29))
 _SIZING: dict[str, Sizing] = {
     "detect": Sizing(1769, Duration.seconds(29)),  # 1769 MB = one full vCPU for scoring
     "verify": Sizing(1769, Duration.seconds(29)),
-    "scan_worker": Sizing(1769, Duration.minutes(5)),
+    "scan_worker": Sizing(1769, Duration.seconds(SCAN.consumer_timeout_seconds)),
     "scan_scheduler": Sizing(512, Duration.minutes(2)),
     "digest": Sizing(512, Duration.minutes(2)),
     "archiver": Sizing(256, Duration.minutes(1)),
@@ -162,6 +172,8 @@ class Functions(Construct):
             role.add_to_policy(
                 iam.PolicyStatement(actions=actions, resources=[landing.arn_for_objects("*")])
             )
+        if access.purge_profiles:
+            self._grant_purge(role)
         size = sizing(name)
         function = lambda_.Function(
             self,
@@ -189,6 +201,39 @@ class Functions(Construct):
         self.roles[name] = role
         return function
 
+    def _grant_purge(self, role: iam.Role) -> None:
+        """Deleting a profile: its objects under ``<tenant>/<profile>/`` in both buckets,
+        every version (listing versions needs the bucket), and its connection secrets."""
+        for bucket in (self.storage.buckets[b.logical] for b in PROFILE_BUCKETS):
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                    resources=[bucket.bucket_arn],
+                )
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                    resources=[bucket.arn_for_objects("*")],
+                )
+            )
+        role.add_to_policy(  # ListSecrets has no resource-level permission
+            iam.PolicyStatement(actions=["secretsmanager:ListSecrets"], resources=["*"])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:DeleteSecret"], resources=[self._secrets_arn()]
+            )
+        )
+
+    def _secrets_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{SECRETS_ROOT}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
     def _table_environment(self, access: Access) -> dict[str, str]:
         # Only the names a function may use: a missing variable fails loudly at the call.
         env = self.storage.environment()
@@ -197,6 +242,8 @@ class Functions(Construct):
             wanted.add("TRIPWIRE_BUCKET_MODELS")
         if access.read_landing:
             wanted.add(LANDING.env_var)
+        if access.purge_profiles:
+            wanted.update(b.env_var for b in PROFILE_BUCKETS)
         market = {URL_ENV: self.market_url} if access.fetch_market else {}
         return {key: value for key, value in env.items() if key in wanted} | market
 
@@ -244,6 +291,29 @@ class Functions(Construct):
                     else "GET /imports reads the caller's reports under its tenant's prefix only."
                 )
             )
+        if access.purge_profiles:
+            reasons["Resource::*"] += (
+                " Secrets Manager's ListSecrets has none either: it lists names, and only the "
+                "profile's tripwire/<tenant>/<profile>/ secrets are deleted (DeleteSecret is "
+                "scoped to tripwire/*)."
+            )
+            secrets = (  # as cdk-nag prints the ARN format_arn builds
+                "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+                f"{SECRETS_ROOT}*"
+            )
+            reasons[f"Resource::{secrets}"] = (
+                "A profile's connection secrets are named tripwire/<tenant>/<profile>/…; the "
+                "profiles function deletes those of the profile it deletes, whichever tenant's."
+            )
+            for declared in PROFILE_BUCKETS:
+                bucket = self.storage.buckets[declared.logical].node.default_child
+                assert isinstance(bucket, CfnResource)
+                logical = Stack.of(self).resolve(Stack.of(self).get_logical_id(bucket))
+                reasons[f"Resource::<{logical}.Arn>/*"] = (
+                    "Deleting a profile deletes every object (every version) under its "
+                    "<tenant>/<profile>/ prefix, whichever tenant's: the prefix comes from the "
+                    "verified token and the path, so the policy cannot name it in advance."
+                )
         if access.publish_alerts:
             reasons["Action::kms:GenerateDataKey*"] = (
                 "CDK's publish grant on the encrypted alerts topic: data keys of the topic's "

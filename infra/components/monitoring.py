@@ -1,4 +1,5 @@
-"""Alarms (errors, throttles, DLQ depths, scan age) to an operations topic, and a dashboard."""
+"""Alarms (errors, throttles, DLQ depths, scan age, swept runs) to an operations topic, and a
+dashboard."""
 
 from __future__ import annotations
 
@@ -83,6 +84,19 @@ class Monitoring(Construct):
             threshold=SCAN_AGE_LIMIT.to_seconds(),
             description="The oldest scan slice has waited too long: the worker is behind",
         )
+        self._alarm(
+            "runs-swept",
+            cloudwatch.Metric(  # no label: a labelled metric becomes a metric-math alarm
+                namespace=telemetry.NAMESPACE,
+                metric_name=telemetry.RUNS_SWEPT,
+                dimensions_map={"service": telemetry.SERVICE},
+                statistic="Sum",
+                period=_PERIOD,
+            ),
+            notify,
+            description="Queued runs made no progress by their deadline and were failed (the "
+            "sweeper's log names each run)",
+        )
         self.dashboard = self._dashboard(functions, (queue, dlq), (learn_queue, learn_dlq))
 
     def _alarm(
@@ -137,8 +151,12 @@ class Monitoring(Construct):
         # What the functions count (tripwire.telemetry, Powertools EMF).
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Scans: slices, entities scored, failures",
-                left=[_count(telemetry.SLICES_SCANNED), _count(telemetry.SCAN_FAILURES)],
+                title="Scans: slices, entities scored, failures, runs swept",
+                left=[
+                    _count(telemetry.SLICES_SCANNED),
+                    _count(telemetry.SCAN_FAILURES),
+                    _count(telemetry.RUNS_SWEPT),
+                ],
                 right=[_count(telemetry.ENTITIES_SCORED)],
                 width=12,
             ),

@@ -9,7 +9,8 @@ Access levels per table:
 - ``R``  — GetItem, BatchGetItem, Query, ConditionCheckItem (reads, and the condition checks
            of a transaction);
 - ``W``  — PutItem, UpdateItem, BatchWriteItem (transactions need the per-item actions too);
-- ``RW`` — both; ``Scan`` is granted only where ``scans`` names the table.
+- ``RW`` — both; ``Scan`` is granted only where ``scans`` names the table;
+- ``deletes`` — BatchWriteItem (its DeleteRequests), for deleting a profile's data only.
 
 Indexes are granted only where listed (``table/index/<name>``).
 """
@@ -62,6 +63,7 @@ class TableAccess:
     level: Level
     indexes: tuple[str, ...] = ()
     scans: bool = False
+    deletes: bool = False
 
     def actions(self) -> list[str]:
         if self.table is IDEMPOTENCY:
@@ -70,6 +72,8 @@ class TableAccess:
         actions += WRITE_ACTIONS if "W" in self.level else ()
         if self.scans:
             actions.append("dynamodb:Scan")
+        if self.deletes and "dynamodb:BatchWriteItem" not in actions:
+            actions.append("dynamodb:BatchWriteItem")
         return actions
 
 
@@ -88,6 +92,9 @@ class Access:
     # s3:GetObject; ``write_reports`` adds s3:PutObject (the import reports).
     read_landing: bool = False
     write_reports: bool = False
+    # Deleting profiles: s3:ListBucket(Versions) and s3:DeleteObject(Version) on the models
+    # and landing buckets; secretsmanager:ListSecrets and DeleteSecret on ``tripwire/*``.
+    purge_profiles: bool = False
     river: bool = False  # the streaming detector's layer (river + scipy + numpy)
     numeric: bool = True  # numpy, onnxruntime, networkx
     # Calls the market data source over HTTPS (no AWS permission; TRIPWIRE_MARKET_URL).
@@ -239,6 +246,27 @@ FUNCTIONS: dict[str, Access] = {
         ),
         read_landing=True,
         write_reports=True,
+    ),
+    # service/sweep.py: overdue runs from the sparse ``open`` index, each run's slices
+    # (fanout.progress), the failed run written conditionally.
+    "sweeper": Access(tables=(TableAccess(RUNS, "RW", indexes=("open",)),)),
+    # service/profiles.py → store/purge.py: a profile's partitions Queried, its alerts by the
+    # by_profile index, history, runs and notifications Scanned by tenant; all deleted in
+    # batches; its objects (every version) and connection secrets deleted.
+    "profiles": Access(
+        tables=(
+            *(
+                TableAccess(table, "R", deletes=True)
+                for table in (METRICS, METADATA, FEEDBACK, STATISTICS, INCIDENTS, CATALOG)
+            ),
+            TableAccess(ALERTS, "R", indexes=("by_profile",), deletes=True),
+            *(
+                TableAccess(table, "R", scans=True, deletes=True)
+                for table in (HISTORY, RUNS, NOTIFICATIONS)
+            ),
+        ),
+        purge_profiles=True,
+        numeric=False,
     ),
     # store/archive.py: the expired alert (from the stream record) into history.
     "archiver": Access(tables=(TableAccess(HISTORY, "W"),), numeric=False),

@@ -36,6 +36,7 @@ from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
 SCAN_BATCH_SIZE = 5
 LEARN_BATCH_SIZE = 10  # a FIFO queue's maximum; a batch is mostly one message per profile
 DIGEST_SCHEDULE = "cron(0 6 * * ? *)"  # 06:00 UTC: yesterday's digest, before office hours
+SWEEP_SCHEDULE = "rate(15 minutes)"  # overdue runs: deadlines are hours, 15 min is prompt
 DEFAULT_SCAN_SCHEDULE = "rate(1 hour)"  # daily profiles: hourly picks up restated sales
 DEFAULT_HOURLY_SCAN_SCHEDULE = "rate(1 hour)"  # profiles with hourly bars
 
@@ -88,6 +89,14 @@ class ScanPipeline(Construct):
             )
             for interval, expression in scan_schedules.items()
         }
+        # Queued runs still in progress past their deadline are failed (service/sweep.py).
+        self.sweep_rule = events.Rule(
+            self,
+            "RunSweep",
+            schedule=events.Schedule.expression(SWEEP_SCHEDULE),
+            description="tripwire: fail queued runs that made no progress by their deadline",
+            targets=[targets.LambdaFunction(functions.functions["sweeper"], retry_attempts=2)],
+        )
 
     def _queue_with_dlq(
         self,

@@ -312,6 +312,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile_delete(args: argparse.Namespace) -> int:
+    """Delete a profile and everything kept of it (as ``DELETE /profiles/{id}``)."""
+    from tripwire.service.profiles import ProfileNotFound, delete_profile
+
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(
+                f"tripwire profile delete: pass --yes to delete {args.profile} of {args.tenant}",
+                file=sys.stderr,
+            )
+            return 2
+        answer = input(f"Delete profile {args.profile} of {args.tenant} and all its data? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("kept")
+            return 1
+    _use_local_stack_if_running()
+    try:
+        removed = delete_profile(args.tenant, args.profile)
+    except ProfileNotFound:
+        print(f"no profile {args.profile} of {args.tenant}: nothing deleted", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{kind} {n}" for kind, n in removed.items() if n)
+    print(f"deleted profile {args.profile} of {args.tenant}: {counts or 'no data'}")
+    return 0
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     from tripwire.service.backtest import run_backtest
 
@@ -451,6 +477,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
     p.add_argument("--end", type=_date, default=date.today(), help="last day trained on")
     p.set_defaults(func=cmd_train)
+
+    profile = sub.add_parser("profile", help="a profile's lifecycle").add_subparsers(
+        dest="profile_command", required=True
+    )
+    p = profile.add_parser("delete", help="delete a profile and all of its data (asks first)")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=cmd_profile_delete)
 
     p = sub.add_parser("backtest", help="replay the daily scan over a date range, in-process")
     p.add_argument("--entities", type=_existing_file, required=True)

@@ -18,7 +18,7 @@ import pytest
 from aws_cdk import CfnResource
 from infra.components.functions import function_names, layers_of, sizing
 from infra.components.permissions import FUNCTIONS, READ_ACTIONS, WRITE_ACTIONS
-from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE
+from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE, SWEEP_SCHEDULE
 
 from tests.infra.conftest import ALERT_EMAIL, Synth, synth_context
 from tripwire import telemetry
@@ -294,6 +294,9 @@ def test_only_the_learner_writes_models(synth: Synth) -> None:
         expected = {"s3:GetObject"} if FUNCTIONS[name].read_models else set()
         if name == "learner":
             expected.add("s3:PutObject")
+        if name == "profiles":  # deleting a profile deletes its models, every version
+            expected |= {"s3:DeleteObject", "s3:DeleteObjectVersion"}
+            expected |= {"s3:ListBucket", "s3:ListBucketVersions"}
         assert s3 == expected, name
     assert "TRIPWIRE_BUCKET_MODELS" in _env(synth, "learner")
 
@@ -319,6 +322,43 @@ def test_schedules(synth: Synth) -> None:
     assert transformer["InputPathsMap"]["time"] == "$.time"
     (digest_rule,) = [r for r in rules if r["Targets"][0]["Arn"] == digest]
     assert digest_rule["ScheduleExpression"] == DIGEST_SCHEDULE
+
+
+def test_only_the_profiles_function_deletes_and_only_by_batch(synth: Synth) -> None:
+    for name in ALL_FUNCTIONS:
+        actions = {a for s in _statements(synth, name) for a in _as_list(s["Action"])}
+        deletes = {"s3:DeleteObject", "s3:DeleteObjectVersion", "secretsmanager:DeleteSecret"}
+        assert bool(actions & deletes) is (name == "profiles"), name
+    grants = _table_grants(synth, "profiles")
+    assert all(
+        not actions & {"dynamodb:PutItem", "dynamodb:UpdateItem"} for actions in grants.values()
+    )
+    assert {t for t, a in grants.items() if "dynamodb:Scan" in a} == {
+        "history",
+        "runs",
+        "notifications",
+    }
+    statements = _statements(synth, "profiles")
+    (delete_secret,) = [
+        s for s in statements if "secretsmanager:DeleteSecret" in _as_list(s["Action"])
+    ]
+    assert ":secret:tripwire/*" in json.dumps(delete_secret["Resource"])
+    (listing,) = [s for s in statements if "secretsmanager:ListSecrets" in _as_list(s["Action"])]
+    assert listing["Resource"] == "*"  # ListSecrets has no resource-level permission
+    env = _env(synth, "profiles")
+    assert {"TRIPWIRE_BUCKET_MODELS", "TRIPWIRE_BUCKET_LANDING"} <= set(env)
+
+
+def test_the_run_sweeper_runs_every_15_minutes_on_the_runs_table_only(synth: Synth) -> None:
+    rules = [r["Properties"] for r in _of_type(synth, "AWS::Events::Rule").values()]
+    sweeper = {"Fn::GetAtt": [_id(synth, synth.stack.functions.functions["sweeper"]), "Arn"]}
+    (rule,) = [r for r in rules if r["Targets"][0]["Arn"] == sweeper]
+    assert rule["ScheduleExpression"] == SWEEP_SCHEDULE == "rate(15 minutes)"
+    assert _table_grants(synth, "sweeper") == {"runs": set(READ_ACTIONS) | set(WRITE_ACTIONS)}
+    resources = json.dumps([s["Resource"] for s in _statements(synth, "sweeper")])
+    assert "/index/open" in resources and "/index/by_profile" not in resources
+    # the worker's timeout is the one the sweeper's deadlines assume
+    assert _function(synth, "scan_worker")["Properties"]["Timeout"] == SCAN.consumer_timeout_seconds
 
 
 # -- notifications and archival ----------------------------------------------------------
@@ -415,12 +455,14 @@ def test_alarms_cover_errors_throttles_dlq_and_scan_age(synth: Synth) -> None:
     expected = {f"{n}-{kind}" for n in ALL_FUNCTIONS for kind in ("errors", "throttles")}
     others = {"scan-dlq-depth", "learn-dlq-depth", "scan-age", "notifier-failures"}
     others.add("landing-dlq-depth")
+    others.add("runs-swept")
     assert expected | others == set(alarms)
     by_metric = {
         a["Properties"]["MetricName"] for a in _of_type(synth, "AWS::CloudWatch::Alarm").values()
     }
     assert {"Errors", "Throttles", "ApproximateNumberOfMessagesVisible"} <= by_metric
     assert "ApproximateAgeOfOldestMessage" in by_metric
+    assert telemetry.RUNS_SWEPT in by_metric
     assert _of_type(synth, "AWS::CloudWatch::Dashboard")
 
 

@@ -73,6 +73,7 @@ def test_the_queue_dead_letters_and_outlasts_the_function(synth: Synth) -> None:
 
 
 def test_only_the_landing_function_writes_and_only_it_and_ingest_read(synth: Synth) -> None:
+    # (the profiles function deletes a deleted profile's files, and reads none)
     bucket = _id(synth, synth.stack.storage.buckets[LANDING_BUCKET.logical])
     for name, access in FUNCTIONS.items():
         actions = {
@@ -86,7 +87,11 @@ def test_only_the_landing_function_writes_and_only_it_and_ingest_read(synth: Syn
             expected = {"s3:ListBucket", "s3:GetObject"}
         if access.write_reports:
             expected.add("s3:PutObject")
+        if access.purge_profiles:  # DELETE /profiles/{id}: the profile's files, no reading
+            expected = {"s3:ListBucket", "s3:ListBucketVersions"}
+            expected |= {"s3:DeleteObject", "s3:DeleteObjectVersion"}
         assert actions == expected, name
-        assert (LANDING_BUCKET.env_var in _env(synth, name)) is access.read_landing, name
+        named = access.read_landing or access.purge_profiles
+        assert (LANDING_BUCKET.env_var in _env(synth, name)) is named, name
     assert [n for n, a in FUNCTIONS.items() if a.write_reports] == ["landing"]
     assert {n for n, a in FUNCTIONS.items() if a.read_landing} == {"landing", "ingest"}

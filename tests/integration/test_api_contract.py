@@ -37,9 +37,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _seed(tenant: str) -> None:
-    """A profile A1 (account ACC > campaign C1 > keyword K1), two alerts and a run."""
+    """A profile A1 (account ACC > campaign C1 > keyword K1), two alerts and a run; and a
+    profile D1 that ``DELETE /profiles/{id}`` may delete (contract_hooks)."""
     catalog = CatalogStore()
     catalog.put_profile(Profile(tenant_id=tenant, profile_id="A1"))
+    catalog.put_profile(Profile(tenant_id=tenant, profile_id="D1"))  # for DELETE /profiles
     hierarchy = [
         Entity(entity_id="ACC", entity_type="account"),
         Entity(entity_id="C1", entity_type="campaign", parent_id="ACC"),
@@ -115,5 +117,5 @@ def test_schemathesis_with_every_check_finds_no_failure(
     report = run.stdout[-30_000:] + run.stderr[-5_000:]
     assert run.returncode == 0, report
     generated = re.search(r"(\d+) generated", run.stdout)
-    assert generated is not None and int(generated[1]) >= 19 * EXAMPLES, report
-    assert re.search(r"Tested: 19\b", run.stdout), report  # every documented operation
+    assert generated is not None and int(generated[1]) >= 20 * EXAMPLES, report
+    assert re.search(r"Tested: 20\b", run.stdout), report  # every documented operation

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -144,3 +144,31 @@ def test_bad_input_is_422_naming_the_field(
 def test_no_token_is_401(local_stack: LocalStack) -> None:
     for path in ("/runs?profile_id=A1", "/runs/run-1", "/models"):
         assert call(local_stack, None, path)[0] == 401, path
+
+
+def test_the_local_stack_sweeps_a_stuck_run_and_the_api_shows_why(
+    local_stack: LocalStack, tenant: str
+) -> None:
+    """The stack's sweep (the real sweeper function) fails a queued run past its deadline;
+    a queued run still within its deadline stays in progress."""
+    from tripwire.service.runs import queued_deadline
+    from tripwire.store.runs import RunSlices
+
+    CatalogStore().put_profile(Profile(tenant_id=tenant, profile_id="A1"))
+    slices = RunSlices()
+    stuck = _run(tenant, 7, status=RunStatus.IN_PROGRESS, completed_at=None)
+    stuck = stuck.model_copy(update={"deadline": queued_deadline(stuck.started_at)})
+    slices.start(stuck, 2)
+    fresh = _run(tenant, 8, status=RunStatus.IN_PROGRESS, completed_at=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    fresh = fresh.model_copy(update={"deadline": now + timedelta(hours=2)})
+    slices.start(fresh, 1)
+    swept = local_stack.sweep()
+    assert {"tenant_id": tenant, "run_id": "run-7"} in swept
+    assert {"tenant_id": tenant, "run_id": "run-8"} not in swept
+    status, body = call(local_stack, tenant, "/runs/run-7")
+    assert status == 200 and body["status"] == "failed"
+    assert body["error"] == f"no progress by {stuck.deadline.isoformat()}Z; swept"
+    assert body["swept_at"] is not None
+    status, body = call(local_stack, tenant, "/runs/run-8")
+    assert status == 200 and body["status"] == "in_progress"

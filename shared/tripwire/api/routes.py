@@ -54,11 +54,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/backfill", "runs"),
     Route("GET", "/backfill/{id}", "runs"),
     Route("PUT", "/profiles/{id}/schedule", "runs"),
+    Route("DELETE", "/profiles/{id}", "profiles"),
     Route("GET", "/openapi.json", "docs", auth=False),
     Route("GET", "/docs", "docs", auth=False),
 )
 
-# Lambdas that no route calls: the scan pipeline, notifications and archival.
+# Lambdas that no route calls: the scan pipeline, notifications, archival, the run sweeper.
 WORKERS: tuple[str, ...] = (
     "scan_scheduler",
     "scan_worker",
@@ -67,6 +68,7 @@ WORKERS: tuple[str, ...] = (
     "archiver",
     "learner",
     "landing",
+    "sweeper",
 )
 
 

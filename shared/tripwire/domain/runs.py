@@ -46,6 +46,13 @@ class DetectionRun(BaseModel):
     status: RunStatus = RunStatus.IN_PROGRESS
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    deadline: datetime | None = Field(
+        default=None,
+        description="queued runs: if still in progress after this (UTC), the sweeper fails it",
+    )
+    swept_at: datetime | None = Field(
+        default=None, description="when the sweeper failed the run for making no progress"
+    )
     expires_at: int = Field(description="epoch seconds; DynamoDB TTL removes the run then")
 
 

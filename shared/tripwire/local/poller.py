@@ -26,6 +26,8 @@ from tripwire.store.provision import aws_client, region
 WORKER = "scan_worker"
 LEARNER = "learner"
 LANDING = "landing"
+SWEEPER = "sweeper"
+SWEEP_EVERY = 900.0  # seconds: the deployed rule's rate(15 minutes)
 BATCH = 10  # SQS's receive limit and the mapping's default batch size
 Invoke = Callable[[str, dict[str, Any]], Any]
 
@@ -251,5 +253,32 @@ class ScheduleTicker(_Background):
                         f"[ttl] {len(swept.expired)} expired alert(s), {swept.archived} archived",
                         file=sys.stderr,
                     )
+            except Exception:
+                traceback.print_exc(file=sys.stderr)
+
+
+def fire_sweep(*, invoke_function: Invoke = invoke) -> list[dict[str, str]]:
+    """One tick of the sweep rule: the real sweeper handler; the runs it failed."""
+    event = schedule_event(datetime.datetime.now(datetime.UTC))
+    swept: list[dict[str, str]] = invoke_function(SWEEPER, event)["swept"]
+    return swept
+
+
+class SweepTicker(_Background):
+    """The run sweeper's schedule, locally: a sweep every ``seconds`` on a thread."""
+
+    thread_name = "run-sweep"
+
+    def __init__(self, seconds: float = SWEEP_EVERY, *, invoke_function: Invoke = invoke) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._invoke = invoke_function
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                swept = fire_sweep(invoke_function=self._invoke)
+                if swept:
+                    print(f"[sweep] {len(swept)} overdue run(s) failed", file=sys.stderr)
             except Exception:
                 traceback.print_exc(file=sys.stderr)

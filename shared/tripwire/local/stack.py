@@ -47,7 +47,9 @@ from tripwire.local.poller import (
     LearnPoller,
     ScanPoller,
     ScheduleTicker,
+    SweepTicker,
     fire_schedule,
+    fire_sweep,
 )
 from tripwire.store import provision as store
 from tripwire.store.queues import LANDING, LEARN, MAX_RECEIVES_ENV, SCAN, Queue
@@ -106,6 +108,7 @@ class LocalStack:
         self.landing: LandingPoller | None = None
         self.notifications: Any = None  # LocalNotifications, when started
         self._ticker: ScheduleTicker | None = None
+        self._sweeper: SweepTicker | None = None
         # The market data source's stand-in (Yahoo's chart endpoint), serving this book.
         self.market = LocalMarketProvider(market_book)
 
@@ -240,6 +243,9 @@ class LocalStack:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
         for poller in (self.poller, self.learner, self.landing):
             if poller is not None:
                 poller.stop()
@@ -302,6 +308,7 @@ class LocalStack:
         self._start_landing()
         if self.scan_every > 0:
             self._ticker = ScheduleTicker(self.scan_every).start()
+        self._sweeper = SweepTicker().start()  # overdue runs failed, as the deployed rule does
 
     def _start_landing(self) -> None:
         """The landing bucket notifies its queue (+DLQ) of every created object, as in AWS
@@ -341,6 +348,10 @@ class LocalStack:
         if wait:
             self.drain()
         return runs
+
+    def sweep(self) -> list[dict[str, str]]:
+        """One run sweep now (the real sweeper handler); the runs it failed."""
+        return fire_sweep()
 
     def _add_env(self, values: dict[str, str]) -> None:
         self.env.update(values)

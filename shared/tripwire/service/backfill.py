@@ -181,8 +181,7 @@ def start_backfill(
         )
         for i, ids in enumerate(slices)
     ]
-    fanout.enqueue(run, messages, slices=chunks * len(slices))
-    return run, True
+    return fanout.enqueue(run, messages, slices=chunks * len(slices)), True
 
 
 def _start_ticker_backfill(
@@ -213,8 +212,7 @@ def _start_ticker_backfill(
         force=request.force,
         fetch=TickerFetch(symbol=request.ticker, market=market),
     )
-    fanout.enqueue(run, [message])
-    return run
+    return fanout.enqueue(run, [message])
 
 
 def _claim(tenant: str, profile: str, scope: str, run_id: str) -> str:

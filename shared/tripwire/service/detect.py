@@ -39,7 +39,7 @@ from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.registry.manager import default_manager
 from tripwire.service.messages import ScanMessage
 from tripwire.service.models import current_pipeline
-from tripwire.service.runs import DetectorUnavailable, new_run, utcnow
+from tripwire.service.runs import DetectorUnavailable, new_run, queued_deadline, utcnow
 from tripwire.service.scoring import (
     ProfileScorer,
     ScanStores,
@@ -167,6 +167,7 @@ def enqueue(
     if request.detector != "ensemble" and request.detector not in versions:
         raise DetectorUnavailable(request.detector)
     run = new_run(tenant, request.profile_id, Trigger.API, versions=versions, now=now)
+    run = run.model_copy(update={"deadline": queued_deadline(run.started_at)})
     narrowed = request.entity_ids or request.entity_type is not None
     ids = [e.entity_id for e, keep in zip(entities, selected, strict=True) if keep]
     message = ScanMessage(

@@ -36,6 +36,7 @@ from tripwire.service.runs import (
     DetectorUnavailable,
     UnsupportedInterval,
     new_run,
+    queued_deadline,
     run_expiry,
     utcnow,
 )
@@ -44,7 +45,7 @@ from tripwire.store.catalog import CatalogStore
 from tripwire.store.metadata import unit_of
 from tripwire.store.provision import aws_client
 from tripwire.store.queues import MAX_RECEIVES_ENV, SCAN
-from tripwire.store.runs import RunSlices, RunStore, SliceRecord
+from tripwire.store.runs import RunSlices, RunStore, RunSwept, SliceRecord
 from tripwire.store.schedule import ScheduleStore
 from tripwire.telemetry import (
     ALERTS_RAISED,
@@ -93,10 +94,15 @@ def send(messages: Sequence[ScanMessage], *, sqs: Any = None) -> None:
             raise RuntimeError(f"scan queue refused messages: {response['Failed']}")
 
 
-def enqueue(run: DetectionRun, messages: Sequence[ScanMessage], *, slices: int = 0) -> None:
-    """Record the run (in progress, ``slices`` parts; default one per message), then send."""
-    RunSlices().start(run, slices or len(messages))
+def enqueue(run: DetectionRun, messages: Sequence[ScanMessage], *, slices: int = 0) -> DetectionRun:
+    """Record the run (in progress, ``slices`` parts; default one per message) with the
+    deadline the sweeper holds it to, then send; returns the run as recorded."""
+    parts = slices or len(messages)
+    chain = -(-parts // max(len(messages), 1))  # parts each message's chain handles in turn
+    run = run.model_copy(update={"deadline": queued_deadline(run.started_at, chain)})
+    RunSlices().start(run, parts)
     send(messages)
+    return run
 
 
 def schedule_scans(
@@ -127,8 +133,7 @@ def schedule_scans(
             )
             for i, ids in enumerate(slices)
         ]
-        enqueue(run, messages)
-        started.append(run)
+        started.append(enqueue(run, messages))
     return started
 
 
@@ -198,14 +203,7 @@ def notifier() -> AlertsHook | None:
 
 def _failed(message: ScanMessage, attempt: int, error: Exception, *, final: bool) -> SliceRecord:
     """The slice's failure record; a final one (no retry will come) is logged and counted."""
-    where = {
-        "run_id": message.run_id,
-        "tenant_id": message.tenant_id,
-        "profile_id": message.profile_id,
-        "slice": message.slice_index,
-        "attempt": attempt,
-        "error": f"{type(error).__name__}: {error}",
-    }
+    where = {**_where(message), "attempt": attempt, "error": f"{type(error).__name__}: {error}"}
     if final:
         logger.error("scan slice failed for good", extra=where)
         count(SCAN_FAILURES)
@@ -244,25 +242,35 @@ def finish_slice(message: ScanMessage, record: SliceRecord) -> DetectionRun | No
     store.record(message.tenant_id, message.run_id, record, expires)
     if record.status == "retrying":
         return None
-    if record.status == "failed":
-        failed = progress(message.tenant_id, message.run_id)
-        if failed is not None:
-            store.update(failed)
-        return failed
-    done, count = store.finish(message.tenant_id, message.run_id, record.index)
-    if done < count:
-        return None
+    if record.status != "failed":
+        done, count = store.finish(message.tenant_id, message.run_id, record.index)
+        if done < count:
+            return None
     run = progress(message.tenant_id, message.run_id)
-    if run is not None:
+    if run is None or run.swept_at is not None:
+        return None
+    try:
         store.update(run)
+    except RunSwept:  # the sweeper failed the run between our read and this write
+        logger.warning("slice finished after its run was swept", extra=_where(message))
+        return None
     return run
+
+
+def _where(message: ScanMessage) -> dict[str, Any]:
+    return {
+        "run_id": message.run_id,
+        "tenant_id": message.tenant_id,
+        "profile_id": message.profile_id,
+        "slice": message.slice_index,
+    }
 
 
 def progress(tenant: str, run_id: str) -> DetectionRun | None:
     """The run as its slices report it so far (status complete once all have finished)."""
     run = RunStore().get(tenant, run_id)
-    if run is None:
-        return None
+    if run is None or run.swept_at is not None:  # a swept run's outcome is final
+        return run
     store = RunSlices()
     count = store.count(tenant, run_id)
     if count == 0:  # run in one piece (an API detection): its item is all there is

@@ -12,8 +12,13 @@ from tripwire.domain.runs import DetectionRun, Trigger
 from tripwire.registry.manager import default_manager
 from tripwire.registry.store import RegistryStore
 from tripwire.store.catalog import CatalogStore
+from tripwire.store.queues import SCAN
 from tripwire.store.runs import RunStore
 from tripwire.store.tables import RUNS
+
+# How long a queued message may wait behind a backlog before a worker first receives it
+# (the scan queue's age alarm fires at half of this).
+QUEUE_WAIT = datetime.timedelta(hours=1)
 
 
 class UnsupportedInterval(ValueError):
@@ -26,6 +31,14 @@ class DetectorUnavailable(ValueError):
 
 def run_expiry(now: datetime.datetime) -> int:
     return int((now + datetime.timedelta(days=RUNS.ttl_days or 30)).timestamp())
+
+
+def queued_deadline(started: datetime.datetime, chain: int = 1) -> datetime.datetime:
+    """When a queued run still in progress can no longer finish: each of the ``chain``
+    messages it waits for in a row (a backfill's chunks follow one another; slices run side
+    by side) may wait ``QUEUE_WAIT``, then be retried until the queue gives up on it."""
+    per_message = QUEUE_WAIT + datetime.timedelta(seconds=SCAN.retry_seconds())
+    return started + max(chain, 1) * per_message
 
 
 def utcnow() -> datetime.datetime:

@@ -56,6 +56,24 @@ def batch_put(client: Any, table: str, items: Iterable[Item]) -> int:
     return written
 
 
+def batch_delete(client: Any, table: str, keys: Iterable[Item]) -> int:
+    """Delete the items with these keys (absent ones are no error); how many keys were sent."""
+    deleted = 0
+    for chunk in _chunks(list(keys), WRITE_LIMIT):
+        unique = list({repr(sorted(k.items())): k for k in chunk}.values())  # no duplicates
+        request: dict[str, Any] = {table: [{"DeleteRequest": {"Key": k}} for k in unique]}
+        for attempt in range(MAX_ATTEMPTS):
+            response = client.batch_write_item(RequestItems=request)
+            request = response.get("UnprocessedItems") or {}
+            if not request:
+                break
+            _backoff(attempt)
+        else:
+            raise RuntimeError(f"BatchWriteItem on {table} kept returning unprocessed deletes")
+        deleted += len(unique)
+    return deleted
+
+
 def query_all(client: Any, **params: Any) -> Iterator[Item]:
     """Every item of a Query, following LastEvaluatedKey."""
     while True:

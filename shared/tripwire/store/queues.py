@@ -25,9 +25,16 @@ class Queue:
     # Locally short, so a failed message is retried (and reaches its DLQ) within seconds;
     # each local poller is one thread, so a long batch is never received twice while it runs.
     local_visibility_seconds: int = 2
+    # The consuming function's timeout (the CDK app sizes the scan worker from it).
+    consumer_timeout_seconds: int = 300
 
     def visibility_seconds(self, consumer_timeout_seconds: float) -> int:
         return int(consumer_timeout_seconds * self.visibility_factor + 30)
+
+    def retry_seconds(self) -> int:
+        """How long a message can go on being retried once first received: every receive
+        may hold it for a whole visibility timeout before it moves to the DLQ."""
+        return self.max_receives * self.visibility_seconds(self.consumer_timeout_seconds)
 
     def url(self) -> str:
         """This queue's URL from the environment; a clear error where it is not configured."""

@@ -1,4 +1,10 @@
-"""The runs table: detection runs by id and a profile's runs, newest first (TTL 30 days)."""
+"""The runs table: detection runs by id and a profile's runs, newest first (TTL 30 days).
+
+Every run item carries its ``status`` at the top level (conditions need it) and, while a
+queued run is in progress, the sparse ``open`` index's keys (its deadline first): the
+sweeper reads the overdue runs from that index and fails them only while they are still
+in progress; a swept run (``swept_at``) is never rewritten by a late slice.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +14,93 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from tripwire.domain.runs import DetectionRun
+from tripwire.domain.runs import DetectionRun, RunStatus
 from tripwire.store import keys
 from tripwire.store.batch import batch_get, query_all
 from tripwire.store.dynamo import DynamoStore
 from tripwire.store.items import from_item, to_item
 from tripwire.store.tables import RUNS
 
+OPEN = "OPEN"  # the open index's one partition: few runs are in progress at a time
+_OPEN_KEYS = ("open_pk", "open_sk")
+
+
+class RunSwept(Exception):
+    """The sweeper failed the run meanwhile: its outcome stays as the sweeper wrote it."""
+
+
+def moment(at: datetime) -> str:
+    """A UTC time as a fixed-width ISO string, so such strings sort as the times do."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.isoformat(timespec="microseconds")
+
+
+def _run_item(run: DetectionRun, **extra: str | int | None) -> dict[str, Any]:
+    queued_open = run.status is RunStatus.IN_PROGRESS and run.deadline is not None
+    return to_item(
+        run,
+        pk=f"{run.tenant_id}{keys.SEP}{run.run_id}",
+        profile_pk=keys.profile_pk(run.tenant_id, run.profile_id),
+        started_at=run.started_at.isoformat(),
+        expires_at=run.expires_at,
+        status=run.status.value,
+        open_pk=OPEN if queued_open else None,
+        open_sk=f"{moment(run.deadline)}{keys.SEP}{run.tenant_id}{keys.SEP}{run.run_id}"
+        if queued_open and run.deadline
+        else None,
+        **extra,
+    )
+
+
+def _failed_condition(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
 
 class RunStore(DynamoStore):
     def put(self, run: DetectionRun) -> None:
-        self._client.put_item(
+        self._client.put_item(TableName=RUNS.name, Item=_run_item(run))
+
+    def overdue(self, now: datetime) -> list[tuple[str, str]]:
+        """(tenant, run id) of every queued run still in progress past its deadline
+        (strictly: a run due at ``now`` is not overdue yet), across tenants."""
+        items = query_all(
+            self._client,
             TableName=RUNS.name,
-            Item=to_item(
-                run,
-                pk=f"{run.tenant_id}{keys.SEP}{run.run_id}",
-                profile_pk=keys.profile_pk(run.tenant_id, run.profile_id),
-                started_at=run.started_at.isoformat(),
-                expires_at=run.expires_at,
-            ),
+            IndexName="open",
+            KeyConditionExpression="open_pk = :open AND open_sk < :now",
+            ExpressionAttributeValues={":open": {"S": OPEN}, ":now": {"S": moment(now)}},
         )
+        found = []
+        for item in items:
+            tenant, _, run_id = item["pk"]["S"].partition(keys.SEP)
+            found.append((tenant, run_id))
+        return found
+
+    def sweep(self, run: DetectionRun) -> bool:
+        """Store ``run`` (failed by the sweeper) only if the stored run is still in
+        progress and unswept; False when it finished (or was swept) meanwhile."""
+        assert run.swept_at is not None and run.status is RunStatus.FAILED
+        try:
+            self._client.update_item(
+                TableName=RUNS.name,
+                Key={"pk": {"S": f"{run.tenant_id}{keys.SEP}{run.run_id}"}},
+                UpdateExpression="SET body = :b, #s = :failed, swept_at = :at REMOVE "
+                + ", ".join(_OPEN_KEYS),
+                ConditionExpression="#s = :open AND attribute_not_exists(swept_at)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":b": {"S": run.model_dump_json()},
+                    ":failed": {"S": RunStatus.FAILED.value},
+                    ":open": {"S": RunStatus.IN_PROGRESS.value},
+                    ":at": {"S": moment(run.swept_at)},
+                },
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
 
     def get(self, tenant: str, run_id: str) -> DetectionRun | None:
         item = self._client.get_item(
@@ -104,15 +177,7 @@ class RunSlices(DynamoStore):
     adding an index twice changes nothing, so a redelivered slice is never counted twice."""
 
     def start(self, run: DetectionRun, slices: int) -> None:
-        item = to_item(
-            run,
-            pk=f"{run.tenant_id}{keys.SEP}{run.run_id}",
-            profile_pk=keys.profile_pk(run.tenant_id, run.profile_id),
-            started_at=run.started_at.isoformat(),
-            expires_at=run.expires_at,
-            slice_count=slices,
-        )
-        self._client.put_item(TableName=RUNS.name, Item=item)
+        self._client.put_item(TableName=RUNS.name, Item=_run_item(run, slice_count=slices))
 
     def record(self, tenant: str, run_id: str, record: SliceRecord, expires_at: int) -> None:
         self._client.put_item(
@@ -147,13 +212,26 @@ class RunSlices(DynamoStore):
         return sorted(found, key=lambda r: r.index)
 
     def update(self, run: DetectionRun) -> None:
-        """Replace the run's body, keeping its slice bookkeeping."""
-        self._client.update_item(
-            TableName=RUNS.name,
-            Key={"pk": {"S": f"{run.tenant_id}{keys.SEP}{run.run_id}"}},
-            UpdateExpression="SET body = :b",
-            ExpressionAttributeValues={":b": {"S": run.model_dump_json()}},
-        )
+        """Replace the run's body, keeping its slice bookkeeping; a finished run leaves the
+        open index. ``RunSwept`` if the sweeper failed it first (its outcome stands)."""
+        finished = run.status is not RunStatus.IN_PROGRESS
+        try:
+            self._client.update_item(
+                TableName=RUNS.name,
+                Key={"pk": {"S": f"{run.tenant_id}{keys.SEP}{run.run_id}"}},
+                UpdateExpression="SET body = :b, #s = :s"
+                + (" REMOVE " + ", ".join(_OPEN_KEYS) if finished else ""),
+                ConditionExpression="attribute_not_exists(swept_at)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":b": {"S": run.model_dump_json()},
+                    ":s": {"S": run.status.value},
+                },
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                raise RunSwept(run.run_id) from error
+            raise
 
     # -- one backfill at a time per profile and scope --------------------------------------
 

@@ -28,6 +28,9 @@ Key design (every partition key starts with the tenant):
               scheduler scans (store/schedule.py; the scheduler's cross-tenant list).
 - runs        pk ``{tenant}#{run}``; GSI by_profile ``{tenant}#{profile}`` / ``{started_at}``;
               TTL ``expires_at`` (30 days).
+              GSI open ``OPEN`` / ``{deadline}#{tenant}#{run}`` — sparse: only queued runs
+              still in progress carry it, so the sweeper finds the overdue ones in one
+              Query across tenants (store/runs.py).
 - feedback    pk ``{tenant}#{profile}``  sk ``{alert}`` training labels.
 - statistics  pk ``{tenant}#{profile}``  sk ``TOTAL`` · ``DAY#{date}`` · ``ENTITY#{entity}``
               dashboard counters, moved with ADD in the transaction that writes the
@@ -119,7 +122,10 @@ METADATA = Table("metadata", PK, SK)
 RUNS = Table(
     "runs",
     PK,
-    indexes=(Index("by_profile", Key("profile_pk"), Key("started_at")),),
+    indexes=(
+        Index("by_profile", Key("profile_pk"), Key("started_at")),
+        Index("open", Key("open_pk"), Key("open_sk")),
+    ),
     ttl_attribute="expires_at",
     ttl_days=30,
 )

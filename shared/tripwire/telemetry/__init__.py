@@ -31,6 +31,8 @@ NOTIFICATIONS_SENT = "NotificationsSent"  # per channel
 NOTIFICATION_FAILURES = "NotificationFailures"  # per channel
 FILES_IMPORTED = "FilesImported"  # landing bucket drops imported (service/landing.py)
 FILES_REFUSED = "FilesRefused"  # … refused with a report saying why
+RUNS_SWEPT = "RunsSwept"  # queued runs failed for making no progress by their deadline
+PROFILES_DELETED = "ProfilesDeleted"  # DELETE /profiles/{id} (service/profiles.py)
 SEVERITIES = ("low", "medium", "high", "critical")
 CHANNELS = ("sns", "slack")
 

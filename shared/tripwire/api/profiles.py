@@ -1,0 +1,59 @@
+"""The profiles function: ``DELETE /profiles/{id}`` removes a profile and all of its data.
+
+The tenant comes from the token only: another tenant's profile is a 404, as is an unknown
+one or one deleted already (so deleting twice is safe, and the second answer says so).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import Field
+
+from tripwire.api.context import caller_of
+from tripwire.api.errors import not_found
+from tripwire.api.resolver import JsonApi, PathId
+from tripwire.api.responses import Closed, documented
+from tripwire.service.profiles import ProfileNotFound, delete_profile
+
+app = JsonApi()
+
+
+class Removed(Closed):
+    """Items and objects removed, by where they were kept."""
+
+    schedules: int
+    alerts: int
+    history: int
+    metrics: int
+    metadata: int = Field(description="per-series detection state")
+    feedback: int
+    statistics: int
+    incidents: int
+    runs: int = Field(description="runs, their slices and backfill slots")
+    notifications: int
+    models: int = Field(description="model objects (every version) in the models bucket")
+    landing: int = Field(description="dropped files and their import reports")
+    secrets: int = Field(description="the profile's connection secrets")
+    catalog: int = Field(description="the profile and its entity hierarchy")
+
+
+class Deleted(Closed):
+    profile_id: str
+    removed: Removed
+
+
+@app.delete(
+    "/profiles/<profile_id>",
+    responses=documented(Deleted, description="The profile and all of its data are gone"),
+    summary="Delete a profile and everything kept of it",
+)
+def delete(profile_id: PathId) -> dict[str, Any]:
+    tenant = caller_of(app.current_event.raw_event).tenant
+    return {"profile_id": profile_id, "removed": delete_profile(tenant, profile_id)}
+
+
+@app.exception_handler(ProfileNotFound)
+def _no_profile(_: ProfileNotFound) -> Response[str]:
+    return not_found("profile")
