@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, CfnResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    CfnResource,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -22,7 +30,9 @@ from infra.components.permissions import FUNCTIONS, Access
 from infra.components.storage import Storage
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS
+from tripwire.ingest import ads_source
 from tripwire.ingest.market_source import DEFAULT_URL, URL_ENV
+from tripwire.store.connections import SECRET_PREFIX_ENV
 from tripwire.store.tables import LANDING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +102,19 @@ class Functions(Construct):
         self.storage = storage
         # The market data source (Yahoo's chart endpoint); context tripwire:marketDataUrl.
         self.market_url = str(self.node.try_get_context("tripwire:marketDataUrl") or DEFAULT_URL)
+        # The Amazon Ads API and Login with Amazon (NA; a connection's region picks its own
+        # documented hosts unless these point elsewhere); context tripwire:adsApiUrl and
+        # tripwire:adsTokenUrl.
+        self.ads_urls = {
+            ads_source.URL_ENV: str(
+                self.node.try_get_context("tripwire:adsApiUrl") or ads_source.DEFAULT_URL
+            ),
+            ads_source.TOKEN_URL_ENV: str(
+                self.node.try_get_context("tripwire:adsTokenUrl") or ads_source.DEFAULT_TOKEN_URL
+            ),
+        }
+        # Each connection's secret is {prefix}/{tenant}/{profile}: grants name the prefix.
+        self.ads_secret_prefix = f"{Stack.of(self).stack_name}/amazon-ads"
         self.layers = self._layers(layer_assets)
         self.roles: dict[str, iam.Role] = {}
         self.functions: dict[str, lambda_.Function] = {}
@@ -162,6 +185,18 @@ class Functions(Construct):
             role.add_to_policy(
                 iam.PolicyStatement(actions=actions, resources=[landing.arn_for_objects("*")])
             )
+        if access.ads_secrets is not None:
+            actions = ["secretsmanager:GetSecretValue"]
+            if access.ads_secrets == "manage":  # TagResource: CreateSecret with tags
+                actions = [
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:DeleteSecret",
+                    "secretsmanager:TagResource",
+                ]
+            role.add_to_policy(
+                iam.PolicyStatement(actions=actions, resources=[self.ads_secret_arns()])
+            )
         size = sizing(name)
         function = lambda_.Function(
             self,
@@ -189,6 +224,15 @@ class Functions(Construct):
         self.roles[name] = role
         return function
 
+    def ads_secret_arns(self) -> str:
+        """Every connection secret of this stack (Secrets Manager adds a suffix to names)."""
+        return Stack.of(self).format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{self.ads_secret_prefix}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
     def _table_environment(self, access: Access) -> dict[str, str]:
         # Only the names a function may use: a missing variable fails loudly at the call.
         env = self.storage.environment()
@@ -198,7 +242,10 @@ class Functions(Construct):
         if access.read_landing:
             wanted.add(LANDING.env_var)
         market = {URL_ENV: self.market_url} if access.fetch_market else {}
-        return {key: value for key, value in env.items() if key in wanted} | market
+        ads = {SECRET_PREFIX_ENV: self.ads_secret_prefix} if access.ads_secrets else {}
+        if access.ads_secrets == "read":
+            ads |= self.ads_urls
+        return {key: value for key, value in env.items() if key in wanted} | market | ads
 
     def _acknowledge(self, name: str, function: lambda_.Function, role: iam.Role) -> None:
         assert function.node.default_child is not None
@@ -244,6 +291,18 @@ class Functions(Construct):
                     else "GET /imports reads the caller's reports under its tenant's prefix only."
                 )
             )
+        if access.ads_secrets is not None:
+            arn = Stack.of(self).resolve(self.ads_secret_arns())
+            finding = _nag_text(arn)
+            reasons[f"Resource::{finding}"] = (
+                "One secret per tenant and profile (an Amazon Ads connection's credentials), "
+                "created as profiles connect: the grant covers this stack's prefix only"
+                + (
+                    " (GetSecretValue: the sync reads the profile's own)."
+                    if access.ads_secrets == "read"
+                    else " (the connection routes create, replace and delete them)."
+                )
+            )
         if access.publish_alerts:
             reasons["Action::kms:GenerateDataKey*"] = (
                 "CDK's publish grant on the encrypted alerts topic: data keys of the topic's "
@@ -253,3 +312,16 @@ class Functions(Construct):
             Validations.of(policy).acknowledge(
                 Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
             )
+
+
+def _nag_text(value: object) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in a finding id
+    (``{"Fn::Join": ["", [...]]}`` with ``{"Ref": "AWS::Region"}`` → ``<AWS::Region>``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    return str(value)

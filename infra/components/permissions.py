@@ -92,6 +92,10 @@ class Access:
     numeric: bool = True  # numpy, onnxruntime, networkx
     # Calls the market data source over HTTPS (no AWS permission; TRIPWIRE_MARKET_URL).
     fetch_market: bool = False
+    # The Amazon Ads connections' secrets (store/connections.py SecretStore), under the
+    # stack's prefix only: "read" — GetSecretValue (the sync, service/ads_sync.py) and the
+    # Ads API / LWA URLs; "manage" — create, replace and delete them (the connection routes).
+    ads_secrets: Literal["read", "manage"] | None = None
     extra_env: tuple[str, ...] = field(default=())  # names only; values come from the stack
 
     def table_names(self) -> set[str]:
@@ -160,7 +164,8 @@ FUNCTIONS: dict[str, Access] = {
         read_landing=True,
     ),
     # api/runs.py + api/backfill.py: runs by profile, models, backfill → the scan queue,
-    # schedules (ScheduleStore in the metadata table).
+    # schedules (ScheduleStore in the metadata table); api/connections.py: a profile's
+    # Amazon Ads connection (metadata table) and its credentials (Secrets Manager).
     "runs": Access(
         tables=(
             TableAccess(RUNS, "RW", indexes=("by_profile",)),
@@ -169,6 +174,7 @@ FUNCTIONS: dict[str, Access] = {
         ),
         read_models=True,
         send_scans=True,
+        ads_secrets="manage",
     ),
     # service/fanout.py schedule_scans: active schedules, hierarchies, runs, the queue.
     "scan_scheduler": Access(
@@ -204,6 +210,10 @@ FUNCTIONS: dict[str, Access] = {
         river=False,
         extra_env=("TRIPWIRE_DASHBOARD_URL",),  # alert links (notify.messages.LINK_ENV)
         fetch_market=True,
+        # The sync step of a connected profile (service/ads_sync.py, a "sync" message):
+        # its credentials read, its reports imported (catalog, metrics), its status written
+        # back (metadata).
+        ads_secrets="read",
     ),
     # notify/notifier.py: the Slack webhook URL from Secrets Manager, nothing stored.
     "notifier": Access(read_slack_secret=True, numeric=False),

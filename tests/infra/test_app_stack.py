@@ -354,11 +354,46 @@ def test_publishers_and_the_slack_secret(synth: Synth) -> None:
         for name in ALL_FUNCTIONS
         if any(
             "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+            and {"Ref": secret} in _as_list(s["Resource"])
             for s in _statements(synth, name)
         )
     ]
     assert readers == ["notifier"]
     assert "TRIPWIRE_DASHBOARD_URL" in _env(synth, "scan_worker")
+
+
+def _secret_grants(synth: Synth, name: str) -> dict[str, set[str]]:
+    """Secrets Manager actions by resource (as JSON text) of a function's role."""
+    grants: dict[str, set[str]] = {}
+    for statement in _statements(synth, name):
+        actions = {a for a in _as_list(statement["Action"]) if a.startswith("secretsmanager:")}
+        for resource in _as_list(statement["Resource"]) if actions else []:
+            grants.setdefault(json.dumps(resource), set()).update(actions)
+    return grants
+
+
+def test_amazon_ads_secrets_read_by_the_worker_managed_by_the_connection_routes(
+    synth: Synth,
+) -> None:
+    prefix = f"{synth.stack.stack_name}/amazon-ads"
+    ads = {n: g for n in ALL_FUNCTIONS for r, g in _secret_grants(synth, n).items() if prefix in r}
+    assert ads == {
+        "scan_worker": {"secretsmanager:GetSecretValue"},
+        "runs": {
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:TagResource",
+        },
+    }
+    for name in ads:  # the stack's prefix, never every secret
+        (resource,) = [r for r in _secret_grants(synth, name) if prefix in r]
+        assert resource.endswith(f':secret:{prefix}/*"]]}}') or f"{prefix}/*" in resource
+        assert _env(synth, name)["TRIPWIRE_ADS_SECRET_PREFIX"] == prefix
+    worker = _env(synth, "scan_worker")
+    assert worker["TRIPWIRE_ADS_API_URL"] == "https://advertising-api.amazon.com"
+    assert worker["TRIPWIRE_ADS_TOKEN_URL"] == "https://api.amazon.com/auth/o2/token"
+    assert [n for n in ALL_FUNCTIONS if "TRIPWIRE_ADS_API_URL" in _env(synth, n)] == ["scan_worker"]
 
 
 def test_only_the_worker_reaches_the_market_data_source(synth: Synth) -> None:

@@ -30,7 +30,7 @@ def event(name: str) -> dict[str, Any]:
 
 def test_the_scheduler_reads_the_schedules_date_and_skips_when_nothing_is_on() -> None:
     result = invoke("scan_scheduler", event("scan_scheduler_schedule.json"))
-    assert result == {"as_of": "2026-03-31", "runs": []}
+    assert result == {"as_of": "2026-03-31", "runs": [], "syncs": []}
 
 
 def test_a_slice_that_cannot_ever_succeed_is_recorded_failed_not_retried() -> None:

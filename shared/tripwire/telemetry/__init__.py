@@ -31,6 +31,8 @@ NOTIFICATIONS_SENT = "NotificationsSent"  # per channel
 NOTIFICATION_FAILURES = "NotificationFailures"  # per channel
 FILES_IMPORTED = "FilesImported"  # landing bucket drops imported (service/landing.py)
 FILES_REFUSED = "FilesRefused"  # … refused with a report saying why
+CONNECTIONS_LOST = "ConnectionsLost"  # Amazon Ads connections disconnected (service/ads_sync.py)
+SYNC_FAILURES = "SyncFailures"  # Amazon Ads syncs refused, or failed for good (to the DLQ)
 SEVERITIES = ("low", "medium", "high", "critical")
 CHANNELS = ("sns", "slack")
 
