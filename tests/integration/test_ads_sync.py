@@ -155,15 +155,22 @@ def test_the_first_sync_pulls_the_history_through_polls_and_a_429_storm(
 ) -> None:
     asked = len(local_stack.ads.requests)
     local_stack.ads.fail(429, 429, 429, retry_after=0)  # inside the client's retries
-    entry = _tick(local_stack, account.tenant, account.day)
+    local_stack.ads.token_uses = 6  # an access token's hour runs out mid-sync
+    try:
+        entry = _tick(local_stack, account.tenant, account.day)
+    finally:
+        local_stack.ads.token_uses = None
     assert entry is not None and entry["sync"] == "amazon-ads"
     # not trained yet: no scan follows the sync, so the run id names no run
     assert fanout.progress(account.tenant, entry["run_id"]) is None
     calls = local_stack.ads.requests[asked:]
     assert calls[0] == ("POST", "/auth/o2/token")  # LWA: the refresh token → access token
+    # 10 authorised calls (the 429s never reach the token check) on tokens lasting 6:
+    # one 401, one refresh, then the call again
+    assert calls.count(("POST", "/auth/o2/token")) == 2
     assert calls.count(("POST", "/reporting/reports")) == 2 + 3  # two reports, 3 × 429
     polls = [c for c in calls if c[0] == "GET" and c[1].startswith("/reporting/reports/")]
-    assert len(polls) == 2 * 4  # each report: PENDING, PROCESSING ×2, COMPLETED
+    assert len(polls) == 2 * 4 + 1  # each report: PENDING, PROCESSING ×2, COMPLETED; one 401
     assert sum(1 for c in calls if c[1].startswith("/download/")) == 2
     _, text = _call(local_stack, account.tenant, "GET", f"/profiles/{PROFILE}/connection")
     shown = json.loads(text)
@@ -185,8 +192,13 @@ def test_the_next_sync_restates_recent_days_and_the_scan_sees_the_new_day(
     ScheduleStore().set(account.tenant, PROFILE, True)
     local_stack.ads.fail(*[429] * 5, retry_after=0)  # a storm longer than one delivery
     day = account.day + dt.timedelta(days=1)
+    asked = len(local_stack.ads.requests)
     entry = _tick(local_stack, account.tenant, day)
     assert entry is not None
+    calls = local_stack.ads.requests[asked:]
+    # the first delivery gave up after 5 × 429; the queue redelivered it, which synced
+    assert calls.count(("POST", "/auth/o2/token")) == 2
+    assert calls.count(("POST", "/reporting/reports")) == 5 + 1
     run = fanout.progress(account.tenant, entry["run_id"])
     assert run is not None and run.status is RunStatus.COMPLETE, run
     # the scan after the sync scored every day since training, the new one included
@@ -241,6 +253,39 @@ def test_a_revoked_token_disconnects_the_profile_and_notifies_once(
         time.sleep(0.1)
     assert len(lost) == 1, lost
     assert "connect it again" in json.dumps(lost[0])
+
+
+def test_a_sync_that_keeps_failing_ends_in_the_dlq(
+    local_stack: LocalStack, new_tenant: Any
+) -> None:
+    tenant, refresh = new_tenant(), f"Atzr|{uuid.uuid4().hex}"
+    local_stack.ads.account(refresh, CLIENT_ID, CLIENT_SECRET, ADS_PROFILE)
+    status, _ = _connect(local_stack, Account(tenant, refresh, BOOK.last_day))
+    assert status == 200
+    sqs = aws_client("sqs")
+    local_stack.ads.fail(*[503] * 5 * 3, retry_after=0)  # every attempt of every delivery
+    try:
+        entry = _tick(local_stack, tenant, BOOK.last_day)
+        connection = ConnectionStore().get(tenant, PROFILE)
+    finally:
+        ConnectionStore().delete(tenant, PROFILE)
+    # a transient failure never disconnects: the next day's schedule tries again
+    assert connection is not None and connection.status.value == "connected"
+    assert connection.last_sync_at is None
+    assert entry is not None
+    parked = []
+    for _ in range(20):  # the DLQ holds every stack's parked messages: find this one
+        answer = sqs.receive_message(
+            QueueUrl=local_stack.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        )
+        parked += [
+            json.loads(m["Body"])
+            for m in answer.get("Messages", [])
+            if json.loads(m["Body"]).get("tenant_id") == tenant
+        ]
+        if parked:
+            break
+    assert parked and parked[0]["kind"] == "sync" and parked[0]["run_id"] == entry["run_id"]
 
 
 def test_connecting_again_resumes_the_sync(local_stack: LocalStack, account: Account) -> None:

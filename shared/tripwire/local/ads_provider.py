@@ -22,7 +22,8 @@ figures) the caller supplies — ``tripwire.demo.ads_book`` draws a synthetic ac
 Amazon's, the recent days are provisional: a day's ``sales7d`` / ``purchases7d`` grow with
 its age against ``today`` (``MATURITY``), so a later pull restates them. ``fail`` injects
 429 storms (with ``Retry-After``) and 5xx; ``expire_tokens`` makes every issued access token
-stale (the client must refresh on 401); ``revoke`` withdraws a refresh token.
+stale, and ``token_uses`` makes each last that many calls (the client must refresh on a
+401); ``revoke`` withdraws a refresh token.
 
 ``start`` returns the variables that point the real client at it.
 """
@@ -96,6 +97,8 @@ class LocalAdsProvider:
         self.requests: list[tuple[str, str]] = []  # (method, path) in order; tests read it
         self._accounts: dict[str, Account] = {}  # refresh token -> account
         self._tokens: dict[str, str] = {}  # live access token -> refresh token
+        self._uses: dict[str, int] = {}  # access token -> API calls made with it
+        self.token_uses: int | None = None  # API calls a token lasts (None: an hour's worth)
         self._reports: dict[str, Report] = {}
         self._faults: list[tuple[int, int]] = []  # (status, Retry-After) for the next calls
         self._failing: list[str] = []  # failure reasons for the next reports
@@ -244,6 +247,11 @@ class LocalAdsProvider:
         scope = lower.get("amazon-advertising-api-scope", "")
         with self._lock:
             refresh = self._tokens.get(token)
+            if refresh is not None and self.token_uses is not None:
+                self._uses[token] = self._uses.get(token, 0) + 1
+                if self._uses[token] > self.token_uses:  # its hour is up
+                    del self._tokens[token]
+                    refresh = None
             account = self._accounts.get(refresh or "")
         if account is None:
             return 401, {"code": "UNAUTHORIZED", "details": "Not authorized to access scope"}, {}
