@@ -222,6 +222,15 @@ def test_the_next_sync_restates_recent_days_and_the_scan_sees_the_new_day(
     assert len(window) == HISTORY_DAYS + 1  # the history and one new day, nothing twice
     connection = ConnectionStore().get(account.tenant, PROFILE)
     assert connection is not None and connection.last_sync_rows == 3 * 40
+    # a redelivered sync message syncs again (a merge: nothing changes) but starts no
+    # second scan: its run exists
+    again = fanout.ScanMessage(
+        kind="sync", tenant_id=account.tenant, profile_id=PROFILE, run_id=run.run_id, end=day
+    )
+    assert fanout.sync_then_scan(again) is None
+    assert _sales(account.tenant, restated) == pytest.approx(
+        round(_final_sales(restated) * 0.85, 2)
+    )
 
 
 def test_a_revoked_token_disconnects_the_profile_and_notifies_once(
