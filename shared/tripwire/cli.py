@@ -413,7 +413,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
         return 2
     print(
         f"profile {connection.profile_id} connected to Amazon Ads profile "
-        f"{connection.ads_profile_id} ({connection.region.value}); each sync re-pulls "
+        f"{connection.ads_profile_id or '(the first sync picks the only one)'} "
+        f"({connection.region.value}); each sync re-pulls "
         f"{connection.lookback_days} days; credentials in Secrets Manager {connection.secret_id}"
     )
     return _sync_now(args.tenant, args.profile) if args.sync else 0
@@ -518,7 +519,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("TRIPWIRE_ADS_REFRESH_TOKEN"),
         help="default $TRIPWIRE_ADS_REFRESH_TOKEN",
     )
-    p.add_argument("--ads-profile-id", help="the Amazon Ads profile id (API scope)")
+    p.add_argument(
+        "--ads-profile-id",
+        help="the Amazon Ads profile id (API scope); default: the only one the token opens",
+    )
     p.add_argument("--region", choices=["NA", "EU", "FE"])
     p.add_argument("--lookback-days", type=int, default=3, help="days re-pulled per sync (1-14)")
     p.add_argument("--sync", action="store_true", help="pull the reports now")

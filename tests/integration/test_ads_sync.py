@@ -27,7 +27,7 @@ from tripwire.local.auth import issue_token
 from tripwire.local.notifications import LocalNotifications
 from tripwire.local.stack import LocalStack
 from tripwire.service import fanout
-from tripwire.service.ads_sync import HISTORY_DAYS
+from tripwire.service.ads_sync import HISTORY_DAYS, SyncRefused, sync_profile
 from tripwire.service.train import train_profile
 from tripwire.store.connections import ConnectionStore
 from tripwire.store.metrics import MetricStore
@@ -295,6 +295,33 @@ def test_a_sync_that_keeps_failing_ends_in_the_dlq(
         if parked:
             break
     assert parked and parked[0]["kind"] == "sync" and parked[0]["run_id"] == entry["run_id"]
+
+
+@pytest.mark.parametrize("opened", [("5550001",), ("5550001", "5550002")])
+def test_without_an_ads_profile_the_first_sync_takes_the_only_one(
+    local_stack: LocalStack, new_tenant: Any, opened: tuple[str, ...]
+) -> None:
+    tenant, refresh = new_tenant(), f"Atzr|{uuid.uuid4().hex}"
+    local_stack.ads.account(refresh, CLIENT_ID, CLIENT_SECRET, *opened)
+    body = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": refresh}
+    status, text = _call(local_stack, tenant, "PUT", f"/profiles/{PROFILE}/connection", body)
+    assert status == 200 and json.loads(text)["ads_profile_id"] is None
+    try:
+        if len(opened) == 1:
+            synced = sync_profile(tenant, PROFILE, BOOK.last_day)
+            assert synced.status == "synced"  # (the book serves no rows for it: no activity)
+            assert synced.warnings and "no activity" in synced.warnings[0]
+        else:
+            with pytest.raises(SyncRefused, match="opens 2 Amazon Ads profiles"):
+                sync_profile(tenant, PROFILE, BOOK.last_day)
+        connection = ConnectionStore().get(tenant, PROFILE)
+    finally:
+        ConnectionStore().delete(tenant, PROFILE)
+    assert connection is not None
+    if len(opened) == 1:
+        assert connection.ads_profile_id == opened[0] and connection.last_error is None
+    else:
+        assert connection.ads_profile_id is None and "5550002" in str(connection.last_error)
 
 
 def test_connecting_again_resumes_the_sync(local_stack: LocalStack, account: Account) -> None:

@@ -196,6 +196,19 @@ def test_a_request_the_api_refuses_is_not_retried(provider: LocalAdsProvider) ->
         other.report(DAY, DAY + dt.timedelta(days=31))
 
 
+def test_the_profiles_a_token_opens_are_listed_without_a_scope(
+    provider: LocalAdsProvider,
+) -> None:
+    provider.account("Atzr|two", CREDENTIALS.client_id, "s3cr3t-value", "111", "222")
+    two = AdsCredentials(CREDENTIALS.client_id, "s3cr3t-value", "Atzr|two")
+    client = AdsReports(
+        two, None, api_url=provider.url, token_url=provider.url + "/auth/o2/token", sleep=Sleeps()
+    )
+    assert [p["profileId"] for p in client.profiles()] == [111, 222]
+    with pytest.raises(Refused, match="no Ads profile"):
+        client.create(DAY, DAY)
+
+
 def test_credentials_never_show(provider: LocalAdsProvider) -> None:
     assert "s3cr3t" not in repr(CREDENTIALS) and "refresh-1" not in str(CREDENTIALS)
 

@@ -38,7 +38,7 @@ class ConnectionBody(Closed):
     profile_id: str
     provider: str
     region: AdsRegion
-    ads_profile_id: str
+    ads_profile_id: str | None = Field(description="null until the first sync chooses it")
     lookback_days: int = Field(description="days each sync re-pulls (restatements)")
     status: ConnectionStatus
     reason: str | None = Field(description="why it is disconnected")

@@ -39,7 +39,8 @@ class Connection(BaseModel):
     profile_id: Identifier
     provider: str = AMAZON_ADS
     region: AdsRegion = AdsRegion.NA
-    ads_profile_id: str = Field(pattern=r"^[0-9A-Za-z._-]{1,64}$")
+    # None until the first sync finds the one Ads profile the refresh token opens
+    ads_profile_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z._-]{1,64}$")
     lookback_days: int = Field(default=DEFAULT_LOOKBACK, ge=1, le=MAX_LOOKBACK)
     status: ConnectionStatus = ConnectionStatus.CONNECTED
     reason: str | None = None

@@ -173,7 +173,7 @@ class AdsReports:
     def __init__(
         self,
         credentials: AdsCredentials,
-        ads_profile_id: str,
+        ads_profile_id: str | None,
         region: AdsRegion = AdsRegion.NA,
         *,
         api_url: str | None = None,
@@ -260,6 +260,17 @@ class AdsReports:
         # A pre-signed S3 address: Amazon's headers would break its signature.
         return self._call("GET", url, None, {}, what="report download").body
 
+    def profiles(self) -> list[dict[str, Any]]:
+        """``GET /v2/profiles``: the Ads profiles the refresh token opens (no scope header)."""
+        answer = self._api("GET", "/v2/profiles", scoped=False)
+        try:
+            found = json.loads(answer.body or b"[]")
+        except ValueError:
+            found = None
+        if not isinstance(found, list):
+            raise Refused("Ads API: /v2/profiles answered without a list of profiles")
+        return [p for p in found if isinstance(p, dict) and p.get("profileId") is not None]
+
     # -- Login with Amazon ---------------------------------------------------------------
 
     def refresh(self) -> str:
@@ -291,7 +302,13 @@ class AdsReports:
     # -- HTTP ----------------------------------------------------------------------------
 
     def _api(
-        self, method: str, path: str, body: Any = None, *, accept: tuple[int, ...] = (200,)
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        accept: tuple[int, ...] = (200,),
+        scoped: bool = True,
     ) -> Answer:
         """An Ads API call with its headers; a 401 refreshes the token and retries once."""
         data = json.dumps(body).encode() if body is not None else None
@@ -300,10 +317,13 @@ class AdsReports:
                 self.refresh()
             headers = {
                 "Amazon-Advertising-API-ClientId": self.credentials.client_id,
-                "Amazon-Advertising-API-Scope": self.ads_profile_id,
                 "Authorization": f"Bearer {self.access_token}",
                 "Accept": "application/json",
             }
+            if scoped:
+                if not self.ads_profile_id:
+                    raise Refused("Ads API: no Ads profile (Amazon-Advertising-API-Scope) chosen")
+                headers["Amazon-Advertising-API-Scope"] = self.ads_profile_id
             if data is not None:
                 headers["Content-Type"] = REPORT_CONTENT
                 headers["Accept"] = REPORT_CONTENT

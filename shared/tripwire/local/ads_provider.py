@@ -12,6 +12,8 @@ Built to the documented contract (``ingest.ads_source`` speaks it), as moto is f
   ``GZIP_JSON``, ``date`` among the columns, at most 31 days) → ``{"reportId", "status":
   "PENDING"}``; the same request while its report is still being made → ``425`` naming
   it ("The Request is a duplicate of : <id>"). An expired or unknown access token → 401.
+- ``GET /v2/profiles`` (no scope header): the account's Ads profiles (``profileId``,
+  ``countryCode``, ``currencyCode``, ``timezone``, ``accountInfo``).
 - ``GET /reporting/reports/{id}``: PENDING, then PROCESSING, then (after ``polls`` status
   reads) COMPLETED with ``url`` — or FAILED when ``fail_reports`` asked for it.
 - ``GET {url}``: the report as gzip JSON, like the pre-signed S3 address it stands for
@@ -54,6 +56,7 @@ from tripwire.ingest.ads_source import (
 HOST = "127.0.0.1"
 TOKEN_PATH = "/auth/o2/token"
 REPORTS_PATH = "/reporting/reports"
+PROFILES_PATH = "/v2/profiles"
 DOWNLOAD_PATH = "/download/"
 # The advertiser `tripwire local up` registers (its book: ``demo.ads_book``).
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.tripwire-demo"
@@ -198,7 +201,7 @@ class LocalAdsProvider:
             return self._token(body)
         if method == "GET" and parts.path.startswith(DOWNLOAD_PATH):
             return self._download(parts.path[len(DOWNLOAD_PATH) :], headers)
-        if not parts.path.startswith(REPORTS_PATH):
+        if not parts.path.startswith((REPORTS_PATH, PROFILES_PATH)):
             return 404, {"code": "NOT_FOUND", "details": f"no resource {parts.path}"}, {}
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
@@ -206,13 +209,16 @@ class LocalAdsProvider:
             status, wait = fault
             extra = {"Retry-After": str(wait)} if status == 429 else {}
             return status, {"code": str(status), "details": "injected failure"}, extra
-        who = self._caller(headers)
+        who = self._caller(headers, scoped=parts.path != PROFILES_PATH)
         if isinstance(who, tuple):
             return who
+        if method == "GET" and parts.path == PROFILES_PATH:
+            return self._profiles(who)
+        scope = next(v for k, v in headers.items() if k.lower() == "amazon-advertising-api-scope")
         if method == "POST" and parts.path == REPORTS_PATH:
-            return self._create(who, body)
+            return self._create(scope, body)
         if method == "GET":
-            return self._status(who, urllib.parse.unquote(parts.path[len(REPORTS_PATH) + 1 :]))
+            return self._status(scope, urllib.parse.unquote(parts.path[len(REPORTS_PATH) + 1 :]))
         return 405, {"code": "METHOD_NOT_ALLOWED", "details": method}, {}
 
     def _token(self, body: bytes) -> Answer:
@@ -240,8 +246,25 @@ class LocalAdsProvider:
         }
         return 200, answer, {}
 
-    def _caller(self, headers: dict[str, str]) -> str | Answer:
-        """The Ads profile a call may act on, or its 401/403."""
+    def _profiles(self, account: Account) -> Answer:
+        listed = [
+            {
+                "profileId": int(p) if p.isdigit() else p,
+                "countryCode": "US",
+                "currencyCode": "USD",
+                "timezone": "America/Los_Angeles",
+                "accountInfo": {
+                    "type": "seller",
+                    "id": f"A{p}",
+                    "marketplaceStringId": "ATVPDKIKX0DER",
+                },
+            }
+            for p in sorted(account.ads_profiles)
+        ]
+        return 200, listed, {}
+
+    def _caller(self, headers: dict[str, str], scoped: bool = True) -> Account | Answer:
+        """The caller's account, or its 401/403 (a scoped call: for its Ads profile)."""
         lower = {k.lower(): v for k, v in headers.items()}
         token = lower.get("authorization", "").removeprefix("Bearer ").strip()
         scope = lower.get("amazon-advertising-api-scope", "")
@@ -257,9 +280,9 @@ class LocalAdsProvider:
             return 401, {"code": "UNAUTHORIZED", "details": "Not authorized to access scope"}, {}
         if lower.get("amazon-advertising-api-clientid") != account.client_id:
             return 401, {"code": "UNAUTHORIZED", "details": "Invalid client id"}, {}
-        if scope not in account.ads_profiles:
+        if scoped and scope not in account.ads_profiles:
             return 403, {"code": "FORBIDDEN", "details": f"no access to profile {scope!r}"}, {}
-        return scope
+        return account
 
     def _create(self, ads_profile: str, body: bytes) -> Answer:
         try:

@@ -77,9 +77,11 @@ class ConnectRequest(BaseModel):
     refresh_token: SecretStr = Field(
         min_length=1, max_length=2048, description="the advertiser's refresh token (never shown)"
     )
-    ads_profile_id: str = Field(
+    ads_profile_id: str | None = Field(
+        default=None,
         pattern=r"^[0-9A-Za-z._-]{1,64}$",
-        description="the Amazon Ads profile (Amazon-Advertising-API-Scope) to pull",
+        description="the Amazon Ads profile (Amazon-Advertising-API-Scope) to pull; "
+        "omitted: the first sync takes the only one the refresh token opens",
     )
     region: AdsRegion = AdsRegion.NA
     lookback_days: int = Field(
@@ -153,7 +155,7 @@ def connect(
         tenant_id=tenant,
         profile_id=profile,
         region=request.region,
-        ads_profile_id=request.ads_profile_id,
+        ads_profile_id=request.ads_profile_id or (kept.ads_profile_id if kept else None),
         lookback_days=request.lookback_days,
         secret_id=secret,
         connected_at=now,
@@ -172,7 +174,9 @@ def connect(
 
 
 def _same_source(before: Connection, request: ConnectRequest) -> bool:
-    return (before.ads_profile_id, before.region) == (request.ads_profile_id, request.region)
+    """Reconnecting the same Ads profile (or naming none: the one chosen before)."""
+    named = request.ads_profile_id in (None, before.ads_profile_id)
+    return named and before.region == request.region
 
 
 def get_connection(
@@ -250,6 +254,11 @@ def sync_profile(
         return _disconnect(stores, connection, "the connection's credentials secret is gone")
     credentials = AdsCredentials(*(values[name] for name in SECRET_FIELDS))
     reports = client(credentials, connection)
+    try:
+        if connection.ads_profile_id is None:
+            connection = _choose_ads_profile(stores, connection, reports)
+    except (Revoked, BadClient) as refused:
+        return _disconnect(stores, connection, str(refused))
     first, last = days_to_pull(connection, as_of)
     outcome = Synced("synced", first, last)
     try:
@@ -301,6 +310,26 @@ def sync_profile(
         },
     )
     return outcome
+
+
+def _choose_ads_profile(
+    stores: SyncStores, connection: Connection, reports: AdsReports
+) -> Connection:
+    """The one Ads profile the refresh token opens, kept on the connection; several (or
+    none) are a refused sync naming them — connect again with ``ads_profile_id``."""
+    found = sorted(str(p["profileId"]) for p in reports.profiles())
+    if len(found) != 1:
+        named = ", ".join(found[:10]) or "none"
+        why = (
+            f"the refresh token opens {len(found)} Amazon Ads profiles ({named}): connect "
+            "again naming one with ads_profile_id"
+        )
+        stores.connections.update(connection.model_copy(update={"last_error": why}))
+        raise SyncRefused(why)
+    chosen = connection.model_copy(update={"ads_profile_id": found[0]})
+    reports.ads_profile_id = found[0]
+    stores.connections.update(chosen)
+    return chosen
 
 
 def _records(raw: bytes) -> int:
