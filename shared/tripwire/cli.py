@@ -417,7 +417,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
         f"({connection.region.value}); each sync re-pulls "
         f"{connection.lookback_days} days; credentials in Secrets Manager {connection.secret_id}"
     )
-    return _sync_now(args.tenant, args.profile) if args.sync else 0
+    return _sync_now(args.tenant, args.profile, args.as_of) if args.sync else 0
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -526,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", choices=["NA", "EU", "FE"])
     p.add_argument("--lookback-days", type=int, default=3, help="days re-pulled per sync (1-14)")
     p.add_argument("--sync", action="store_true", help="pull the reports now")
+    p.add_argument("--as-of", type=date.fromisoformat, help="--sync: up to the day before")
     p.set_defaults(func=cmd_connect)
 
     p = sub.add_parser("sync", help="pull a connected profile's Amazon Ads reports now")

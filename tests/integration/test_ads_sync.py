@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tripwire import cli
 from tripwire.demo.ads_book import SyntheticAdsBook
 from tripwire.demo.config import GeneratorConfig
 from tripwire.domain import Interval
@@ -322,6 +323,37 @@ def test_without_an_ads_profile_the_first_sync_takes_the_only_one(
         assert connection.ads_profile_id == opened[0] and connection.last_error is None
     else:
         assert connection.ads_profile_id is None and "5550002" in str(connection.last_error)
+
+
+def test_the_cli_connects_and_syncs(
+    local_stack: LocalStack,
+    new_tenant: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tenant, refresh = new_tenant(), f"Atzr|{uuid.uuid4().hex}"
+    local_stack.ads.account(refresh, CLIENT_ID, CLIENT_SECRET, ADS_PROFILE)
+    local_stack.ads.book = BOOK
+    as_of = BOOK.last_day + dt.timedelta(days=1)
+    local_stack.ads.today = as_of
+    monkeypatch.setenv("TRIPWIRE_ADS_REFRESH_TOKEN", refresh)  # kept out of the command line
+    args = ["connect", "amazon-ads", "--tenant", tenant, "--profile", PROFILE]
+    args += ["--client-id", CLIENT_ID, "--ads-profile-id", ADS_PROFILE]
+    try:
+        assert cli.main([*args, "--lookback-days", "20"]) == 2  # 1-14
+        assert (
+            "--lookback-days: Input should be less than or equal to 14" in capsys.readouterr().err
+        )
+        synced = ["--client-secret", CLIENT_SECRET, "--sync", "--as-of", as_of.isoformat()]
+        assert cli.main([*args, *synced]) == 0
+        said = capsys.readouterr().out
+        assert f"connected to Amazon Ads profile {ADS_PROFILE}" in said
+        assert f"{HISTORY_DAYS * 40} rows of" in said and refresh not in said
+        again = ["sync", "--tenant", tenant, "--profile", PROFILE, "--as-of", as_of.isoformat()]
+        assert cli.main(again) == 0
+        assert "120 rows of" in capsys.readouterr().out  # 3 days × 40 keywords
+    finally:
+        ConnectionStore().delete(tenant, PROFILE)
 
 
 def test_connecting_again_resumes_the_sync(local_stack: LocalStack, account: Account) -> None:
