@@ -363,7 +363,13 @@ def test_connecting_again_resumes_the_sync(local_stack: LocalStack, account: Acc
     assert status == 200 and json.loads(text)["status"] == "connected"
     # the same Ads profile: the sync history is kept, no second full backfill
     assert json.loads(text)["last_sync_last"] is not None
+    connection = ConnectionStore().get(account.tenant, PROFILE)
+    assert connection is not None
     status, text = _call(local_stack, account.tenant, "DELETE", f"/profiles/{PROFILE}/connection")
-    assert status == 200 and json.loads(text)["removed"] is True
-    status, _ = _call(local_stack, account.tenant, "GET", f"/profiles/{PROFILE}/connection")
+    assert status == 200 and json.loads(text)["status"] == "disconnected"
+    assert json.loads(text)["reason"] == "disconnected by ana"
+    secrets = aws_client("secretsmanager")
+    with pytest.raises(secrets.exceptions.ResourceNotFoundException):
+        secrets.get_secret_value(SecretId=connection.secret_id)
+    status, _ = _call(local_stack, account.tenant, "GET", "/profiles/nobody/connection")
     assert status == 404

@@ -51,11 +51,6 @@ class ConnectionBody(Closed):
     last_error: str | None = Field(description="why the last sync was refused, if it was")
 
 
-class Removed(Closed):
-    profile_id: str
-    removed: bool
-
-
 def connection_json(connection: Connection) -> dict[str, Any]:
     iso = lambda value: value.isoformat() if value is not None else None  # noqa: E731
     return {
@@ -109,10 +104,13 @@ def read_connection(profile_id: PathId) -> Response[str]:
 
 @router.delete(
     "/profiles/<profile_id>/connection",
-    summary="Disconnect a profile: its connection and credentials deleted, its data kept",
-    responses=documented(Removed),
+    summary="Disconnect a profile: its credentials deleted, its data kept; connect it again "
+    "with PUT",
+    responses=documented(ConnectionBody),
 )
 def delete_connection(profile_id: PathId) -> Response[str]:
-    if not remove_connection(caller_of(router.current_event.raw_event).tenant, profile_id):
+    me = caller_of(router.current_event.raw_event)
+    gone = remove_connection(me.tenant, profile_id, by=me.user)
+    if gone is None:
         return not_found("connection")
-    return _json({"profile_id": profile_id, "removed": True})
+    return _json(connection_json(gone))

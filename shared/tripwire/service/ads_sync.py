@@ -185,14 +185,22 @@ def get_connection(
     return (stores or SyncStores()).connections.get(tenant, profile)
 
 
-def remove_connection(tenant: str, profile: str, stores: SyncStores | None = None) -> bool:
-    """Forget the connection and delete its secret; False when there was none."""
+def remove_connection(
+    tenant: str, profile: str, *, by: str, stores: SyncStores | None = None
+) -> Connection | None:
+    """Delete the credentials and mark the connection disconnected (kept: it says who and
+    when; the API's roles write items, they delete none); None when there is none."""
     stores = stores or SyncStores()
     found = stores.connections.get(tenant, profile)
     if found is None:
-        return False
+        return None
     stores.secrets.delete(found.secret_id)
-    return stores.connections.delete(tenant, profile)
+    gone = found.model_copy(
+        update={"status": ConnectionStatus.DISCONNECTED, "reason": f"disconnected by {by}"}
+    )
+    stores.connections.update(gone)
+    logger.info("Amazon Ads connection removed", extra={"tenant_id": tenant, "profile_id": profile})
+    return gone
 
 
 def connected_profiles(stores: SyncStores | None = None) -> list[Connection]:
