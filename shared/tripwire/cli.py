@@ -399,7 +399,9 @@ def cmd_connect(args: argparse.Namespace) -> int:
     fields = ("client_id", "client_secret", "refresh_token", "ads_profile_id", "region")
     given = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
     try:
-        request = ConnectRequest(**given, lookback_days=args.lookback_days)
+        request = ConnectRequest(
+            **given, lookback_days=args.lookback_days, history_days=args.history_days
+        )
         connection = connect(args.tenant, args.profile, request, by=os.environ.get("USER", "cli"))
     except ValidationError as invalid:
         for error in invalid.errors():
@@ -525,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--region", choices=["NA", "EU", "FE"])
     p.add_argument("--lookback-days", type=int, default=3, help="days re-pulled per sync (1-14)")
+    p.add_argument("--history-days", type=int, default=62, help="days the first sync pulls (1-95)")
     p.add_argument("--sync", action="store_true", help="pull the reports now")
     p.add_argument("--as-of", type=date.fromisoformat, help="--sync: up to the day before")
     p.set_defaults(func=cmd_connect)

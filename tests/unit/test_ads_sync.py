@@ -45,6 +45,12 @@ def test_missed_days_are_caught_up_from_the_last_synced_one() -> None:
     assert (YESTERDAY - first).days + 1 == HISTORY_DAYS
 
 
+def test_the_first_sync_may_reach_back_to_amazons_retention() -> None:
+    first, last = days_to_pull(_connection(history_days=95), AS_OF)
+    assert (last - first).days + 1 == 95
+    assert len(chunks(first, last)) == 4  # 31 + 31 + 31 + 2
+
+
 def test_reports_span_at_most_31_days() -> None:
     first = dt.date(2026, 1, 1)
     parts = chunks(first, first + dt.timedelta(days=61))
@@ -60,6 +66,7 @@ def test_reports_span_at_most_31_days() -> None:
     [
         ({"lookback_days": 15}, "lookback_days"),
         ({"lookback_days": 0}, "lookback_days"),
+        ({"history_days": 96}, "history_days"),
         ({"region": "SA"}, "region"),
         ({"client_id": "has space"}, "client_id"),
         ({"refresh_token": ""}, "refresh_token"),

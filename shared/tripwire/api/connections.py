@@ -40,6 +40,7 @@ class ConnectionBody(Closed):
     region: AdsRegion
     ads_profile_id: str | None = Field(description="null until the first sync chooses it")
     lookback_days: int = Field(description="days each sync re-pulls (restatements)")
+    history_days: int = Field(description="days the first sync pulls")
     status: ConnectionStatus
     reason: str | None = Field(description="why it is disconnected")
     connected_at: str = Field(description="ISO time")
@@ -59,6 +60,7 @@ def connection_json(connection: Connection) -> dict[str, Any]:
         "region": connection.region.value,
         "ads_profile_id": connection.ads_profile_id,
         "lookback_days": connection.lookback_days,
+        "history_days": connection.history_days,
         "status": connection.status.value,
         "reason": connection.reason,
         "connected_at": connection.connected_at.isoformat(),

@@ -17,6 +17,8 @@ from tripwire.domain.entities import Identifier
 AMAZON_ADS = "amazon-ads"
 DEFAULT_LOOKBACK = 3  # days re-pulled by each sync: Amazon restates about the last three
 MAX_LOOKBACK = 14
+DEFAULT_HISTORY = 62  # days the first sync pulls: two 31-day reports, enough to train on
+MAX_HISTORY = 95  # Amazon keeps spTargeting data this long
 
 
 class AdsRegion(StrEnum):
@@ -42,6 +44,7 @@ class Connection(BaseModel):
     # None until the first sync finds the one Ads profile the refresh token opens
     ads_profile_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z._-]{1,64}$")
     lookback_days: int = Field(default=DEFAULT_LOOKBACK, ge=1, le=MAX_LOOKBACK)
+    history_days: int = Field(default=DEFAULT_HISTORY, ge=1, le=MAX_HISTORY)
     status: ConnectionStatus = ConnectionStatus.CONNECTED
     reason: str | None = None
     secret_id: str  # the Secrets Manager secret holding the credentials

@@ -37,7 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from tripwire import telemetry
 from tripwire.domain.connections import (
+    DEFAULT_HISTORY,
     DEFAULT_LOOKBACK,
+    MAX_HISTORY,
     MAX_LOOKBACK,
     AdsRegion,
     Connection,
@@ -59,7 +61,7 @@ from tripwire.store.connections import ConnectionStore, SecretStore
 from tripwire.store.metrics import MetricStore
 from tripwire.telemetry import logger
 
-HISTORY_DAYS = 62  # the first sync's reach: two reports, enough history to train on
+HISTORY_DAYS = DEFAULT_HISTORY  # the first sync's reach unless the connection says
 SECRET_FIELDS = ("client_id", "client_secret", "refresh_token")
 
 
@@ -89,6 +91,12 @@ class ConnectRequest(BaseModel):
         ge=1,
         le=MAX_LOOKBACK,
         description="days each sync re-pulls, so restated figures replace provisional ones",
+    )
+    history_days: int = Field(
+        default=DEFAULT_HISTORY,
+        ge=1,
+        le=MAX_HISTORY,
+        description="days the first sync pulls (Amazon keeps 95)",
     )
 
 
@@ -157,6 +165,7 @@ def connect(
         region=request.region,
         ads_profile_id=request.ads_profile_id or (kept.ads_profile_id if kept else None),
         lookback_days=request.lookback_days,
+        history_days=request.history_days,
         secret_id=secret,
         connected_at=now,
         connected_by=by,
@@ -223,10 +232,10 @@ class Synced:
 
 def days_to_pull(connection: Connection, as_of: dt.date) -> tuple[dt.date, dt.date]:
     """Yesterday and the ``lookback_days`` before it — from the day after the last sync's
-    last day when syncs were missed, and ``HISTORY_DAYS`` back on the first one."""
+    last day when syncs were missed, and ``history_days`` back on the first one."""
     last = as_of - dt.timedelta(days=1)
     first = last - dt.timedelta(days=connection.lookback_days - 1)
-    oldest = last - dt.timedelta(days=HISTORY_DAYS - 1)
+    oldest = last - dt.timedelta(days=max(connection.history_days, connection.lookback_days) - 1)
     if connection.last_sync_last is None:
         first = oldest
     elif connection.last_sync_last < first - dt.timedelta(days=1):
