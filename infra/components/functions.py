@@ -30,8 +30,10 @@ from infra.components.permissions import FUNCTIONS, Access
 from infra.components.storage import Storage
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS
+from tripwire.ingest import ads_source
 from tripwire.ingest.market_source import DEFAULT_URL, URL_ENV
-from tripwire.store.purge import PROFILE_BUCKETS, SECRETS_ROOT
+from tripwire.store.connections import SECRET_PREFIX_ENV
+from tripwire.store.purge import PROFILE_BUCKETS
 from tripwire.store.queues import SCAN
 from tripwire.store.tables import LANDING
 
@@ -102,6 +104,19 @@ class Functions(Construct):
         self.storage = storage
         # The market data source (Yahoo's chart endpoint); context tripwire:marketDataUrl.
         self.market_url = str(self.node.try_get_context("tripwire:marketDataUrl") or DEFAULT_URL)
+        # The Amazon Ads API and Login with Amazon (NA; a connection's region picks its own
+        # documented hosts unless these point elsewhere); context tripwire:adsApiUrl and
+        # tripwire:adsTokenUrl.
+        self.ads_urls = {
+            ads_source.URL_ENV: str(
+                self.node.try_get_context("tripwire:adsApiUrl") or ads_source.DEFAULT_URL
+            ),
+            ads_source.TOKEN_URL_ENV: str(
+                self.node.try_get_context("tripwire:adsTokenUrl") or ads_source.DEFAULT_TOKEN_URL
+            ),
+        }
+        # Each connection's secret is {prefix}/{tenant}/{profile}: grants name the prefix.
+        self.ads_secret_prefix = f"{Stack.of(self).stack_name}/amazon-ads"
         self.layers = self._layers(layer_assets)
         self.roles: dict[str, iam.Role] = {}
         self.functions: dict[str, lambda_.Function] = {}
@@ -174,6 +189,20 @@ class Functions(Construct):
             )
         if access.purge_profiles:
             self._grant_purge(role)
+        if access.ads_secrets is not None:
+            actions = ["secretsmanager:GetSecretValue"]
+            if access.ads_secrets == "delete":
+                actions = ["secretsmanager:DeleteSecret"]
+            if access.ads_secrets == "manage":  # TagResource: CreateSecret with tags
+                actions = [
+                    "secretsmanager:CreateSecret",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:DeleteSecret",
+                    "secretsmanager:TagResource",
+                ]
+            role.add_to_policy(
+                iam.PolicyStatement(actions=actions, resources=[self.ads_secret_arns()])
+            )
         size = sizing(name)
         function = lambda_.Function(
             self,
@@ -203,7 +232,7 @@ class Functions(Construct):
 
     def _grant_purge(self, role: iam.Role) -> None:
         """Deleting a profile: its objects under ``<tenant>/<profile>/`` in both buckets,
-        every version (listing versions needs the bucket), and its connection secrets."""
+        every version (listing versions needs the bucket); its secret: ``ads_secrets``."""
         for bucket in (self.storage.buckets[b.logical] for b in PROFILE_BUCKETS):
             role.add_to_policy(
                 iam.PolicyStatement(
@@ -217,20 +246,13 @@ class Functions(Construct):
                     resources=[bucket.arn_for_objects("*")],
                 )
             )
-        role.add_to_policy(  # ListSecrets has no resource-level permission
-            iam.PolicyStatement(actions=["secretsmanager:ListSecrets"], resources=["*"])
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["secretsmanager:DeleteSecret"], resources=[self._secrets_arn()]
-            )
-        )
 
-    def _secrets_arn(self) -> str:
+    def ads_secret_arns(self) -> str:
+        """Every connection secret of this stack (Secrets Manager adds a suffix to names)."""
         return Stack.of(self).format_arn(
             service="secretsmanager",
             resource="secret",
-            resource_name=f"{SECRETS_ROOT}*",
+            resource_name=f"{self.ads_secret_prefix}/*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
 
@@ -245,7 +267,10 @@ class Functions(Construct):
         if access.purge_profiles:
             wanted.update(b.env_var for b in PROFILE_BUCKETS)
         market = {URL_ENV: self.market_url} if access.fetch_market else {}
-        return {key: value for key, value in env.items() if key in wanted} | market
+        ads = {SECRET_PREFIX_ENV: self.ads_secret_prefix} if access.ads_secrets else {}
+        if access.ads_secrets == "read":
+            ads |= self.ads_urls
+        return {key: value for key, value in env.items() if key in wanted} | market | ads
 
     def _acknowledge(self, name: str, function: lambda_.Function, role: iam.Role) -> None:
         assert function.node.default_child is not None
@@ -292,19 +317,6 @@ class Functions(Construct):
                 )
             )
         if access.purge_profiles:
-            reasons["Resource::*"] += (
-                " Secrets Manager's ListSecrets has none either: it lists names, and only the "
-                "profile's tripwire/<tenant>/<profile>/ secrets are deleted (DeleteSecret is "
-                "scoped to tripwire/*)."
-            )
-            secrets = (  # as cdk-nag prints the ARN format_arn builds
-                "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-                f"{SECRETS_ROOT}*"
-            )
-            reasons[f"Resource::{secrets}"] = (
-                "A profile's connection secrets are named tripwire/<tenant>/<profile>/…; the "
-                "profiles function deletes those of the profile it deletes, whichever tenant's."
-            )
             for declared in PROFILE_BUCKETS:
                 bucket = self.storage.buckets[declared.logical].node.default_child
                 assert isinstance(bucket, CfnResource)
@@ -314,6 +326,18 @@ class Functions(Construct):
                     "<tenant>/<profile>/ prefix, whichever tenant's: the prefix comes from the "
                     "verified token and the path, so the policy cannot name it in advance."
                 )
+        if access.ads_secrets is not None:
+            arn = Stack.of(self).resolve(self.ads_secret_arns())
+            finding = _nag_text(arn)
+            reasons[f"Resource::{finding}"] = (
+                "One secret per tenant and profile (an Amazon Ads connection's credentials), "
+                "created as profiles connect: the grant covers this stack's prefix only"
+                + {
+                    "read": " (GetSecretValue: the sync reads the profile's own).",
+                    "manage": " (the connection routes create, replace and delete them).",
+                    "delete": " (DeleteSecret: deleting a profile deletes its connection's).",
+                }[access.ads_secrets]
+            )
         if access.publish_alerts:
             reasons["Action::kms:GenerateDataKey*"] = (
                 "CDK's publish grant on the encrypted alerts topic: data keys of the topic's "
@@ -323,3 +347,16 @@ class Functions(Construct):
             Validations.of(policy).acknowledge(
                 Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason)
             )
+
+
+def _nag_text(value: object) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in a finding id
+    (``{"Fn::Join": ["", [...]]}`` with ``{"Ref": "AWS::Region"}`` → ``<AWS::Region>``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_text(part) for part in parts)
+    return str(value)

@@ -93,12 +93,17 @@ class Access:
     read_landing: bool = False
     write_reports: bool = False
     # Deleting profiles: s3:ListBucket(Versions) and s3:DeleteObject(Version) on the models
-    # and landing buckets; secretsmanager:ListSecrets and DeleteSecret on ``tripwire/*``.
+    # and landing buckets (its connection secret: ``ads_secrets="delete"``).
     purge_profiles: bool = False
     river: bool = False  # the streaming detector's layer (river + scipy + numpy)
     numeric: bool = True  # numpy, onnxruntime, networkx
     # Calls the market data source over HTTPS (no AWS permission; TRIPWIRE_MARKET_URL).
     fetch_market: bool = False
+    # The Amazon Ads connections' secrets (store/connections.py SecretStore), under the
+    # stack's prefix only: "read" — GetSecretValue (the sync, service/ads_sync.py) and the
+    # Ads API / LWA URLs; "manage" — create, replace and delete them (the connection routes);
+    # "delete" — DeleteSecret (deleting a profile).
+    ads_secrets: Literal["read", "manage", "delete"] | None = None
     extra_env: tuple[str, ...] = field(default=())  # names only; values come from the stack
 
     def table_names(self) -> set[str]:
@@ -167,7 +172,8 @@ FUNCTIONS: dict[str, Access] = {
         read_landing=True,
     ),
     # api/runs.py + api/backfill.py: runs by profile, models, backfill → the scan queue,
-    # schedules (ScheduleStore in the metadata table).
+    # schedules (ScheduleStore in the metadata table); api/connections.py: a profile's
+    # Amazon Ads connection (metadata table) and its credentials (Secrets Manager).
     "runs": Access(
         tables=(
             TableAccess(RUNS, "RW", indexes=("by_profile",)),
@@ -176,6 +182,7 @@ FUNCTIONS: dict[str, Access] = {
         ),
         read_models=True,
         send_scans=True,
+        ads_secrets="manage",
     ),
     # service/fanout.py schedule_scans: active schedules, hierarchies, runs, the queue.
     "scan_scheduler": Access(
@@ -211,6 +218,10 @@ FUNCTIONS: dict[str, Access] = {
         river=False,
         extra_env=("TRIPWIRE_DASHBOARD_URL",),  # alert links (notify.messages.LINK_ENV)
         fetch_market=True,
+        # The sync step of a connected profile (service/ads_sync.py, a "sync" message):
+        # its credentials read, its reports imported (catalog, metrics), its status written
+        # back (metadata).
+        ads_secrets="read",
     ),
     # notify/notifier.py: the Slack webhook URL from Secrets Manager, nothing stored.
     "notifier": Access(read_slack_secret=True, numeric=False),
@@ -266,6 +277,7 @@ FUNCTIONS: dict[str, Access] = {
             ),
         ),
         purge_profiles=True,
+        ads_secrets="delete",
         numeric=False,
     ),
     # store/archive.py: the expired alert (from the stream record) into history.

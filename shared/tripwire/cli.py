@@ -187,8 +187,17 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from tripwire.demo.ads_book import SyntheticAdsBook
+    from tripwire.demo.config import GeneratorConfig
     from tripwire.demo.market_book import SyntheticBook
+    from tripwire.local.ads_provider import DEMO_ADS_PROFILE
     from tripwire.local.stack import run_local_up
+
+    # The demo advertiser's 120 generated days end yesterday (drawn on its first report).
+    start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=120)
+    ads = SyntheticAdsBook(GeneratorConfig(start=start), ads_profile_id=DEMO_ADS_PROFILE)
 
     run_local_up(
         args.port,
@@ -197,6 +206,7 @@ def cmd_local_up(args: argparse.Namespace) -> int:
         args.data,
         args.snapshot_every,
         market_book=SyntheticBook(),
+        ads_book=ads,
     )
     return 0
 
@@ -404,6 +414,67 @@ def _market_fetch(args: argparse.Namespace, interval: Interval) -> int:
     return 0
 
 
+def cmd_connect(args: argparse.Namespace) -> int:
+    """`tripwire connect amazon-ads`: credentials to Secrets Manager, the profile connected;
+    ``--sync`` pulls its reports now (the schedule does it daily)."""
+    from pydantic import ValidationError
+
+    from tripwire.service.ads_sync import ConnectRejected, ConnectRequest, connect
+
+    _use_local_stack_if_running()
+    fields = ("client_id", "client_secret", "refresh_token", "ads_profile_id", "region")
+    given = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
+    try:
+        request = ConnectRequest(
+            **given, lookback_days=args.lookback_days, history_days=args.history_days
+        )
+        connection = connect(args.tenant, args.profile, request, by=os.environ.get("USER", "cli"))
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            name = "--" + "-".join(str(p) for p in error["loc"]).replace("_", "-")
+            print(f"tripwire connect: {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    except ConnectRejected as rejected:
+        print(
+            f"tripwire connect: --{rejected.field.replace('_', '-')}: {rejected}", file=sys.stderr
+        )
+        return 2
+    print(
+        f"profile {connection.profile_id} connected to Amazon Ads profile "
+        f"{connection.ads_profile_id or '(the first sync picks the only one)'} "
+        f"({connection.region.value}); each sync re-pulls "
+        f"{connection.lookback_days} days; credentials in Secrets Manager {connection.secret_id}"
+    )
+    return _sync_now(args.tenant, args.profile, args.as_of) if args.sync else 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    _use_local_stack_if_running()
+    return _sync_now(args.tenant, args.profile, args.as_of)
+
+
+def _sync_now(tenant: str, profile: str, as_of: date | None = None) -> int:
+    from tripwire.service.ads_sync import SyncRefused, sync_profile
+    from tripwire.service.runs import utcnow
+
+    try:
+        synced = sync_profile(tenant, profile, as_of or utcnow().date())
+    except SyncRefused as refused:
+        print(f"tripwire sync: refused: {refused}", file=sys.stderr)
+        return 1
+    if synced.status != "synced":
+        why = "; ".join(synced.warnings) or "the profile is not connected"
+        print(f"profile {profile}: {synced.status}: {why}", file=sys.stderr)
+        return 1
+    print(
+        f"profile {profile}: {synced.rows} rows of {synced.first}..{synced.last} from "
+        f"{synced.reports} report(s), {synced.items_changed} items changed"
+    )
+    for warning in synced.warnings:
+        print(f"  {warning}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from tripwire.demo.run import run_demo
 
@@ -458,6 +529,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad-rows", action="store_true")
     p.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the report")
     p.set_defaults(func=cmd_land)
+
+    connect = sub.add_parser("connect", help="connect a profile to an outside data source")
+    p = connect.add_subparsers(dest="provider", required=True).add_parser(
+        "amazon-ads", help="the Amazon Ads API: LWA credentials kept in Secrets Manager"
+    )
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--client-id", default=os.environ.get("TRIPWIRE_ADS_CLIENT_ID"))
+    p.add_argument(
+        "--client-secret",
+        default=os.environ.get("TRIPWIRE_ADS_CLIENT_SECRET"),
+        help="default $TRIPWIRE_ADS_CLIENT_SECRET (keeps it out of shell history)",
+    )
+    p.add_argument(
+        "--refresh-token",
+        default=os.environ.get("TRIPWIRE_ADS_REFRESH_TOKEN"),
+        help="default $TRIPWIRE_ADS_REFRESH_TOKEN",
+    )
+    p.add_argument(
+        "--ads-profile-id",
+        help="the Amazon Ads profile id (API scope); default: the only one the token opens",
+    )
+    p.add_argument("--region", choices=["NA", "EU", "FE"])
+    p.add_argument("--lookback-days", type=int, default=3, help="days re-pulled per sync (1-14)")
+    p.add_argument("--history-days", type=int, default=62, help="days the first sync pulls (1-95)")
+    p.add_argument("--sync", action="store_true", help="pull the reports now")
+    p.add_argument("--as-of", type=date.fromisoformat, help="--sync: up to the day before")
+    p.set_defaults(func=cmd_connect)
+
+    p = sub.add_parser("sync", help="pull a connected profile's Amazon Ads reports now")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--as-of", type=date.fromisoformat, help="pull up to the day before")
+    p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("demo-data", help="generate a synthetic PPC account with incidents")
     p.add_argument("out", type=Path)

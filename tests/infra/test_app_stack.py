@@ -327,8 +327,11 @@ def test_schedules(synth: Synth) -> None:
 def test_only_the_profiles_function_deletes_and_only_by_batch(synth: Synth) -> None:
     for name in ALL_FUNCTIONS:
         actions = {a for s in _statements(synth, name) for a in _as_list(s["Action"])}
-        deletes = {"s3:DeleteObject", "s3:DeleteObjectVersion", "secretsmanager:DeleteSecret"}
+        deletes = {"s3:DeleteObject", "s3:DeleteObjectVersion"}
         assert bool(actions & deletes) is (name == "profiles"), name
+        # connection secrets: the connection routes (runs) and deleting a profile
+        deletes_secrets = "secretsmanager:DeleteSecret" in actions
+        assert deletes_secrets is (name in ("profiles", "runs")), name
     grants = _table_grants(synth, "profiles")
     assert all(
         not actions & {"dynamodb:PutItem", "dynamodb:UpdateItem"} for actions in grants.values()
@@ -342,9 +345,9 @@ def test_only_the_profiles_function_deletes_and_only_by_batch(synth: Synth) -> N
     (delete_secret,) = [
         s for s in statements if "secretsmanager:DeleteSecret" in _as_list(s["Action"])
     ]
-    assert ":secret:tripwire/*" in json.dumps(delete_secret["Resource"])
-    (listing,) = [s for s in statements if "secretsmanager:ListSecrets" in _as_list(s["Action"])]
-    assert listing["Resource"] == "*"  # ListSecrets has no resource-level permission
+    assert _as_list(delete_secret["Action"]) == ["secretsmanager:DeleteSecret"]
+    assert "/amazon-ads/*" in json.dumps(delete_secret["Resource"])  # the connections' only
+    assert not any("secretsmanager:ListSecrets" in _as_list(s["Action"]) for s in statements)
     env = _env(synth, "profiles")
     assert {"TRIPWIRE_BUCKET_MODELS", "TRIPWIRE_BUCKET_LANDING"} <= set(env)
 
@@ -394,11 +397,47 @@ def test_publishers_and_the_slack_secret(synth: Synth) -> None:
         for name in ALL_FUNCTIONS
         if any(
             "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+            and {"Ref": secret} in _as_list(s["Resource"])
             for s in _statements(synth, name)
         )
     ]
     assert readers == ["notifier"]
     assert "TRIPWIRE_DASHBOARD_URL" in _env(synth, "scan_worker")
+
+
+def _secret_grants(synth: Synth, name: str) -> dict[str, set[str]]:
+    """Secrets Manager actions by resource (as JSON text) of a function's role."""
+    grants: dict[str, set[str]] = {}
+    for statement in _statements(synth, name):
+        actions = {a for a in _as_list(statement["Action"]) if a.startswith("secretsmanager:")}
+        for resource in _as_list(statement["Resource"]) if actions else []:
+            grants.setdefault(json.dumps(resource), set()).update(actions)
+    return grants
+
+
+def test_ads_secrets_read_by_the_worker_managed_by_the_routes_deleted_with_the_profile(
+    synth: Synth,
+) -> None:
+    prefix = f"{synth.stack.stack_name}/amazon-ads"
+    ads = {n: g for n in ALL_FUNCTIONS for r, g in _secret_grants(synth, n).items() if prefix in r}
+    assert ads == {
+        "scan_worker": {"secretsmanager:GetSecretValue"},
+        "runs": {
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:TagResource",
+        },
+        "profiles": {"secretsmanager:DeleteSecret"},  # deleting a profile
+    }
+    for name in ads:  # the stack's prefix, never every secret
+        (resource,) = [r for r in _secret_grants(synth, name) if prefix in r]
+        assert resource.endswith(f':secret:{prefix}/*"]]}}') or f"{prefix}/*" in resource
+        assert _env(synth, name)["TRIPWIRE_ADS_SECRET_PREFIX"] == prefix
+    worker = _env(synth, "scan_worker")
+    assert worker["TRIPWIRE_ADS_API_URL"] == "https://advertising-api.amazon.com"
+    assert worker["TRIPWIRE_ADS_TOKEN_URL"] == "https://api.amazon.com/auth/o2/token"
+    assert [n for n in ALL_FUNCTIONS if "TRIPWIRE_ADS_API_URL" in _env(synth, n)] == ["scan_worker"]
 
 
 def test_only_the_worker_reaches_the_market_data_source(synth: Synth) -> None:

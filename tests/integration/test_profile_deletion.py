@@ -25,11 +25,13 @@ import pytest
 
 from tripwire.demo.generator import GeneratorConfig, generate, write
 from tripwire.domain import RunStatus
+from tripwire.domain.connections import Connection, ConnectionStatus
 from tripwire.ingest.importer import import_account
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
 from tripwire.service.train import train_profile
 from tripwire.store.alerts import AlertStore
+from tripwire.store.connections import ConnectionStore, SecretStore
 from tripwire.store.history import HistoryStore
 from tripwire.store.provision import aws_client
 from tripwire.store.runs import RunSlices, RunStore
@@ -103,6 +105,17 @@ def drop(stack: LocalStack, tenant: str, profile: str) -> None:
     raise AssertionError(f"no import report for {key}")
 
 
+def connect(tenant: str, profile: str) -> None:
+    at = datetime.datetime.now(datetime.UTC)
+    secret = SecretStore().put(tenant, profile, {"refresh_token": "r"}, at=at)
+    status = ConnectionStatus.DISCONNECTED
+    ConnectionStore().put(
+        Connection(
+            tenant_id=tenant, profile_id=profile, status=status, secret_id=secret, connected_at=at
+        )
+    )
+
+
 @pytest.fixture(scope="module")
 def world(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     paths = write(generate(CONFIG), tmp_path_factory.mktemp("deletion"))
@@ -110,9 +123,6 @@ def world(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> 
     for who, profile in ((tenant, GONE), (tenant, KEPT), (other, GONE)):
         import_account(who, profile, paths["entities"], paths["metrics"])
         drop(local_stack, who, profile)
-        aws_client("secretsmanager").create_secret(
-            Name=f"tripwire/{who}/{profile}/ads", SecretString='{"refresh_token": "x"}'
-        )
         ScheduleStore().set(who, profile, False)
     aws_client("s3").put_object(Bucket=MODELS.name, Key=f"{other}/{GONE}/m/v.bin", Body=b"m")
     # The doomed profile: trained, scanned on schedule (alerts, incidents, notifications,
@@ -132,6 +142,10 @@ def world(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> 
     body = {"is_anomaly": False, "note": "promo"}
     assert call(local_stack, tenant, "POST", f"/alerts/{second}/feedback", body)[0] == 201
     RunSlices().claim(tenant, GONE, "*", "run-held")  # a backfill slot
+    # Amazon Ads connections (an item, a secret), stored disconnected: no other test's
+    # schedule tick may sync these made-up credentials
+    for who, profile in ((tenant, GONE), (tenant, KEPT), (other, GONE)):
+        connect(who, profile)
     stored = AlertStore().get(tenant, first)
     assert stored is not None
     expired = stored.model_copy(update={"alert_id": "al-expired-1"})
@@ -159,6 +173,7 @@ def test_a_profile_with_data_everywhere_is_deleted_and_nothing_of_it_remains(
     assert removed["alerts"] == len(world.alert_ids) - 1  # the expired one was archived
     assert all(removed[k] > 0 for k in ("metrics", "history", "runs", "models", "incidents"))
     assert removed["secrets"] == 1 and removed["landing"] == 2 and removed["schedules"] == 1
+    assert removed["connections"] == 1
 
     assert of_tenant_profile(tenant, GONE, ids) == []
     assert of_tenant_profile(tenant, KEPT, []) == kept

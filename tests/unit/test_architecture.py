@@ -85,6 +85,36 @@ def test_scanning_reads_no_files_and_replays_nothing() -> None:
     }
 
 
+def test_the_ads_sync_reads_only_the_api_report_and_its_shared_import() -> None:
+    # The worker's sync step (service.ads_sync, reached from service.fanout): the Ads API
+    # client, the v3 report parser (ads_api) and what it shares with the console reader
+    # (ads_console: ReportRows and import_report; its XLSX reading imports openpyxl only
+    # inside the function that reads a workbook) — the same import path a dropped file
+    # takes. Allowed deliberately; nothing of the CLI, the demo or the local stack.
+    imports = grimp.build_graph("tripwire", cache_dir=None)
+    reached = imports.find_upstream_modules("tripwire.service.ads_sync")
+    assert sorted(m for m in reached if m.startswith(NOT_IN_LAMBDA)) == []
+    assert {m for m in reached if m.startswith("tripwire.ingest")} == {
+        "tripwire.ingest.ads_source",
+        "tripwire.ingest.ads_api",
+        "tripwire.ingest.ads_console",
+        "tripwire.ingest.importer",
+        "tripwire.ingest.csv_files",
+        "tripwire.ingest.tables",
+        "tripwire.ingest.dates",
+        "tripwire.ingest.errors",
+        "tripwire.ingest.rollup",
+    }
+    # the scheduler lists connections from the store: its cold start loads no sync code
+    loaded = _loaded_by([ROOT / "functions" / "scan_scheduler" / "handler.py"])
+    assert [
+        m for m in loaded if m.startswith(("tripwire.service.ads_sync", "tripwire.ingest"))
+    ] in (
+        [],
+        ["tripwire.ingest", "tripwire.ingest.market_source"],  # fanout's ProviderError
+    )
+
+
 def _loaded_by(handlers: list[Path]) -> list[str]:
     """Every module loaded by importing these handler files, in a fresh interpreter."""
     script = (

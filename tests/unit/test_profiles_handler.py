@@ -21,10 +21,11 @@ from tripwire.local.functions import invoke
 from tripwire.service.profiles import delete_profile
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
+from tripwire.store.connections import SecretStore
 from tripwire.store.feedback import FeedbackStore
 from tripwire.store.history import HistoryStore, history_item
 from tripwire.store.provision import aws_client
-from tripwire.store.purge import ProfilePurge, secret_prefix
+from tripwire.store.purge import ProfilePurge
 from tripwire.store.schedule import ScheduleStore
 from tripwire.store.tables import HISTORY, MODELS
 
@@ -50,9 +51,7 @@ def _seed(tenant: str, profile: str) -> None:
 def aws(moto_aws: None) -> Iterator[None]:
     for tenant, profile in ((TENANT, "A1"), (TENANT, "A2"), ("other", "A1")):
         _seed(tenant, profile)
-    aws_client("secretsmanager").create_secret(
-        Name=f"{secret_prefix(TENANT, 'A1')}ads", SecretString="{}"
-    )
+    SecretStore().put(TENANT, "A1", {"refresh_token": "r"}, at=datetime.datetime(2026, 3, 1))
     yield
 
 

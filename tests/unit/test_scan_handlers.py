@@ -30,7 +30,7 @@ def event(name: str) -> dict[str, Any]:
 
 def test_the_scheduler_reads_the_schedules_date_and_skips_when_nothing_is_on() -> None:
     result = invoke("scan_scheduler", event("scan_scheduler_schedule.json"))
-    assert result == {"as_of": "2026-03-31", "runs": []}
+    assert result == {"as_of": "2026-03-31", "runs": [], "syncs": []}
 
 
 def test_a_slice_that_cannot_ever_succeed_is_recorded_failed_not_retried() -> None:
@@ -57,3 +57,33 @@ def test_a_malformed_message_fails_alone_so_the_queue_retries_it() -> None:
     good = sample["Records"][0]
     result = invoke("scan_worker", {"Records": [good, bad]})
     assert result == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+
+
+def test_a_sync_message_of_a_profile_not_connected_is_consumed() -> None:
+    # (disconnected, or the connection deleted, after the schedule sent it)
+    assert invoke("scan_worker", event("scan_worker_sync.json")) == {"batchItemFailures": []}
+
+
+def test_a_sync_whose_credentials_are_gone_disconnects_the_profile_once() -> None:
+    import datetime as dt
+
+    from tripwire.domain.connections import Connection, ConnectionStatus
+    from tripwire.store.connections import ConnectionStore
+
+    store = ConnectionStore()
+    at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    store.put(
+        Connection(
+            tenant_id="acme",
+            profile_id="acme-us",
+            ads_profile_id="1",
+            secret_id="tripwire/amazon-ads/acme/acme-us",
+            connected_at=at,
+        )
+    )
+    for _ in range(2):  # a redelivery, or the next day's sync
+        assert invoke("scan_worker", event("scan_worker_sync.json")) == {"batchItemFailures": []}
+    found = store.get("acme", "acme-us")
+    assert found is not None and found.status is ConnectionStatus.DISCONNECTED
+    assert found.reason == "the connection's credentials secret is gone"
+    assert store.connected() == []

@@ -24,6 +24,7 @@ class Removed(Closed):
     """Items and objects removed, by where they were kept."""
 
     schedules: int
+    connections: int = Field(description="the profile's Amazon Ads connection")
     alerts: int
     history: int
     metrics: int
@@ -35,7 +36,7 @@ class Removed(Closed):
     notifications: int
     models: int = Field(description="model objects (every version) in the models bucket")
     landing: int = Field(description="dropped files and their import reports")
-    secrets: int = Field(description="the profile's connection secrets")
+    secrets: int = Field(description="its connection's credentials (Secrets Manager)")
     catalog: int = Field(description="the profile and its entity hierarchy")
 
 

@@ -55,6 +55,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/backfill/{id}", "runs"),
     Route("PUT", "/profiles/{id}/schedule", "runs"),
     Route("DELETE", "/profiles/{id}", "profiles"),
+    Route("PUT", "/profiles/{id}/connection", "runs"),
+    Route("GET", "/profiles/{id}/connection", "runs"),
+    Route("DELETE", "/profiles/{id}/connection", "runs"),
     Route("GET", "/openapi.json", "docs", auth=False),
     Route("GET", "/docs", "docs", auth=False),
 )

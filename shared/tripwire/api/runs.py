@@ -3,7 +3,8 @@
 ``GET /runs?profile_id=`` (newest first, cursor paged) · ``GET /runs/{id}`` ·
 ``GET /models`` (the registry's current model set per profile, and whether this container
 holds each one loaded). Another tenant's run or profile is a 404, as is an unknown one.
-The backfill routes (``api.backfill``'s router) are served by this function too.
+The backfill routes (``api.backfill``'s router) and the Amazon Ads connection routes
+(``api.connections``) are served by this function too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tripwire.api import cursor
 from tripwire.api.backfill import router as backfill_router
+from tripwire.api.connections import router as connections_router
 from tripwire.api.context import caller_of
 from tripwire.api.errors import invalid_field, not_found
 from tripwire.api.resolver import JsonApi, PathId
@@ -126,3 +128,4 @@ def _bad_cursor(bad: cursor.InvalidCursor) -> Response[str]:
 
 
 app.include_router(backfill_router)  # POST /backfill · GET /backfill/{id} · PUT .../schedule
+app.include_router(connections_router)  # PUT · GET · DELETE /profiles/{id}/connection

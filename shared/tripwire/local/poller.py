@@ -223,7 +223,10 @@ def fire_schedule(
     at = now if as_of is None else datetime.datetime.combine(as_of, now.time())
     runs: list[dict[str, str]] = []
     for interval in intervals:
-        runs += invoke_function(SCHEDULER, schedule_event(at, interval.value))["runs"]
+        answer = invoke_function(SCHEDULER, schedule_event(at, interval.value))
+        runs += answer["runs"]
+        # A connected profile's scan run starts once its sync has landed, under this id.
+        runs += [{**s, "sync": "amazon-ads"} for s in answer.get("syncs", [])]
     return runs
 
 

@@ -25,6 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tripwire.local import state_dir
+from tripwire.local.ads_provider import (
+    DEMO_ADS_PROFILE,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+    AdsBook,
+    LocalAdsProvider,
+)
 from tripwire.local.atomic import serialize_dynamodb
 from tripwire.local.environ import export, restore
 from tripwire.local.gateway import Gateway
@@ -52,6 +60,7 @@ from tripwire.local.poller import (
     fire_sweep,
 )
 from tripwire.store import provision as store
+from tripwire.store.connections import SECRET_PREFIX_ENV
 from tripwire.store.queues import LANDING, LEARN, MAX_RECEIVES_ENV, SCAN, Queue
 from tripwire.store.tables import LANDING as LANDING_BUCKET
 from tripwire.store.tables import physical_names
@@ -82,6 +91,7 @@ class LocalStack:
         data: Path | None = None,
         snapshot_every: float = MAX_AGE,
         market_book: Book | None = None,
+        ads_book: AdsBook | None = None,
     ) -> None:
         self.directory = (directory or state_dir()).resolve()
         self.data = data.resolve() if data is not None else None  # None: nothing kept
@@ -111,6 +121,8 @@ class LocalStack:
         self._sweeper: SweepTicker | None = None
         # The market data source's stand-in (Yahoo's chart endpoint), serving this book.
         self.market = LocalMarketProvider(market_book)
+        # Amazon Ads' stand-in (Login with Amazon + v3 reporting), serving this book.
+        self.ads = LocalAdsProvider(ads_book)
 
     @property
     def queue_url(self) -> str:
@@ -254,6 +266,7 @@ class LocalStack:
             self.notifications.stop()
             self.notifications = None
         self.market.stop()
+        self.ads.stop()
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
@@ -303,6 +316,8 @@ class LocalStack:
             )
             self.env.update(self.notifications.start())  # exports the topic for the worker
         self._add_env(self.market.start())  # the worker's market sync talks to it
+        self._add_env(self.ads.start())  # … and its Amazon Ads sync to this one
+        self._add_env({SECRET_PREFIX_ENV: f"{self.prefix}/amazon-ads"})
         self.poller = ScanPoller(urls[SCAN.name][0]).start()
         self.learner = LearnPoller(urls[LEARN.name][0]).start()
         self._start_landing()
@@ -441,6 +456,7 @@ def run_local_up(
     data: Path | None = None,
     snapshot_every: float = MAX_AGE,
     market_book: Book | None = None,
+    ads_book: AdsBook | None = None,
 ) -> None:
     """Start the stack on its data (restoring the last snapshot), say where it listens and
     what it restored, and serve until Ctrl-C (or SIGTERM)."""
@@ -452,8 +468,10 @@ def run_local_up(
         data=data,
         snapshot_every=snapshot_every,
         market_book=market_book,
+        ads_book=ads_book,
     )
     stack.start()
+    stack.ads.account(DEMO_REFRESH_TOKEN, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ADS_PROFILE)
     stopping = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -477,6 +495,7 @@ def run_local_up(
     print(f"  Learn queue:  {stack.learn_queue_url}   (DLQ {stack.learn_dlq_url})")
     print(f"  Schedule:     {schedule}; `tripwire local scan` ticks it now")
     print(f"  Market data:  {stack.market.url}   (Yahoo chart stand-in; POST /backfill by ticker)")
+    print(f"  Amazon Ads:   {stack.ads.url}   (LWA + reporting stand-in; `tripwire connect`)")
     landing = stack.env[LANDING_BUCKET.env_var]
     print(f"  Landing:      s3://{landing}/<tenant>/<profile>/<file>   (`tripwire land FILE`)")
     print("Ctrl-C to stop.", flush=True)

@@ -62,6 +62,21 @@ class DigestCounts(BaseModel):
     mean_minutes_to_resolve: float | None  # over those; None when nothing was resolved
 
 
+class ConnectionLost(BaseModel):
+    """A profile's data source stopped working for good (a revoked Amazon Ads refresh
+    token): nothing new arrives until someone connects it again. Sent once per loss."""
+
+    kind: Literal["connection_lost"] = "connection_lost"
+    tenant_id: str
+    profile_id: str
+    provider: str
+    reason: str
+    action: str
+
+
+TopicMessage = GroupMessage | DigestCounts | ConnectionLost
+
+
 def group_key(alert: Alert) -> str:
     return alert.group_id or alert.alert_id
 
@@ -152,7 +167,7 @@ def group_messages(alerts: Iterable[Alert], *, link_base: str | None = None) -> 
     return messages
 
 
-def attributes(message: GroupMessage | DigestCounts) -> dict[str, dict[str, str]]:
+def attributes(message: TopicMessage) -> dict[str, dict[str, str]]:
     """SNS message attributes subscribers filter on."""
     values = {"kind": message.kind, "tenant": message.tenant_id, "profile": message.profile_id}
     if isinstance(message, GroupMessage):
@@ -160,20 +175,24 @@ def attributes(message: GroupMessage | DigestCounts) -> dict[str, dict[str, str]
     return {k: {"DataType": "String", "StringValue": v} for k, v in values.items()}
 
 
-def subject(message: GroupMessage | DigestCounts) -> str:
+def subject(message: TopicMessage) -> str:
     """The e-mail subject (SNS: ASCII, under 100 characters)."""
     if isinstance(message, GroupMessage):
         text = f"[Tripwire {message.severity.value}] {message.what}"
+    elif isinstance(message, ConnectionLost):
+        text = f"[Tripwire] {message.provider} disconnected: profile {message.profile_id}"
     else:
         text = f"[Tripwire] Daily digest {message.profile_id} {message.day}"
     return text.encode("ascii", "replace").decode()[:99]
 
 
-def parse(body: str | dict[str, Any]) -> GroupMessage | DigestCounts:
+def parse(body: str | dict[str, Any]) -> TopicMessage:
     """A message body from the topic, back into its model (kind decides which)."""
     data = json.loads(body) if isinstance(body, str) else body
     if data.get("kind") == "digest":
         return DigestCounts.model_validate(data)
+    if data.get("kind") == "connection_lost":
+        return ConnectionLost.model_validate(data)
     return GroupMessage.model_validate(data)
 
 

@@ -17,7 +17,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tripwire.domain.alerts import Alert
-from tripwire.notify.messages import DigestCounts, GroupMessage, attributes, group_messages, subject
+from tripwire.notify.messages import (
+    ConnectionLost,
+    TopicMessage,
+    attributes,
+    group_messages,
+    subject,
+)
 from tripwire.store.notifications import NotificationStore
 from tripwire.store.provision import aws_client
 from tripwire.telemetry import NOTIFICATION_FAILURES, NOTIFICATIONS_SENT, count_by, logger
@@ -40,7 +46,7 @@ def topic_arn() -> str:
     return arn
 
 
-def publish(message: GroupMessage | DigestCounts, *, sns: Any = None, topic: str = "") -> str:
+def publish(message: TopicMessage, *, sns: Any = None, topic: str = "") -> str:
     """Publish one message; returns the SNS message id."""
     response = (sns or aws_client("sns")).publish(
         TopicArn=topic or topic_arn(),
@@ -95,3 +101,25 @@ def publish_new_groups(
     if failed:
         raise NotificationFailed(failed)
     return sent
+
+
+def publish_connection_lost(tenant: str, profile: str, reason: str, *, sns: Any = None) -> None:
+    """Tell the topic's subscribers a profile's Amazon Ads connection is lost (the caller
+    sends it once: the sync that disconnected it). Without a topic, the log says it."""
+    if not os.environ.get(TOPIC_ENV):
+        return
+    message = ConnectionLost(
+        tenant_id=tenant,
+        profile_id=profile,
+        provider="Amazon Ads",
+        reason=reason,
+        action=f"connect it again: `tripwire connect amazon-ads --profile {profile} …` or "
+        f"PUT /profiles/{profile}/connection with a fresh refresh token",
+    )
+    try:
+        publish(message, sns=sns)
+    except Exception:  # the connection is marked already: a lost notice must not undo it
+        logger.exception("connection-lost notice not published", extra={"profile_id": profile})
+        count_by(NOTIFICATION_FAILURES, "channel", {"sns": 1})
+    else:
+        count_by(NOTIFICATIONS_SENT, "channel", {"sns": 1})

@@ -16,7 +16,7 @@ import urllib.request
 from typing import Any
 
 from tripwire.domain.alerts import Severity
-from tripwire.notify.messages import DigestCounts, GroupMessage
+from tripwire.notify.messages import ConnectionLost, DigestCounts, GroupMessage, TopicMessage
 from tripwire.store.provision import aws_client
 
 SECRET_ENV = "TRIPWIRE_SLACK_SECRET"  # name or ARN of the secret holding the webhook URL
@@ -125,11 +125,27 @@ def digest_blocks(digest: DigestCounts) -> Blocks:
     ]
 
 
-def payload(message: GroupMessage | DigestCounts) -> dict[str, Any]:
+def connection_blocks(lost: ConnectionLost) -> Blocks:
+    title = f"{lost.provider} disconnected · profile {lost.profile_id}"
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        _text("Why", lost.reason),
+        _text("What to do", lost.action),
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": escape(f"tenant {lost.tenant_id}")}],
+        },
+    ]
+
+
+def payload(message: TopicMessage) -> dict[str, Any]:
     """The webhook body: blocks, and ``text`` as the notification / fallback line."""
     if isinstance(message, GroupMessage):
         fallback = f"[{message.severity.value}] {message.what}"
         return {"text": fallback, "blocks": group_blocks(message)}
+    if isinstance(message, ConnectionLost):
+        fallback = f"{message.provider} disconnected: profile {message.profile_id}"
+        return {"text": fallback, "blocks": connection_blocks(message)}
     return {
         "text": f"Daily digest {message.profile_id} {message.day}",
         "blocks": digest_blocks(message),

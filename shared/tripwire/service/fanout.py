@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -36,12 +37,14 @@ from tripwire.service.runs import (
     DetectorUnavailable,
     UnsupportedInterval,
     new_run,
+    new_run_id,
     queued_deadline,
     run_expiry,
     utcnow,
 )
 from tripwire.service.series import UnknownProfile
 from tripwire.store.catalog import CatalogStore
+from tripwire.store.connections import ConnectionStore
 from tripwire.store.metadata import unit_of
 from tripwire.store.provision import aws_client
 from tripwire.store.queues import MAX_RECEIVES_ENV, SCAN
@@ -52,6 +55,7 @@ from tripwire.telemetry import (
     ENTITIES_SCORED,
     SCAN_FAILURES,
     SLICES_SCANNED,
+    SYNC_FAILURES,
     count,
     count_by,
     logger,
@@ -105,36 +109,82 @@ def enqueue(run: DetectionRun, messages: Sequence[ScanMessage], *, slices: int =
     return run
 
 
-def schedule_scans(
-    as_of: datetime.date | None = None, interval: Interval = Interval.D1
-) -> list[DetectionRun]:
-    """One run per active profile, its slices on the queue; returns the runs started.
+@dataclass
+class Scheduled:
+    runs: list[DetectionRun]  # scans started now
+    syncs: list[ScanMessage]  # connected profiles: synced first, then scanned (run_id)
+
+
+def schedule(as_of: datetime.date | None = None, interval: Interval = Interval.D1) -> Scheduled:
+    """One schedule tick: a sync message per connected Amazon Ads profile (daily only; the
+    worker scans the profile once its sync has landed), a scan run per other active one.
 
     ``as_of``: the schedule's date (the EventBridge event's time); each slice detects up to
     the latest period loaded by then."""
-    catalog, started = CatalogStore(), []
+    syncs = [
+        ScanMessage(
+            kind="sync",
+            tenant_id=c.tenant_id,
+            profile_id=c.profile_id,
+            run_id=new_run_id(),  # the scan that follows the sync reports to this run
+            interval=interval,
+            end=as_of,
+        )
+        for c in (ConnectionStore().connected() if interval is Interval.D1 else [])
+    ]
+    send(syncs)
+    synced = {(m.tenant_id, m.profile_id) for m in syncs}
+    runs = []
     for entry in ScheduleStore().active(interval):
-        _, entities = catalog.get_hierarchy(entry.tenant_id, entry.profile_id)
-        if not entities:
-            continue  # switched on before its first import: nothing to scan yet
-        run = new_run(entry.tenant_id, entry.profile_id, Trigger.SCHEDULE, len(entities))
-        slices = plan_slices(entities)
-        messages = [
-            ScanMessage(
-                kind="scan",
-                tenant_id=entry.tenant_id,
-                profile_id=entry.profile_id,
-                run_id=run.run_id,
-                interval=interval,
-                entity_ids=ids if len(slices) > 1 else None,
-                slice_index=i,
-                slice_count=len(slices),
-                end=as_of,
-            )
-            for i, ids in enumerate(slices)
-        ]
-        started.append(enqueue(run, messages))
-    return started
+        if (entry.tenant_id, entry.profile_id) in synced:
+            continue  # scanned after its sync
+        run = start_scan(entry.tenant_id, entry.profile_id, interval, as_of)
+        if run is not None:
+            runs.append(run)
+    return Scheduled(runs, syncs)
+
+
+def schedule_scans(
+    as_of: datetime.date | None = None, interval: Interval = Interval.D1
+) -> list[DetectionRun]:
+    """``schedule``'s runs started now (connected profiles' scans follow their syncs)."""
+    return schedule(as_of, interval).runs
+
+
+def start_scan(
+    tenant: str,
+    profile: str,
+    interval: Interval,
+    as_of: datetime.date | None,
+    *,
+    run_id: str | None = None,
+) -> DetectionRun | None:
+    """A scheduled scan of one profile: its run recorded, its slices on the queue. None when
+    it has nothing to scan yet, or a run of this ``run_id`` exists (a redelivered sync)."""
+    _, entities = CatalogStore().get_hierarchy(tenant, profile)
+    if not entities:
+        return None  # switched on before its first import: nothing to scan yet
+    if run_id is not None and RunStore().get(tenant, run_id) is not None:
+        return None
+    run = new_run(tenant, profile, Trigger.SCHEDULE, len(entities))
+    if run_id is not None:
+        run = run.model_copy(update={"run_id": run_id})
+    slices = plan_slices(entities)
+    messages = [
+        ScanMessage(
+            kind="scan",
+            tenant_id=tenant,
+            profile_id=profile,
+            run_id=run.run_id,
+            interval=interval,
+            entity_ids=ids if len(slices) > 1 else None,
+            slice_index=i,
+            slice_count=len(slices),
+            end=as_of,
+        )
+        for i, ids in enumerate(slices)
+    ]
+    return enqueue(run, messages)
 
 
 # -- the worker's side ------------------------------------------------------------------
@@ -155,6 +205,9 @@ def process(
 
     Raises on a transient failure so the queue redelivers the message (and, after
     ``max_receives`` attempts, moves it to the DLQ); the slice records each failure."""
+    if message.kind == "sync":
+        sync_then_scan(message, attempt=attempt)
+        return None
     from tripwire.service.scan import detect_slice
 
     try:
@@ -178,6 +231,39 @@ def process(
 
         request_learning(message, run, outcome.periods)
     return outcome
+
+
+def sync_then_scan(message: ScanMessage, *, attempt: int = 1) -> DetectionRun | None:
+    """A connected profile's sync (``service.ads_sync``), then its scan when scans are on.
+
+    A transient failure (throttling, 5xx, a report not ready) raises: the queue redelivers
+    the message and, after ``max_receives`` attempts, moves it to the DLQ. A refused sync
+    or a lost connection is no reason not to scan the data already there."""
+    from tripwire.service.ads_sync import SyncRefused, sync_profile
+
+    tenant, profile = message.tenant_id, message.profile_id
+    where = {"tenant_id": tenant, "profile_id": profile, "run_id": message.run_id}
+    try:
+        sync_profile(tenant, profile, message.end or utcnow().date())
+    except SyncRefused as refused:
+        logger.error("Amazon Ads sync refused", extra={**where, "error": str(refused)})
+        count(SYNC_FAILURES)
+    except Exception as error:
+        final = attempt >= max_receives()
+        log = logger.error if final else logger.warning
+        log(
+            "Amazon Ads sync failed for good (to the DLQ)"
+            if final
+            else "Amazon Ads sync failed, will be retried",
+            extra={**where, "attempt": attempt, "error": f"{type(error).__name__}: {error}"},
+        )
+        if final:
+            count(SYNC_FAILURES)
+        raise
+    entry = ScheduleStore().get(tenant, profile, message.interval)
+    if entry is None or not entry.enabled:
+        return None  # not scanned (yet): no trained model, or switched off
+    return start_scan(tenant, profile, message.interval, message.end, run_id=message.run_id)
 
 
 def handle_record(record: SQSRecord) -> None:

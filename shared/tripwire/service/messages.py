@@ -30,7 +30,8 @@ class TickerFetch(BaseModel):
 
 
 class ScanMessage(BaseModel):
-    kind: Literal["scan", "detect", "backfill"]
+    # "sync": pull a connected profile's Amazon Ads reports, then start its scan (run_id)
+    kind: Literal["scan", "detect", "backfill", "sync"]
     tenant_id: Identifier
     profile_id: Identifier
     run_id: Identifier  # the DetectionRun this slice reports to

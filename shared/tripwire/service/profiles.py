@@ -25,7 +25,7 @@ def delete_profile(tenant: str, profile: str) -> dict[str, int]:
     if CatalogStore().get_profile(tenant, profile) is None:
         raise ProfileNotFound(profile)
     purge = ProfilePurge(tenant, profile)
-    removed = {"schedules": purge.schedules()}
+    removed = {"schedules": purge.schedules(), "connections": purge.connection()}
     alert_ids = purge.alert_ids()
     removed["history"] = purge.history(alert_ids)
     removed["alerts"] = purge.alerts(alert_ids)

@@ -13,9 +13,9 @@ Where a profile's data lives (keys in tables.py):
   profile, so a Scan of the tenant's keys finds them. Deleting a profile is rare; a Scan
   then is cheaper than an index kept for it on every write;
 - S3 objects under ``{tenant}/{profile}/`` in the models and landing buckets, every version;
-- Secrets Manager secrets named ``tripwire/{tenant}/{profile}/…`` (``SECRET_PREFIX``: the
-  per-profile connection secrets, e.g. Ads API credentials, live under this prefix; none may
-  exist, which is fine).
+- the profile's Amazon Ads connection: its item (metadata, ``#CONNECTION#amazon-ads`` /
+  ``{tenant}#{profile}``) and its credentials' secret, named by ``store/connections.py``
+  (none may exist, which is fine).
 
 Not here: the idempotency table, whose keys are hashes of whole requests — its records
 expire by TTL within the hour (api/idempotency.py) and hold responses only.
@@ -29,9 +29,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tripwire.domain.metrics import Interval
 from tripwire.store import keys
 from tripwire.store.batch import Item, batch_delete, query_all
+from tripwire.store.connections import connection_key, secret_name
 from tripwire.store.dynamo import DynamoStore
 from tripwire.store.provision import aws_client
 from tripwire.store.tables import (
@@ -55,14 +58,6 @@ from tripwire.store.tables import (
 PROFILE_PARTITIONS: tuple[Table, ...] = (METRICS, METADATA, FEEDBACK, STATISTICS, INCIDENTS)
 PROFILE_BUCKETS: tuple[Bucket, ...] = (MODELS, LANDING)
 S3_DELETE_LIMIT = 1000  # keys per DeleteObjects
-
-
-SECRETS_ROOT = "tripwire/"  # every per-profile secret's name starts so (the IAM scope)
-
-
-def secret_prefix(tenant: str, profile: str) -> str:
-    """The name prefix of a profile's secrets (Secrets Manager), e.g. its Ads connection."""
-    return f"{SECRETS_ROOT}{tenant}/{profile}/"
 
 
 def object_prefix(tenant: str, profile: str) -> str:
@@ -111,6 +106,12 @@ class ProfilePurge(DynamoStore):
             if "Item" in self._client.get_item(TableName=METADATA.name, Key=key)
         ]
         return self._delete(METADATA, present)
+
+    def connection(self) -> int:
+        """The profile's Amazon Ads connection item: with the schedule, so no sync starts."""
+        key = connection_key(self.tenant, self.profile)
+        found = "Item" in self._client.get_item(TableName=METADATA.name, Key=key)
+        return self._delete(METADATA, [key]) if found else 0
 
     def profile_item(self) -> int:
         """The catalog's profile item: last, so an interrupted purge can be run again."""
@@ -218,16 +219,13 @@ class ProfilePurge(DynamoStore):
         return deleted
 
     def secrets(self, manager: Any | None = None) -> int:
-        """The profile's secrets (``secret_prefix``), deleted without a recovery window."""
+        """The connection's credentials, deleted without a recovery window."""
         manager = manager or aws_client("secretsmanager")
-        prefix, deleted = secret_prefix(self.tenant, self.profile), 0
-        pages = manager.get_paginator("list_secrets").paginate(
-            Filters=[{"Key": "name", "Values": [prefix]}]
-        )
-        for page in pages:
-            for secret in page.get("SecretList", []):
-                if not str(secret.get("Name", "")).startswith(prefix):
-                    continue  # the name filter matches prefixes of words too: check exactly
-                manager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
-                deleted += 1
-        return deleted
+        try:
+            name = secret_name(self.tenant, self.profile)
+            manager.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return 0
+            raise
+        return 1

@@ -33,6 +33,8 @@ FILES_IMPORTED = "FilesImported"  # landing bucket drops imported (service/landi
 FILES_REFUSED = "FilesRefused"  # … refused with a report saying why
 RUNS_SWEPT = "RunsSwept"  # queued runs failed for making no progress by their deadline
 PROFILES_DELETED = "ProfilesDeleted"  # DELETE /profiles/{id} (service/profiles.py)
+CONNECTIONS_LOST = "ConnectionsLost"  # Amazon Ads connections disconnected (service/ads_sync.py)
+SYNC_FAILURES = "SyncFailures"  # Amazon Ads syncs refused, or failed for good (to the DLQ)
 SEVERITIES = ("low", "medium", "high", "critical")
 CHANNELS = ("sns", "slack")
 
