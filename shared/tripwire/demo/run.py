@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from tripwire.demo.ads_sync_demo import demo_book, show_ads_sync
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
 from tripwire.demo.market_book import SyntheticBook, show_market_demo
 from tripwire.domain import Alert, DetectionRun, Severity
@@ -50,7 +51,10 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         tempfile.TemporaryDirectory(prefix="tripwire-demo-") as folder,
         # Its own state folder, so the demo runs beside a `tripwire local up` in another shell.
         LocalStack(
-            directory=Path(folder) / "stack", echo_slack=False, market_book=SyntheticBook()
+            directory=Path(folder) / "stack",
+            echo_slack=False,
+            market_book=SyntheticBook(),
+            ads_book=demo_book(),
         ) as stack,
     ):
         print(f"local stack: API {stack.api_url} · AWS (moto server) {stack.aws_endpoint}")
@@ -79,6 +83,7 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         _show_slack(stack)
         _show_incidents(account.incidents)
         _show_market(stack, token)
+        _show_ads_sync(stack, token)
         _show_api(stack.api_url)
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
@@ -201,6 +206,14 @@ def _show_market(stack: LocalStack, token: str) -> None:
     for line in show_market_demo(TENANT, api, stack.drain, stack.market.book):
         print(line)
     print(f"market section took {time.perf_counter() - began:.1f}s")
+
+
+def _show_ads_sync(stack: LocalStack, token: str) -> None:
+    """The third way data arrives: nobody uploads it — the Amazon Ads API sync fetches it."""
+    print("\nAmazon Ads API: a second advertiser, connected once and synced on schedule")
+    tick = lambda day: stack.scan(day)  # noqa: E731  (a schedule tick: sync messages → worker)
+    for line in show_ads_sync(TENANT, stack.api_url, token, stack.ads, tick):
+        print(line)
 
 
 def _show_api(api_url: str) -> None:
