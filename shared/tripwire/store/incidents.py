@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tripwire.domain.alerts import Severity
+from tripwire.domain.alerts import Impact, Severity
 from tripwire.domain.entities import EntityType
 from tripwire.domain.incidents import GroupBatch, IncidentGroup, summarise
 from tripwire.store import keys
@@ -146,14 +146,23 @@ class IncidentStore(DynamoStore):
         if batch.root_alerted:
             fields["described"] = ":t"
             values[":t"] = {"BOOL": True}
+        if batch.root_name:
+            fields["root_name"] = ":rn"
+            values[":rn"] = {"S": batch.root_name}
         sets = ", ".join(f"#{name} = {value}" for name, value in fields.items())
         # the root's own alert describes the incident best: it overrides another's view
-        cause = ":c" if batch.root_alerted else "if_not_exists(#cause, :c)"
-        names = {f"#{n}": n for n in [*fields, "cause", "entities", "severities"]}
+        kept = [("cause", ":c", batch.cause)]
+        if batch.impact is not None:
+            kept.append(("impact", ":i", batch.impact.model_dump_json()))
+        for name, value, text in kept:
+            values[value] = {"S": text}
+            own = value if batch.root_alerted else f"if_not_exists(#{name}, {value})"
+            sets += f", #{name} = {own}"
+        names = {f"#{n}": n for n in [*fields, *(k[0] for k in kept), "entities", "severities"]}
         self._client.update_item(
             TableName=INCIDENTS.name,
             Key={"pk": {"S": pk}, "sk": {"S": members_sk(batch.period, batch.group_id)}},
-            UpdateExpression=f"ADD #entities :e, #severities :s SET {sets}, #cause = {cause}",
+            UpdateExpression=f"ADD #entities :e, #severities :s SET {sets}",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
@@ -189,6 +198,8 @@ class IncidentStore(DynamoStore):
             "affected": {"N": str(group.affected)},
             "cause": {"S": group.cause},
             "summary": {"S": group.summary},
+            "root_name": {"S": group.root_name},
+            "impact": {"S": group.impact.model_dump_json() if group.impact else ""},
             "expires_at": {"N": str(_expires(group.last_period))},
         }
         try:
@@ -221,6 +232,8 @@ def _batch(item: Mapping[str, Any]) -> GroupBatch:
         severity=_worst(Severity(s) for s in item["severities"]["SS"]),
         cause=item.get("cause", {}).get("S", ""),
         root_alerted=bool(item.get("described", {}).get("BOOL", False)),
+        root_name=item.get("root_name", {}).get("S", ""),
+        impact=_impact(item),
     )
 
 
@@ -239,7 +252,14 @@ def _group(item: Item) -> IncidentGroup:
         members=int(item.get("members", {}).get("N", "0")),
         affected=int(item.get("affected", {}).get("N", "0")),
         cause=item.get("cause", {}).get("S", ""),
+        root_name=item.get("root_name", {}).get("S", ""),
+        impact=_impact(item),
     )
+
+
+def _impact(item: Item | Mapping[str, Any]) -> Impact | None:
+    text = item.get("impact", {}).get("S", "")
+    return Impact.model_validate_json(text) if text else None
 
 
 def _worst(severities: Iterable[Severity]) -> Severity:

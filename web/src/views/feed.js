@@ -1,12 +1,14 @@
-// The alert feed: a profile's active alerts, one row per incident group, newest first.
+// The alert feed: a profile's active alerts, one row per incident group, costliest first.
 
 import {
   append,
   badge,
   clear,
   day,
+  entityLabel,
   fill,
   h,
+  impactText,
   problem,
   SEVERITIES,
   SEVERITY_RANK,
@@ -26,6 +28,14 @@ function lead(members) {
   )[0];
 }
 
+// A group's impact: its lead's when that is the culprit itself, else its largest member's —
+// a keyword's money is inside its campaign's, so a sum would count it twice.
+function groupImpact(members, lead) {
+  if (lead.root_causes?.[0]?.entity_id === lead.entity_id || !lead.root_causes?.length) return lead.impact;
+  const costs = members.map((a) => a.impact).filter(Boolean);
+  return costs.sort((x, y) => y.revenue_impact - x.revenue_impact)[0] || null;
+}
+
 export function groupAlerts(alerts) {
   const groups = new Map();
   for (const alert of alerts) {
@@ -39,6 +49,7 @@ export function groupAlerts(alerts) {
         key,
         members,
         lead: lead(members),
+        impact: groupImpact(members, lead(members)),
         worst: members.reduce(
           (w, a) => (SEVERITY_RANK[a.severity] > SEVERITY_RANK[w] ? a.severity : w),
           "low",
@@ -46,9 +57,10 @@ export function groupAlerts(alerts) {
         newest: members.reduce((n, a) => (a.created_at > n ? a.created_at : n), ""),
         period: members.reduce((n, a) => (a.period > n ? a.period : n), ""),
       }))
-      // Newest incident first: by period, then by when it was raised.
+      // Costliest incident first, then the newest: by period, then by when it was raised.
       .sort(
         (a, b) =>
+          (b.impact?.revenue_impact || 0) - (a.impact?.revenue_impact || 0) ||
           b.period.localeCompare(a.period) ||
           b.newest.localeCompare(a.newest) ||
           SEVERITY_RANK[b.worst] - SEVERITY_RANK[a.worst],
@@ -183,13 +195,15 @@ export function renderFeed(view, ctx) {
           severity: g.worst,
           group: g.key,
           cause: cause?.entity_id || "",
+          impact: g.impact?.revenue_impact ?? 0,
         },
       },
       h(
         "div",
         { class: "row-head" },
         badge(g.worst),
-        h("span", { class: "entity" }, `${a.entity_type} ${a.entity_id}`),
+        h("span", { class: "entity" }, entityLabel(a.entity_type, a.entity_id, a.entity_name)),
+        impactText(g.impact) && h("span", { class: "impact" }, impactText(g.impact)),
         statusChip(a.status),
       ),
       h("div", { class: "sentence" }, cause ? cause.sentence : `score ${a.score.toFixed(4)}`),
