@@ -149,8 +149,8 @@ def _show_alerts(alerts: list[Alert]) -> None:
         span = group.first_period
         if group.last_period != span:
             span += f"..{group.last_period}"
-        alerts = f"{group.members} alert{'s' if group.members != 1 else ''}"
-        print(f"  {group.headline} · {span} · {alerts}")
+        count = f"{group.members} alert{'s' if group.members != 1 else ''}"
+        print(f"  {group.headline} · {span} · {count}")
         print(f"      {group.cause}")
         for item in worst.explanation[:2]:
             print(

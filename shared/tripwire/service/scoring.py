@@ -24,7 +24,7 @@ import numpy.typing as npt
 from tripwire.detection.impact import impact
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
-from tripwire.domain.alerts import Direction, alert_id
+from tripwire.domain.alerts import Direction, Impact, alert_id
 from tripwire.domain.metrics import Interval
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
 from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
@@ -258,6 +258,10 @@ def store_found(stores: ScanStores, tenant: str, profile: str, found: Sequence[A
     concurrent writer stores nothing twice."""
     ids = [a.alert_id for a in found]
     stored = stores.alerts.get_many(tenant, ids)
+    for alert in found:  # a settled re-scan restates what a provisional one feared
+        before = stored.get(alert.alert_id)
+        if before is not None and alert.impact is not None and _settles(before, alert.impact):
+            stores.alerts.restate(before, alert.impact)
     grouped = group_new_alerts(
         tenant, profile, [a for a in found if a.alert_id not in stored], stores.incidents
     )
@@ -278,6 +282,10 @@ def stored_alerting(
     return stores.incidents.alerting(
         tenant, profile, lookback_start(first.isoformat()), last.isoformat()
     )
+
+
+def _settles(stored: Alert, impact: Impact) -> bool:
+    return stored.impact is not None and stored.impact.provisional and not impact.provisional
 
 
 def _as_known(alert: Alert, stored: Alert | None) -> Alert:
