@@ -12,6 +12,7 @@ from tripwire.domain.entities import EntityType
 from tripwire.service.alerts import AlertService
 from tripwire.service.scoring import ScanStores, store_found
 from tripwire.store.alerts import AlertStore
+from tripwire.store.incidents import IncidentStore
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +46,8 @@ def test_an_alert_is_stored_with_its_impact_and_name() -> None:
     (new,) = store_found(ScanStores(), "acme", "A1", [_alert(FEARED)]).new
     stored = AlertStore().get("acme", new.alert_id)
     assert stored is not None and stored.impact == FEARED
+    (incident,) = IncidentStore().groups("acme", "A1")
+    assert incident.impact == FEARED and incident.root_name == "Garden | SP | Broad | Tools"
     assert stored.label == "campaign 'Garden | SP | Broad | Tools' (A1-C24)"
 
 
@@ -55,6 +58,8 @@ def test_a_settled_rescan_restates_the_provisional_sales_at_risk() -> None:
     assert again.found[0].impact == SETTLED
     stored = AlertStore().get("acme", "al-c24")
     assert stored is not None and stored.impact == SETTLED
+    (incident,) = IncidentStore().groups("acme", "A1")  # the campaign is its incident's root
+    assert incident.impact == SETTLED
 
 
 def test_a_later_provisional_view_never_overwrites_a_settled_one() -> None:

@@ -25,6 +25,7 @@ from tripwire.detection.impact import impact
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
 from tripwire.domain.alerts import Direction, Impact, alert_id
+from tripwire.domain.incidents import period_key
 from tripwire.domain.metrics import Interval
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
 from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
@@ -261,7 +262,7 @@ def store_found(stores: ScanStores, tenant: str, profile: str, found: Sequence[A
     for alert in found:  # a settled re-scan restates what a provisional one feared
         before = stored.get(alert.alert_id)
         if before is not None and alert.impact is not None and _settles(before, alert.impact):
-            stores.alerts.restate(before, alert.impact)
+            _restate(stores, before, alert.impact)
     grouped = group_new_alerts(
         tenant, profile, [a for a in found if a.alert_id not in stored], stores.incidents
     )
@@ -282,6 +283,15 @@ def stored_alerting(
     return stores.incidents.alerting(
         tenant, profile, lookback_start(first.isoformat()), last.isoformat()
     )
+
+
+def _restate(stores: ScanStores, before: Alert, impact: Impact) -> None:
+    """The alert's settled impact, and its incident's when it is the incident's root's."""
+    if stores.alerts.restate(before, impact) and before.group_id is not None:
+        period = period_key(before.period, before.interval)
+        stores.incidents.restate(
+            before.tenant_id, before.profile_id, before.group_id, period, before.entity_id, impact
+        )
 
 
 def _settles(stored: Alert, impact: Impact) -> bool:

@@ -118,6 +118,45 @@ class IncidentStore(DynamoStore):
             periods[gid] = self._add_periods(
                 pk, batch, {b.period for b in batches if b.group_id == gid}
             )
+        return self._rederive(pk, periods)
+
+    def restate(
+        self, tenant: str, profile: str, group_id: str, period: str, root: str, impact: Impact
+    ) -> IncidentGroup | None:
+        """The settled impact of a period in which the group's root itself alerted, then the
+        group re-derived; None (nothing changed) when ``root`` is not that group's root."""
+        pk = keys.profile_pk(tenant, profile)
+        try:
+            self._client.update_item(
+                TableName=INCIDENTS.name,
+                Key={"pk": {"S": pk}, "sk": {"S": members_sk(period, group_id)}},
+                UpdateExpression="SET #impact = :i",
+                ConditionExpression="#root = :r AND #described = :t",
+                ExpressionAttributeNames={
+                    "#impact": "impact",
+                    "#root": "root_entity",
+                    "#described": "described",
+                },
+                ExpressionAttributeValues={
+                    ":i": {"S": impact.model_dump_json()},
+                    ":r": {"S": root},
+                    ":t": {"BOOL": True},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return None
+        head = self._client.get_item(
+            TableName=INCIDENTS.name,
+            Key={"pk": {"S": pk}, "sk": {"S": group_sk(group_id)}},
+            ConsistentRead=True,
+        ).get("Item", {})
+        spans = set(head.get("periods", {}).get("SS", [])) | {period}
+        return next(iter(self._rederive(pk, {group_id: spans})), None)
+
+    def _rederive(self, pk: str, periods: Mapping[str, set[str]]) -> list[IncidentGroup]:
+        """Each group's fields from all its member items, stored."""
         wanted = [
             {"pk": {"S": pk}, "sk": {"S": members_sk(p, gid)}}
             for gid, spans in periods.items()
