@@ -187,3 +187,19 @@ def test_the_store_keeps_the_incidents_impact_and_root_name(store: IncidentStore
     (group,) = store.groups("acme", "A1")
     assert group.impact is not None and group.impact.revenue_impact == 170.0
     assert group.root_name == "Garden"
+
+
+def test_the_store_keeps_a_periods_largest_member_view_until_the_root_itself_alerts(
+    store: IncidentStore,
+) -> None:
+    def cost() -> float:
+        (group,) = store.groups("acme", "A1")
+        return group.revenue_impact
+
+    assign_and_record("acme", "A1", _costly("2026-11-20", {"C1K0": 30.0}, campaign=None))
+    assign_and_record("acme", "A1", _costly("2026-11-20", {"C1K1": 70.0}, campaign=None))
+    assert cost() == 70.0
+    assign_and_record("acme", "A1", _costly("2026-11-20", {"C1K2": 20.0}, campaign=None))
+    assert cost() == 70.0  # a later, smaller view does not lower it
+    assign_and_record("acme", "A1", _costly("2026-11-20", {}, campaign=50.0))
+    assert cost() == 50.0  # the root's own view wins: it holds its keywords' money

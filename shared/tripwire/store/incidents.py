@@ -126,27 +126,12 @@ class IncidentStore(DynamoStore):
         """The settled impact of a period in which the group's root itself alerted, then the
         group re-derived; None (nothing changed) when ``root`` is not that group's root."""
         pk = keys.profile_pk(tenant, profile)
-        try:
-            self._client.update_item(
-                TableName=INCIDENTS.name,
-                Key={"pk": {"S": pk}, "sk": {"S": members_sk(period, group_id)}},
-                UpdateExpression="SET #impact = :i",
-                ConditionExpression="#root = :r AND #described = :t",
-                ExpressionAttributeNames={
-                    "#impact": "impact",
-                    "#root": "root_entity",
-                    "#described": "described",
-                },
-                ExpressionAttributeValues={
-                    ":i": {"S": impact.model_dump_json()},
-                    ":r": {"S": root},
-                    ":t": {"BOOL": True},
-                },
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+        key = {"pk": {"S": pk}, "sk": {"S": members_sk(period, group_id)}}
+        current = self._client.get_item(TableName=INCIDENTS.name, Key=key, ConsistentRead=True)
+        if current.get("Item", {}).get("root_entity", {}).get("S") != root:
             return None
+        if not self._set_impact(key, impact, root=True):
+            return None  # the root did not alert in that period: its members' view stands
         head = self._client.get_item(
             TableName=INCIDENTS.name,
             Key={"pk": {"S": pk}, "sk": {"S": group_sk(group_id)}},
@@ -190,21 +175,49 @@ class IncidentStore(DynamoStore):
             values[":rn"] = {"S": batch.root_name}
         sets = ", ".join(f"#{name} = {value}" for name, value in fields.items())
         # the root's own alert describes the incident best: it overrides another's view
-        kept = [("cause", ":c", batch.cause)]
-        if batch.impact is not None:
-            kept.append(("impact", ":i", batch.impact.model_dump_json()))
-        for name, value, text in kept:
-            values[value] = {"S": text}
-            own = value if batch.root_alerted else f"if_not_exists(#{name}, {value})"
-            sets += f", #{name} = {own}"
-        names = {f"#{n}": n for n in [*fields, *(k[0] for k in kept), "entities", "severities"]}
+        cause = ":c" if batch.root_alerted else "if_not_exists(#cause, :c)"
+        names = {f"#{n}": n for n in [*fields, "cause", "entities", "severities"]}
+        key = {"pk": {"S": pk}, "sk": {"S": members_sk(batch.period, batch.group_id)}}
         self._client.update_item(
             TableName=INCIDENTS.name,
-            Key={"pk": {"S": pk}, "sk": {"S": members_sk(batch.period, batch.group_id)}},
-            UpdateExpression=f"ADD #entities :e, #severities :s SET {sets}",
+            Key=key,
+            UpdateExpression=f"ADD #entities :e, #severities :s SET {sets}, #cause = {cause}",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+        if batch.impact is not None:
+            self._set_impact(key, batch.impact, root=batch.root_alerted)
+
+    def _set_impact(self, key: Mapping[str, Any], impact: Impact, *, root: bool) -> bool:
+        """A period's impact: the root's own always wins; without it, the largest seen."""
+        condition = (
+            "#described = :t"
+            if root
+            else "attribute_not_exists(#described) AND "
+            "(attribute_not_exists(#revenue) OR #revenue < :v)"
+        )
+        try:
+            self._client.update_item(
+                TableName=INCIDENTS.name,
+                Key=dict(key),
+                UpdateExpression="SET #impact = :i, #revenue = :v",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    "#impact": "impact",
+                    "#revenue": "revenue_impact",
+                    "#described": "described",
+                },
+                ExpressionAttributeValues={
+                    ":i": {"S": impact.model_dump_json()},
+                    ":v": {"N": repr(float(impact.revenue_impact))},
+                    **({":t": {"BOOL": True}} if root else {}),
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def _add_periods(self, pk: str, batch: GroupBatch, periods: set[str]) -> set[str]:
         values: dict[str, Any] = {
