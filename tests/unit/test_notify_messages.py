@@ -187,3 +187,13 @@ def test_a_groups_impact_is_its_roots_not_the_sum_over_its_nested_members() -> N
     ]
     (message,) = group_messages([campaign, *keywords])
     assert message.impact is not None and message.impact.revenue_impact == 100.0
+
+
+def test_a_group_over_several_days_adds_up_its_days() -> None:
+    first = _costly(1, "C1", "G-a", 100.0)
+    second = _costly(2, "C1", "G-a", 40.0).model_copy(update={"period": datetime(2026, 3, 15)})
+    keyword = _alert(3, "K1", Severity.LOW, "G-a").model_copy(
+        update={"impact": Impact(currency="EUR", revenue_impact=60.0, sales_at_risk=60.0)}
+    )
+    (message,) = group_messages([first, second, keyword])
+    assert message.impact is not None and message.impact.revenue_impact == 140.0

@@ -16,12 +16,13 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from tripwire.domain.alerts import Alert, Attribution, Impact, Severity, impact_text
+from tripwire.domain.alerts import Alert, Attribution, Impact, Severity, impact_text, total_impact
 
 LINK_ENV = "TRIPWIRE_DASHBOARD_URL"  # the dashboard: CloudFront in AWS, <api>/app/ locally
 MAX_LISTED_ALERTS = 50  # keeps a message far below SNS's 256 KB
@@ -112,12 +113,19 @@ def lead_alert(members: list[Alert]) -> Alert:
 
 
 def group_impact(members: list[Alert], lead: Alert) -> Impact | None:
-    """The group's impact: its root's own alert's, else its largest member's — a keyword's
-    money is inside its campaign's, so a sum would count it twice."""
+    """The group's impact summed over its periods: in each, its root's own alert's, else its
+    largest member's — a keyword's money is inside its campaign's, so a sum over members
+    would count it twice."""
     root = lead.root_causes[0].entity_id if lead.root_causes else lead.entity_id
-    if lead.entity_id == root or not any(a.impact for a in members):
-        return lead.impact
-    return max((a.impact for a in members if a.impact), key=lambda i: i.revenue_impact)
+    by_period: dict[datetime, list[Alert]] = defaultdict(list)
+    for alert in members:
+        if alert.impact is not None:
+            by_period[alert.period].append(alert)
+    picked = []
+    for alerts in by_period.values():
+        pool = [a for a in alerts if a.entity_id == root] or alerts
+        picked.append(max(pool, key=lambda a: a.revenue_impact).impact)
+    return total_impact(i for i in picked if i is not None)
 
 
 def top_attribution(alert: Alert) -> Attribution | None:

@@ -28,12 +28,30 @@ function lead(members) {
   )[0];
 }
 
-// A group's impact: its lead's when that is the culprit itself, else its largest member's —
-// a keyword's money is inside its campaign's, so a sum would count it twice.
+// A group's impact summed over its periods: in each, the culprit's own alert's, else its
+// largest member's — a keyword's money is inside its campaign's, so a sum would count it twice.
 function groupImpact(members, lead) {
-  if (lead.root_causes?.[0]?.entity_id === lead.entity_id || !lead.root_causes?.length) return lead.impact;
-  const costs = members.map((a) => a.impact).filter(Boolean);
-  return costs.sort((x, y) => y.revenue_impact - x.revenue_impact)[0] || null;
+  const root = lead.root_causes?.[0]?.entity_id || lead.entity_id;
+  const byPeriod = new Map();
+  for (const a of members.filter((m) => m.impact)) {
+    if (!byPeriod.has(a.period)) byPeriod.set(a.period, []);
+    byPeriod.get(a.period).push(a);
+  }
+  const picked = [...byPeriod.values()].map((alerts) => {
+    const own = alerts.filter((a) => a.entity_id === root);
+    return (own.length ? own : alerts).sort((x, y) => y.impact.revenue_impact - x.impact.revenue_impact)[0].impact;
+  });
+  if (!picked.length) return null;
+  const sum = (field) => picked.reduce((s, i) => s + (i[field] || 0), 0);
+  return {
+    currency: picked[0].currency,
+    revenue_impact: sum("revenue_impact"),
+    wasted_spend: sum("wasted_spend"),
+    sales_at_risk: sum("sales_at_risk"),
+    provisional: picked.some((i) => i.provisional),
+    measure: lead.impact?.measure,
+    performance_degradation: lead.impact?.performance_degradation || 0,
+  };
 }
 
 export function groupAlerts(alerts) {
