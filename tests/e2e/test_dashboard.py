@@ -88,12 +88,20 @@ def test_the_feed_lists_the_planted_incidents(page: Page, demo: Demo) -> None:
         expect(traced.first).to_contain_text(incident["root_entity"])
         periods = [t.split(" · ")[0] for t in traced.locator(".row-meta").all_inner_texts()]
         assert any(incident["start"] <= p <= incident["end"] for p in periods), periods
-    # One row per incident group the API holds, newest period first.
+    # One row per incident group the API holds, costliest first, then newest period first.
     status, active = demo.api("acme", "GET", "/alerts/active?profile_id=A1&limit=200")
     assert status == 200
     expect(rows).to_have_count(len(groups(active["items"])))
     periods = [text.split(" · ")[0] for text in rows.locator(".row-meta").all_inner_texts()]
-    assert periods == sorted(periods, reverse=True)
+    costs = [float(r.get_attribute("data-impact") or 0) for r in rows.all()]
+    order = list(
+        zip(
+            [-c for c in costs],
+            [-datetime.fromisoformat(p).toordinal() for p in periods],
+            strict=True,
+        )
+    )
+    assert order == sorted(order)
     # Counts per severity (from /statistics) add up to the active alerts.
     counts = page.locator(".count[data-severity]")
     expect(counts).to_have_count(4)
@@ -151,6 +159,30 @@ def test_the_feed_filters_by_severity_and_entity_type(page: Page, demo: Demo) ->
     expect(rows).to_have_count(expected)
     expect(rows.locator(".entity")).to_contain_text(["campaign"] * expected)
     assert "entity_type=campaign" in page.url  # the filtered feed can be linked to
+
+
+def test_the_feed_and_the_alert_view_show_names_and_impact_costliest_first(
+    page: Page, demo: Demo
+) -> None:
+    incident = next(i for i in demo.incidents() if i["kind"] == "campaign_paused")
+    root = incident["root_entity"]
+    _, active = demo.api("acme", "GET", "/alerts/active?profile_id=A1&limit=200")
+    own = [a for a in active["items"] if a["entity_id"] == root]
+    assert own and own[0]["entity_name"], "the paused campaign's alert carries its name"
+    name, impact = own[0]["entity_name"], own[0]["impact"]
+    assert impact["currency"] == "USD" and impact["sales_at_risk"] > 0
+    open_feed(page, demo)
+    rows = page.locator("a.alert-row")
+    costs = [float(r.get_attribute("data-impact") or 0) for r in rows.all()]
+    assert costs == sorted(costs, reverse=True) and costs[0] > 0
+    row = rows.and_(page.locator(f"[data-entity='{root}']")).first
+    expect(row.locator(".entity")).to_have_text(f"campaign '{name}' ({root})")
+    expect(row.locator(".impact")).to_contain_text(re.compile(r"sales at risk \$[\d,]+"))
+    row.click()
+    expect(page.locator(".alert-head h1")).to_contain_text(f"campaign '{name}' ({root})")
+    facts = page.locator(".alert-head dl.facts")
+    expect(facts).to_contain_text(re.compile(r"Impact.*sales at risk \$[\d,]+"))
+    expect(facts).to_contain_text("Degradation")
 
 
 @BOTH_SIZES

@@ -77,6 +77,15 @@ def test_detect_and_the_scheduled_scan_raise_the_same_alerts(
     keywords = [a for a in by_api if a.entity_id in paused.affected]
     assert keywords and {a.root_causes[0].entity_id for a in keywords} == {paused.root_entity}
     assert len({a.group_id for a in keywords}) == 1
+    # stored with what it costs and the name a person reads, in the profile's currency
+    campaign = next(
+        a for a in by_scan if a.entity_id == paused.root_entity and a.period.date() == day
+    )
+    assert campaign.entity_name and campaign.label.startswith(f"campaign '{campaign.entity_name}'")
+    assert campaign.impact is not None and campaign.impact.currency == "USD"
+    assert campaign.impact.sales_at_risk > 0 and campaign.impact.provisional  # D is provisional
+    assert campaign.impact.performance_degradation < 0
+    assert f"'{campaign.entity_name}' ({campaign.entity_id})" in campaign.root_causes[0].sentence
 
 
 def _comparable(alerts: list[Alert]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -90,6 +99,8 @@ def _comparable(alerts: list[Alert]) -> dict[tuple[str, str], dict[str, Any]]:
                 (c.entity_id, c.relation.value, c.hops, c.sentence) for c in a.root_causes
             ],
             "group_id": a.group_id,
+            "impact": a.impact,
+            "entity_name": a.entity_name,
         }
         for a in alerts
     }

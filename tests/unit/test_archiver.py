@@ -38,6 +38,10 @@ def test_expired_alert_is_kept_in_history_with_its_resolution() -> None:
     assert archived.status is AlertStatus.RESOLVED
     assert (archived.resolved_by, archived.resolution_notes) == ("ana", "budget raised to 400/day")
     assert archived.resolution_minutes == 209.8
+    assert archived.entity_name == "Garden | SP | Broad | Tools"
+    assert archived.impact is not None  # what it cost stays in history
+    assert (archived.impact.revenue_impact, archived.impact.sales_at_risk) == (1234.5, 1234.5)
+    assert archived.impact.performance_degradation == pytest.approx(-0.9704)
     assert HistoryStore().archived("acme", "al-sample-2") is None  # deleted by hand: skipped
     assert HistoryStore().archived("acme", "al-sample-3") is None  # an insert
 

@@ -90,6 +90,8 @@ def test_alerts_are_json_lines_with_every_field(
         assert set(alert["detector_scores"]) == {"count", "isolation_forest", "streaming", "lstm"}
         for entry in alert["explanation"]:
             assert {"feature", "contribution", "direction", "expected", "actual"} <= set(entry)
+        assert alert["entity_name"]  # the demo account names every entity
+        assert alert["impact"]["revenue_impact"] >= 0 and alert["impact"]["currency"] == "USD"
     incidents = generate(_CONFIG).incidents
     alerted = {(a["entity_id"], a["date"]) for a in lines}
     found = sum(

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from tripwire.domain.alerts import Relation, RootCause, Severity
+from tripwire.domain.alerts import Impact, Relation, RootCause, Severity
 from tripwire.domain.entities import EntityType
 from tripwire.domain.metrics import Interval
 from tripwire.rootcause import GroupMember, IncidentBook, assign, group_id, onset_runs, period_key
@@ -144,3 +144,62 @@ def test_a_stale_writer_never_lowers_the_stored_counts(store: IncidentStore) -> 
     store._derive("t1#p1", stale)
     (group,) = store.groups("t1", "p1")
     assert (group.members, group.affected) == (6, 6)
+
+
+# -- impact: the root's, summed over periods, never over nested members ----------------------
+
+
+def _costly(day: str, keywords: dict[str, float], campaign: float | None) -> list[GroupMember]:
+    """A day of C1's pause with what each alert cost (the campaign's includes its keywords')."""
+    members = [
+        GroupMember(k, day, Severity.HIGH, (_cause("C1"),), Impact(revenue_impact=v))
+        for k, v in keywords.items()
+    ]
+    if campaign is not None:
+        cause = RootCause(**{**_cause("C1", Relation.SELF).model_dump(), "entity_name": "Garden"})
+        impact = Impact(revenue_impact=campaign, sales_at_risk=campaign, provisional=True)
+        members.append(GroupMember("C1", day, Severity.LOW, (cause,), impact, "Garden"))
+    return members
+
+
+def test_an_incident_costs_its_roots_impact_not_the_sum_over_nested_members() -> None:
+    book = IncidentBook()
+    book.add(_costly("2026-11-20", {"C1K0": 60.0, "C1K1": 40.0}, campaign=100.0))
+    (group,) = book.groups()
+    assert group.impact is not None
+    assert group.impact.revenue_impact == 100.0  # not 200: the keywords are inside C1
+    assert group.impact.provisional
+    assert group.root_label == "campaign 'Garden' (C1)"
+    assert "traced to campaign 'Garden' (C1)" in group.summary
+
+
+def test_a_day_the_root_did_not_alert_counts_its_largest_member_once() -> None:
+    book = IncidentBook()
+    book.add(_costly("2026-11-20", {"C1K0": 60.0, "C1K1": 40.0}, campaign=100.0))
+    book.add(_costly("2026-11-21", {"C1K0": 30.0, "C1K1": 70.0}, campaign=None))
+    (group,) = book.groups()
+    assert group.impact is not None and group.impact.revenue_impact == 170.0
+
+
+def test_the_store_keeps_the_incidents_impact_and_root_name(store: IncidentStore) -> None:
+    assign_and_record("acme", "A1", _costly("2026-11-20", {"C1K0": 60.0}, campaign=100.0))
+    assign_and_record("acme", "A1", _costly("2026-11-21", {"C1K0": 30.0, "C1K1": 70.0}, None))
+    (group,) = store.groups("acme", "A1")
+    assert group.impact is not None and group.impact.revenue_impact == 170.0
+    assert group.root_name == "Garden"
+
+
+def test_the_store_keeps_a_periods_largest_member_view_until_the_root_itself_alerts(
+    store: IncidentStore,
+) -> None:
+    def cost() -> float:
+        (group,) = store.groups("acme", "A1")
+        return group.revenue_impact
+
+    assign_and_record("acme", "A1", _costly("2026-11-20", {"C1K0": 30.0}, campaign=None))
+    assign_and_record("acme", "A1", _costly("2026-11-20", {"C1K1": 70.0}, campaign=None))
+    assert cost() == 70.0
+    assign_and_record("acme", "A1", _costly("2026-11-20", {"C1K2": 20.0}, campaign=None))
+    assert cost() == 70.0  # a later, smaller view does not lower it
+    assign_and_record("acme", "A1", _costly("2026-11-20", {}, campaign=50.0))
+    assert cost() == 50.0  # the root's own view wins: it holds its keywords' money

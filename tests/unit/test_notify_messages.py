@@ -7,7 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tripwire.domain.alerts import Alert, Attribution, Direction, Relation, RootCause, Severity
+from tripwire.domain.alerts import (
+    Alert,
+    Attribution,
+    Direction,
+    Impact,
+    Relation,
+    RootCause,
+    Severity,
+)
 from tripwire.domain.entities import EntityType
 from tripwire.notify.messages import GroupMessage, attributes, group_messages, parse, subject
 from tripwire.notify.slack import payload, render_text
@@ -140,3 +148,52 @@ def test_user_text_cannot_ping_a_channel() -> None:
     assert "<!channel>" not in json.dumps(body["blocks"])
     assert "&lt;!channel&gt; &amp; co" in json.dumps(body["blocks"])
     assert "*Root cause*\nCampaign <!channel> & co" in render_text(body)  # shown as typed
+
+
+# -- names and impact: what a person reads first ------------------------------------------
+
+
+def _costly(n: int, entity: str, group: str, revenue: float, name: str = "") -> Alert:
+    impact = Impact(currency="EUR", revenue_impact=revenue, sales_at_risk=revenue, provisional=True)
+    alert = _alert(n, entity, Severity.HIGH, group, root=entity)
+    return alert.model_copy(update={"impact": impact, "entity_name": name})
+
+
+def test_groups_rank_by_impact_before_severity_and_read_by_name() -> None:
+    cheap = _alert(1, "C1", Severity.CRITICAL, "G-cheap").model_copy(
+        update={"impact": Impact(currency="EUR", revenue_impact=5.0, wasted_spend=5.0)}
+    )
+    costly = _costly(2, "C2", "G-costly", 5678.0, "Garden | SP | Broad | Tools")
+    messages = group_messages([cheap, costly])
+    assert [m.group_id for m in messages] == ["G-costly", "G-cheap"]
+    top = messages[0]
+    assert "campaign 'Garden | SP | Broad | Tools' (C2)" in top.what
+    assert "campaign 'Garden | SP | Broad | Tools' (C2)" in top.where
+    assert top.impact_text == "sales at risk €5,678 (provisional)"
+    assert subject(top).startswith("[Tripwire high] EUR 5,678 - impressions below normal")
+    assert subject(top).isascii()
+    text = render_text(payload(top))
+    assert "Impact" in text and "sales at risk €5,678 (provisional)" in text
+    assert "Garden | SP | Broad | Tools" in text
+
+
+def test_a_groups_impact_is_its_roots_not_the_sum_over_its_nested_members() -> None:
+    campaign = _costly(1, "C1", "G-a", 100.0)
+    keywords = [
+        _alert(n, f"K{n}", Severity.LOW, "G-a").model_copy(
+            update={"impact": Impact(revenue_impact=60.0, sales_at_risk=60.0)}
+        )
+        for n in (2, 3)
+    ]
+    (message,) = group_messages([campaign, *keywords])
+    assert message.impact is not None and message.impact.revenue_impact == 100.0
+
+
+def test_a_group_over_several_days_adds_up_its_days() -> None:
+    first = _costly(1, "C1", "G-a", 100.0)
+    second = _costly(2, "C1", "G-a", 40.0).model_copy(update={"period": datetime(2026, 3, 15)})
+    keyword = _alert(3, "K1", Severity.LOW, "G-a").model_copy(
+        update={"impact": Impact(currency="EUR", revenue_impact=60.0, sales_at_risk=60.0)}
+    )
+    (message,) = group_messages([first, second, keyword])
+    assert message.impact is not None and message.impact.revenue_impact == 140.0

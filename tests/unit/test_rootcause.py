@@ -122,6 +122,23 @@ def test_a_campaign_cause_is_inherited_by_its_keywords() -> None:
     assert (causes["A1"][0].relation, causes["A1"][0].hops) == (Relation.DESCENDANT, 2)
 
 
+def test_root_cause_sentences_name_the_entities_with_their_ids_secondary() -> None:
+    named = [
+        e.model_copy(update={"name": "Garden | SP | Broad | Tools"}) if e.entity_id == "C1" else e
+        for e in _entities()
+    ]
+    graph = graph_for("t1", "named", named)
+    assert graph_for("t1", "named", _entities()) is not graph  # a rename is read at once
+    dev, exp, act = _scan({f"C1K{k}": PAUSE for k in range(5)})
+    mask = np.abs(dev).max(axis=1) >= 3
+    causes = analyse(graph, graph.ids, mask, dev, exp, act, np.zeros(len(graph), dtype=int))
+    top = causes["C1K0"][0]
+    assert top.entity_name == "Garden | SP | Broad | Tools"
+    assert top.sentence.startswith(
+        "Inherited from campaign 'Garden | SP | Broad | Tools' (C1) (1 level up): impressions fell"
+    )
+
+
 def test_an_account_wide_move_is_blamed_on_the_account() -> None:
     keywords = [e for e in _GRAPH.ids if "K" in e]
     causes = _analyse({k: CONVERSION_COLLAPSE for k in keywords})

@@ -101,3 +101,30 @@ export function problem(error, what) {
     : `Could not load ${what.toLowerCase()}: ${error?.message || error}`;
   return h("p", { class: "problem", role: "status" }, text);
 }
+
+// How a person reads an entity: its name first, its id secondary (once if they agree).
+export function entityLabel(type, id, name) {
+  return name && name !== id ? `${type} '${name}' (${id})` : `${type} ${id}`;
+}
+
+export function money(amount, currency) {
+  try {
+    return amount.toLocaleString("en-US", { style: "currency", currency, maximumFractionDigits: 0 });
+  } catch {
+    return `${currency} ${Math.round(amount).toLocaleString("en-US")}`;
+  }
+}
+
+// "wasted spend $1,234 · sales at risk $5,678 (provisional)"; "" when it cost nothing.
+export function impactText(impact) {
+  if (!impact) return "";
+  const parts = [];
+  if (impact.wasted_spend >= 0.5) parts.push(`wasted spend ${money(impact.wasted_spend, impact.currency)}`);
+  if (impact.sales_at_risk >= 0.5)
+    parts.push(
+      `sales at risk ${money(impact.sales_at_risk, impact.currency)}${impact.provisional ? " (provisional)" : ""}`,
+    );
+  if (!parts.length && impact.measure && impact.performance_degradation)
+    parts.push(`${impact.measure} ${impact.performance_degradation > 0 ? "+" : ""}${Math.round(100 * impact.performance_degradation)}%`);
+  return parts.join(" · ");
+}

@@ -34,6 +34,7 @@ from tripwire.service.fanout import progress
 from tripwire.service.models import current_trees
 from tripwire.service.train import train_profile
 from tripwire.store.batch import batch_get
+from tripwire.store.incidents import IncidentStore
 from tripwire.store.items import from_item
 from tripwire.store.provision import aws_client
 from tripwire.store.tables import ALERTS
@@ -141,15 +142,21 @@ def _show_alerts(alerts: list[Alert]) -> None:
     for alert in alerts:
         groups[alert.group_id or alert.alert_id].append(alert)
     print(f"\n{len(alerts)} alerts ({by_severity}) in {len(groups)} incident groups")
-    ranked = sorted(groups.values(), key=lambda g: (-max(a.severity.rank for a in g), -len(g)))
-    print(f"the {min(SHOWN, len(ranked))} largest of the most severe groups:")
-    for members in ranked[:SHOWN]:
+    if not alerts:
+        return
+    tenant, profile = alerts[0].tenant_id, alerts[0].profile_id
+    found = [g for g in IncidentStore().groups(tenant, profile) if g.group_id in groups]
+    ranked = sorted(found, key=lambda g: (-g.revenue_impact, -g.severity.rank, -g.members))
+    print(f"the {min(SHOWN, len(ranked))} costliest incidents:")
+    for group in ranked[:SHOWN]:
+        members = groups[group.group_id]
         worst = max(members, key=lambda a: (a.severity.rank, a.score))
-        cause = worst.root_causes[0]
-        print(
-            f"  {worst.period.date()} {worst.severity.value:<8} {len(members):>3} alerts · "
-            f"root {cause.entity_type.value} {cause.entity_id}: {cause.sentence}"
-        )
+        span = group.first_period
+        if group.last_period != span:
+            span += f"..{group.last_period}"
+        count = f"{group.members} alert{'s' if group.members != 1 else ''}"
+        print(f"  {group.headline} · {span} · {count}")
+        print(f"      {group.cause}")
         for item in worst.explanation[:2]:
             print(
                 f"      {worst.entity_id:<10} {item.feature:<12} {item.direction.value:<5} "

@@ -55,9 +55,86 @@ class Attribution(BaseModel):
     actual: float
 
 
+class Impact(BaseModel):
+    """What an anomaly costs over its duration, in the profile's currency: ``wasted_spend``
+    (spend above expected that sales did not follow) plus ``sales_at_risk`` (expected minus
+    actual sales) is ``revenue_impact``; ``performance_degradation`` is the relative change of
+    the measure that moved most (−1 = it fell to zero). ``provisional``: the sales are still
+    being attributed, so the sales at risk may shrink when Amazon restates them."""
+
+    currency: str = "USD"
+    revenue_impact: float = Field(0.0, ge=0)
+    wasted_spend: float = Field(0.0, ge=0)
+    sales_at_risk: float = Field(0.0, ge=0)
+    provisional: bool = False
+    measure: str | None = None
+    performance_degradation: float = 0.0
+    expected_spend: float = 0.0
+    actual_spend: float = 0.0
+    expected_sales: float = 0.0
+    actual_sales: float = 0.0
+
+
+def total_impact(impacts: Iterable[Impact]) -> Impact | None:
+    """Several periods' impact as one (same currency): money summed, the worst degradation."""
+    items = list(impacts)
+    if not items:
+        return None
+    worst = max(items, key=lambda i: abs(i.performance_degradation))
+
+    def total(field: str) -> float:
+        return round(sum(float(getattr(i, field)) for i in items), 2)
+
+    return Impact(
+        currency=items[0].currency,
+        revenue_impact=total("revenue_impact"),
+        wasted_spend=total("wasted_spend"),
+        sales_at_risk=total("sales_at_risk"),
+        provisional=any(i.provisional for i in items),
+        measure=worst.measure,
+        performance_degradation=worst.performance_degradation,
+        expected_spend=total("expected_spend"),
+        actual_spend=total("actual_spend"),
+        expected_sales=total("expected_sales"),
+        actual_sales=total("actual_sales"),
+    )
+
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def money(amount: float, currency: str) -> str:
+    """An amount as a person reads it: "$1,234", "€56", "CAD 1,234"."""
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{amount:,.0f}" if symbol else f"{currency} {amount:,.0f}"
+
+
+def impact_text(impact: Impact | None) -> str:
+    """ "wasted spend $1,234 · sales at risk $5,678 (provisional)"; "" when it cost nothing."""
+    if impact is None:
+        return ""
+    parts = []
+    if impact.wasted_spend >= 0.5:
+        parts.append(f"wasted spend {money(impact.wasted_spend, impact.currency)}")
+    if impact.sales_at_risk >= 0.5:
+        risk = f"sales at risk {money(impact.sales_at_risk, impact.currency)}"
+        parts.append(risk + (" (provisional)" if impact.provisional else ""))
+    if not parts and impact.measure and impact.performance_degradation:
+        parts.append(f"{impact.measure} {impact.performance_degradation:+.0%}")
+    return " · ".join(parts)
+
+
+def entity_label(entity_type: str, entity_id: str, name: str = "") -> str:
+    """How a person reads an entity: its name first, its id secondary (once if they agree)."""
+    if not name or name == entity_id:
+        return f"{entity_type} {entity_id}"
+    return f"{entity_type} '{name}' ({entity_id})"
+
+
 class RootCause(BaseModel):
     entity_id: Identifier
     entity_type: EntityType
+    entity_name: str = ""
     relation: Relation
     hops: int = Field(ge=0)
     confidence: Probability = Field(ge=0, le=1)
@@ -72,6 +149,7 @@ class Alert(BaseModel):
     profile_id: Identifier
     entity_id: Identifier
     entity_type: EntityType
+    entity_name: str = ""
     interval: Interval = Interval.D1
     period: datetime
     score: Probability = Field(ge=0, le=1)
@@ -80,6 +158,7 @@ class Alert(BaseModel):
     detector_scores: dict[str, Probability] = Field(default_factory=dict)
     explanation: list[Attribution] = Field(default_factory=list)
     root_causes: list[RootCause] = Field(default_factory=list)
+    impact: Impact | None = None  # None: not money (a ticker)
     group_id: str | None = None
     status: AlertStatus = AlertStatus.OPEN
     acknowledged_by: str | None = None
@@ -91,6 +170,14 @@ class Alert(BaseModel):
     run_id: str
     model_versions: dict[str, str] = Field(default_factory=dict)
     created_at: datetime
+
+    @property
+    def label(self) -> str:
+        return entity_label(self.entity_type.value, self.entity_id, self.entity_name)
+
+    @property
+    def revenue_impact(self) -> float:
+        return self.impact.revenue_impact if self.impact else 0.0
 
 
 def alert_id(tenant: str, profile: str, entity: str, period: str, interval: str = "1d") -> str:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tripwire.domain.alerts import Severity
+from tripwire.domain.alerts import Impact, Severity, entity_label, impact_text, total_impact
 from tripwire.domain.entities import EntityType
 from tripwire.domain.metrics import Interval
 
@@ -60,6 +60,8 @@ class GroupBatch:
     severity: Severity  # the worst of these members
     cause: str  # the root cause sentence as these members see it
     root_alerted: bool  # the root entity itself is among the members (its view is the best)
+    root_name: str = ""
+    impact: Impact | None = None  # this period's: the root's own, else the largest member's
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,23 @@ class IncidentGroup:
     members: int  # alerts: (entity, period) pairs
     affected: int  # distinct entities
     cause: str
+    root_name: str = ""
+    impact: Impact | None = None  # summed over its periods, never over nested members
+
+    @property
+    def root_label(self) -> str:
+        kind = self.root_type.value if self.root_type else ""
+        return entity_label(kind, self.root_entity, self.root_name).strip()
+
+    @property
+    def revenue_impact(self) -> float:
+        return self.impact.revenue_impact if self.impact else 0.0
+
+    @property
+    def headline(self) -> str:
+        """ "critical · campaign 'Garden | SP | Broad | Tools' (A1-C24) · wasted spend $1,234"."""
+        cost = impact_text(self.impact) or "no measurable cost"
+        return f"{self.severity.value} · {self.root_label} · {cost}"
 
     @property
     def summary(self) -> str:
@@ -81,8 +100,7 @@ class IncidentGroup:
             span = f"{self.first_period}..{self.last_period}"
         alerts = f"{self.members} alert{'s' if self.members != 1 else ''}"
         on = f"{self.affected} entit{'ies' if self.affected != 1 else 'y'}"
-        who = f"{self.root_type.value} {self.root_entity}" if self.root_type else self.root_entity
-        head = f"{span}: {alerts} on {on} traced to {who} (worst {self.severity.value})"
+        head = f"{span}: {alerts} on {on} traced to {self.root_label} (worst {self.severity.value})"
         detail = self.cause.split(": ", 1)[-1] if self.cause else ""
         return f"{head}: {detail}" if detail else head
 
@@ -97,6 +115,18 @@ def summarise(batches: Iterable[GroupBatch]) -> IncidentGroup:
         per_period[batch.period] |= batch.entities
     described = next((b for b in items if b.root_alerted), items[0])
     first = items[0]
+    # per period the root's own view, else the largest; then summed over the periods
+    best: dict[str, GroupBatch] = {}
+    for batch in items:
+        if batch.impact is None:
+            continue
+        held = best.get(batch.period)
+        if (
+            held is None
+            or held.impact is None
+            or (not held.root_alerted and batch.impact.revenue_impact > held.impact.revenue_impact)
+        ):
+            best[batch.period] = batch
     return IncidentGroup(
         group_id=first.group_id,
         root_entity=first.root_entity,
@@ -107,4 +137,6 @@ def summarise(batches: Iterable[GroupBatch]) -> IncidentGroup:
         members=sum(len(e) for e in per_period.values()),
         affected=len(set().union(*per_period.values())),
         cause=described.cause,
+        root_name=next((b.root_name for b in items if b.root_name), ""),
+        impact=total_impact(b.impact for b in best.values() if b.impact is not None),
     )

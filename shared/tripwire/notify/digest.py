@@ -1,7 +1,8 @@
-"""The daily digest: per profile, yesterday's alerts by severity, unresolved criticals and
-mean time to resolve — read from the statistics counters (two GetItem/Query per profile,
-never a scan of the alerts), published on the alerts topic (Slack gets it through the
-notifier; the e-mail subscription's critical-only filter leaves it out).
+"""The daily digest: per profile, yesterday's alerts by severity, unresolved criticals, mean
+time to resolve — read from the statistics counters (two GetItem/Query per profile, never a
+scan of the alerts) — and that day's incidents ranked by impact (one Query), published on the
+alerts topic (Slack gets it through the notifier; the e-mail subscription's critical-only
+filter leaves it out).
 """
 
 from __future__ import annotations
@@ -14,15 +15,22 @@ from tripwire.domain.alerts import AlertStatus, Severity
 from tripwire.notify.messages import DigestCounts
 from tripwire.notify.publisher import publish
 from tripwire.store import keys
+from tripwire.store.incidents import IncidentStore
 from tripwire.store.provision import aws_client
 from tripwire.store.statistics import StatisticsStore, with_prefix
 from tripwire.store.tables import CATALOG
 
 UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+TOP_INCIDENTS = 5
 
 
 def digest(
-    tenant: str, profile: str, day: date, *, stats: StatisticsStore | None = None
+    tenant: str,
+    profile: str,
+    day: date,
+    *,
+    stats: StatisticsStore | None = None,
+    incidents: IncidentStore | None = None,
 ) -> DigestCounts:
     """One profile's digest for ``day``: alerts raised for that day's period, by severity;
     critical alerts still unresolved; resolutions that day and the mean minutes to resolve
@@ -45,7 +53,22 @@ def digest(
         mean_minutes_to_resolve=(
             round(totals.get("resolve_minutes", 0) / resolved_n, 1) if resolved_n else None
         ),
+        top_incidents=top_incidents(incidents or IncidentStore(), tenant, profile, day),
     )
+
+
+def top_incidents(store: IncidentStore, tenant: str, profile: str, day: date) -> list[str]:
+    """The incidents running on ``day``, costliest first, as headlines a person reads."""
+    running = [
+        g
+        for g in store.groups(tenant, profile, since=day.isoformat())
+        if g.first_period <= day.isoformat()
+    ]
+    running.sort(key=lambda g: (-g.revenue_impact, -g.severity.rank, g.group_id))
+    return [
+        f"{g.headline} · {g.members} alert{'s' if g.members != 1 else ''}"
+        for g in running[:TOP_INCIDENTS]
+    ]
 
 
 def all_profiles(dynamodb: Any = None) -> Iterator[tuple[str, str]]:

@@ -16,12 +16,13 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from tripwire.domain.alerts import Alert, Attribution, Severity
+from tripwire.domain.alerts import Alert, Attribution, Impact, Severity, impact_text, total_impact
 
 LINK_ENV = "TRIPWIRE_DASHBOARD_URL"  # the dashboard: CloudFront in AWS, <api>/app/ locally
 MAX_LISTED_ALERTS = 50  # keeps a message far below SNS's 256 KB
@@ -46,6 +47,13 @@ class GroupMessage(BaseModel):
     score: float
     alert_count: int
     alert_ids: list[str] = Field(default_factory=list)
+    entity_name: str = ""
+    impact: Impact | None = None  # the root's own, else the largest member's (they nest)
+    impact_text: str = ""  # "wasted spend $1,234 · sales at risk $5,678 (provisional)"
+
+    @property
+    def revenue_impact(self) -> float:
+        return self.impact.revenue_impact if self.impact else 0.0
 
 
 class DigestCounts(BaseModel):
@@ -60,6 +68,8 @@ class DigestCounts(BaseModel):
     unresolved_critical: int  # critical alerts still open now, whenever raised
     resolved: int  # alerts resolved that day
     mean_minutes_to_resolve: float | None  # over those; None when nothing was resolved
+    # incidents running that day, costliest first: "critical · campaign 'X' (C1) · …"
+    top_incidents: list[str] = Field(default_factory=list)
 
 
 class ConnectionLost(BaseModel):
@@ -102,6 +112,22 @@ def lead_alert(members: list[Alert]) -> Alert:
     return worst
 
 
+def group_impact(members: list[Alert], lead: Alert) -> Impact | None:
+    """The group's impact summed over its periods: in each, its root's own alert's, else its
+    largest member's — a keyword's money is inside its campaign's, so a sum over members
+    would count it twice."""
+    root = lead.root_causes[0].entity_id if lead.root_causes else lead.entity_id
+    by_period: dict[datetime, list[Alert]] = defaultdict(list)
+    for alert in members:
+        if alert.impact is not None:
+            by_period[alert.period].append(alert)
+    picked = []
+    for alerts in by_period.values():
+        pool = [a for a in alerts if a.entity_id == root] or alerts
+        picked.append(max(pool, key=lambda a: a.revenue_impact).impact)
+    return total_impact(i for i in picked if i is not None)
+
+
 def top_attribution(alert: Alert) -> Attribution | None:
     if not alert.explanation:
         return None
@@ -132,10 +158,12 @@ def group_message(members: list[Alert], *, link_base: str | None = None) -> Grou
     top = top_attribution(lead)
     others = len(members) - 1
     what = f"{top.feature} {top.direction.value} normal" if top else "anomaly"
-    what += f" on {lead.entity_type.value} {lead.entity_id}"
+    what += f" on {lead.label}"
     if others:
         what += f" and {others} related alert{'s' if others != 1 else ''}"
     period = lead.period.date().isoformat() if lead.period.hour == 0 else lead.period.isoformat()
+    impact = group_impact(members, lead)
+    cost = impact_text(impact)
     return GroupMessage(
         tenant_id=lead.tenant_id,
         profile_id=lead.profile_id,
@@ -143,7 +171,7 @@ def group_message(members: list[Alert], *, link_base: str | None = None) -> Grou
         period=period,
         severity=worst,
         what=what,
-        where=f"profile {lead.profile_id} · {lead.entity_type.value} {lead.entity_id} · {period}",
+        where=f"profile {lead.profile_id} · {lead.label} · {period}",
         how_bad=(
             f"{worst.value} · score {lead.score:.6f} · "
             f"{len(members)} alert{'s' if len(members) != 1 else ''}"
@@ -157,13 +185,16 @@ def group_message(members: list[Alert], *, link_base: str | None = None) -> Grou
         score=lead.score,
         alert_count=len(members),
         alert_ids=[a.alert_id for a in members][:MAX_LISTED_ALERTS],
+        entity_name=lead.entity_name,
+        impact=impact,
+        impact_text=cost,
     )
 
 
 def group_messages(alerts: Iterable[Alert], *, link_base: str | None = None) -> list[GroupMessage]:
-    """One message per group among ``alerts``, worst first."""
+    """One message per group among ``alerts``, costliest first, then worst."""
     messages = [group_message(m, link_base=link_base) for m in groups_of(alerts).values()]
-    messages.sort(key=lambda m: (-m.severity.rank, m.period, m.group_id))
+    messages.sort(key=lambda m: (-m.revenue_impact, -m.severity.rank, m.period, m.group_id))
     return messages
 
 
@@ -179,6 +210,10 @@ def subject(message: TopicMessage) -> str:
     """The e-mail subject (SNS: ASCII, under 100 characters)."""
     if isinstance(message, GroupMessage):
         text = f"[Tripwire {message.severity.value}] {message.what}"
+        impact = message.impact
+        if impact is not None and impact.revenue_impact >= 0.5:  # the cost first, in ASCII
+            cost = f"{impact.currency} {impact.revenue_impact:,.0f}"
+            text = f"[Tripwire {message.severity.value}] {cost} - {message.what}"
     elif isinstance(message, ConnectionLost):
         text = f"[Tripwire] {message.provider} disconnected: profile {message.profile_id}"
     else:

@@ -69,6 +69,10 @@ def group_blocks(message: GroupMessage) -> Blocks:
             ],
         },
     ]
+    if message.impact_text:
+        blocks[1]["fields"].append(
+            {"type": "mrkdwn", "text": f"*Impact*\n{escape(message.impact_text)}"}
+        )
     if message.root_cause:
         blocks.append(_text("Root cause", message.root_cause))
     if message.top_explanation:
@@ -113,6 +117,11 @@ def digest_blocks(digest: DigestCounts) -> Blocks:
         },
         _text("Alerts raised", f"{digest.raised_total} ({by_severity})"),
         _text("Unresolved critical", str(digest.unresolved_critical)),
+        *(
+            [_text("Top incidents by impact", "\n".join(digest.top_incidents))]
+            if digest.top_incidents
+            else []
+        ),
         _text("Resolved that day", str(digest.resolved)),
         _text(
             "Mean time to resolve",

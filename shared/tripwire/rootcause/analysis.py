@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tripwire.domain.alerts import Relation, RootCause
+from tripwire.domain.alerts import Relation, RootCause, entity_label
 from tripwire.domain.entities import EntityType
 from tripwire.features.ppc import FEATURES, INDEX
 from tripwire.rootcause.graph import EntityGraph
@@ -432,6 +432,7 @@ def _root(graph: EntityGraph, cand: _Candidate) -> RootCause:
     return RootCause.model_construct(
         entity_id=graph.ids[cand.row],
         entity_type=graph.types[cand.row],
+        entity_name=graph.names[cand.row],
         relation=cand.relation,
         hops=cand.hops,
         confidence=float(min(1.0, max(0.0, cand.confidence))),
@@ -507,7 +508,7 @@ def _driver(
 
 
 def _name(graph: EntityGraph, row: int) -> str:
-    return f"{graph.types[row].value} {graph.ids[row]}"
+    return entity_label(graph.types[row].value, graph.ids[row], graph.names[row])
 
 
 def _levels(hops: int) -> str:

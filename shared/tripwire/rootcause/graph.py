@@ -37,6 +37,7 @@ class EntityGraph:
         if len(self.index) != len(self.ids):
             raise ValueError("entity ids must be unique")
         self.types: tuple[EntityType, ...] = tuple(e.entity_type for e in self.entities)
+        self.names: tuple[str, ...] = tuple(e.name for e in self.entities)
         self.parent_of: dict[str, str | None] = {e.entity_id: e.parent_id for e in self.entities}
         n = len(self.ids)
         parent = np.full(n, -1, dtype=np.int64)
@@ -135,7 +136,12 @@ def graph_for(tenant_id: str, profile_id: str, entities: Sequence[Entity]) -> En
     key = (tenant_id, profile_id, hierarchy_version(entities))
     with _lock:
         cached = _cache.get(key)
-        if cached is not None and cached.ids == tuple(e.entity_id for e in entities):
+        # the version ignores names: a renamed entity must still read by its new name
+        if (
+            cached is not None
+            and cached.ids == tuple(e.entity_id for e in entities)
+            and (cached.names == tuple(e.name for e in entities))
+        ):
             _cache.move_to_end(key)
             return cached
     graph = EntityGraph(entities)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from tripwire.domain.alerts import RootCause, Severity
+from tripwire.domain.alerts import Impact, RootCause, Severity
 
 
 def group_id(root_entity: str, period: str) -> str:
@@ -24,7 +24,13 @@ class GroupMember:
     period: str  # ISO date (or datetime) of the period scanned
     severity: Severity
     root_causes: tuple[RootCause, ...]
+    impact: Impact | None = None
+    entity_name: str = ""
 
     @property
     def root_entity(self) -> str:
         return self.root_causes[0].entity_id if self.root_causes else self.entity_id
+
+    @property
+    def root_name(self) -> str:
+        return self.root_causes[0].entity_name if self.root_causes else self.entity_name

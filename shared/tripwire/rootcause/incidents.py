@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from tripwire.domain.alerts import Impact
 from tripwire.domain.incidents import (
     GroupBatch,
     IncidentGroup,
@@ -120,10 +121,22 @@ def assign(
                 severity=max((m.severity for m in items), key=lambda s: s.rank),
                 cause=cause.sentence if cause is not None else "",
                 root_alerted=described.entity_id == root,
+                root_name=described.root_name,
+                impact=period_impact(described, items, root),
             )
         )
         out.group_of.update({(m.entity_id, period): gid for m in items})
     return out
+
+
+def period_impact(described: GroupMember, items: Sequence[GroupMember], root: str) -> Impact | None:
+    """One period's impact of a group: the root's own when it alerted, else its largest
+    member's — members nest (a keyword inside its campaign inside its account), so summing
+    them would count the same money two or three times."""
+    if described.entity_id == root:
+        return described.impact
+    found = [m.impact for m in items if m.impact is not None]
+    return max(found, key=lambda i: i.revenue_impact) if found else None
 
 
 def _nearest(runs: list[_Run], at: int, max_gap: int) -> _Run | None:

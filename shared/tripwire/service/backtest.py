@@ -19,7 +19,8 @@ actual), root_cause (the top root cause entity from ``tripwire.rootcause.analyse
 scan's alerting entities, with temporal precedence from the alerts of the periods before) and
 group_id (``tripwire.rootcause.incidents``, the grouping the scan service persists: alerts
 sharing a top root cause form one group, and an incident lasting several days — or settled
-a few days late — stays one group; here the groups are kept in memory, ``IncidentBook``).
+a few days late — stays one group; here the groups are kept in memory, ``IncidentBook``),
+entity_name and impact (in USD: a file names no currency).
 """
 
 from __future__ import annotations
@@ -161,4 +162,6 @@ def _line(alert: Alert, scored: ScoredPeriod, row: int, scan_date: str) -> dict[
         "explanation": [a.model_dump(mode="json") for a in alert.explanation],
         "root_cause": root,
         "group_id": alert.group_id,
+        "entity_name": alert.entity_name,
+        "impact": alert.impact.model_dump(mode="json") if alert.impact else None,
     }

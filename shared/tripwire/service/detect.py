@@ -43,6 +43,7 @@ from tripwire.service.runs import DetectorUnavailable, new_run, queued_deadline,
 from tripwire.service.scoring import (
     ProfileScorer,
     ScanStores,
+    currency_of,
     history_periods,
     read_window,
     store_found,
@@ -209,7 +210,10 @@ def detect_now(
     if not entities:
         raise UnknownProfile(request.profile_id)
     first = request.day - datetime.timedelta(days=history_periods(pipeline.config) - 1)
-    series = read_window(stores.metrics, tenant, request.profile_id, entities, first, request.day)
+    currency = currency_of(stores.catalog, tenant, request.profile_id)
+    series = read_window(
+        stores.metrics, tenant, request.profile_id, entities, first, request.day, currency
+    )
     if selected is None:
         selected = np.ones(len(series.entities), dtype=bool)
     run = new_run(tenant, request.profile_id, trigger, versions=versions, now=now).model_copy(

@@ -27,7 +27,14 @@ def with_groups(alerts: Sequence[Alert], add: Assign) -> list[Alert]:
     if not alerts:
         return []
     members = [
-        GroupMember(a.entity_id, period_key(a.period, a.interval), a.severity, tuple(a.root_causes))
+        GroupMember(
+            a.entity_id,
+            period_key(a.period, a.interval),
+            a.severity,
+            tuple(a.root_causes),
+            a.impact,
+            a.entity_name,
+        )
         for a in alerts
     ]
     group_of = add(members)

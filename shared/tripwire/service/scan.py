@@ -51,6 +51,7 @@ from tripwire.service.runs import UnsupportedInterval, run_expiry, utcnow
 from tripwire.service.scoring import (
     ProfileScorer,
     ScanStores,
+    currency_of,
     history_periods,
     read_window,
     store_found,
@@ -112,7 +113,13 @@ def detect_slice(
     # provisional depends on the data loaded since, not on where the range stops.
     lag = LATE_ATTRIBUTION_PERIODS if message.start is not None else 0
     series = read_window(
-        stores.metrics, tenant, profile, rows, first, end + datetime.timedelta(days=lag)
+        stores.metrics,
+        tenant,
+        profile,
+        rows,
+        first,
+        end + datetime.timedelta(days=lag),
+        currency_of(stores.catalog, tenant, profile),
     )
     latest = _latest_loaded(series)
     if message.start is not None:

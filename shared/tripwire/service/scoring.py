@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tripwire.detection.impact import impact
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
-from tripwire.domain.alerts import Direction, alert_id
+from tripwire.domain.alerts import Direction, Impact, alert_id
+from tripwire.domain.incidents import period_key
 from tripwire.domain.metrics import Interval
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
 from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
@@ -70,6 +72,7 @@ def read_window(
     entities: Sequence[Entity],
     first: Day,
     end: Day,
+    currency: str = "USD",
 ) -> ProfileSeries:
     """Every entity's daily measures over [first, end] as one dense array."""
     window = metrics.read_window(
@@ -81,7 +84,13 @@ def read_window(
         datetime.datetime.combine(end, datetime.time()),
     )
     days = (end - first).days + 1
-    return ProfileSeries(list(entities), first, dense(entities, window, first, days))
+    return ProfileSeries(list(entities), first, dense(entities, window, first, days), currency)
+
+
+def currency_of(catalog: CatalogStore, tenant: str, profile: str) -> str:
+    """The profile's currency (what impact is counted in); USD for a profile not stored."""
+    found = catalog.get_profile(tenant, profile)
+    return found.currency if found is not None else "USD"
 
 
 # -- scoring ------------------------------------------------------------------------------
@@ -147,29 +156,45 @@ class ProfileScorer:
             )
         wanted = result.alert if rows is None else result.alert & rows
         picked = np.flatnonzero(wanted).tolist()
-        alerts = [self._alert(day, row, result, causes) for row in picked]
+        alerts = [self._alert(day, row, result, causes, provisional) for row in picked]
         return ScoredPeriod(day, provisional, result, alerts, picked)
 
     def _alert(
-        self, day: Day, row: int, result: ScanResult, causes: Mapping[str, list[RootCause]]
+        self,
+        day: Day,
+        row: int,
+        result: ScanResult,
+        causes: Mapping[str, list[RootCause]],
+        provisional: bool,
     ) -> Alert:
         entity, run = self.series.entities[row], self.run
         period = day.isoformat()
         ranked = causes.get(entity.entity_id, [])
         root = ranked[0].entity_id if ranked else entity.entity_id
+        explained = explain_row(result, row)
+        base = result.baseline
+        cost = impact(
+            base.expected[row],
+            base.actual[row],
+            explained,
+            provisional=provisional,
+            currency=self.series.currency,
+        )
         return Alert(
             alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, period),
             tenant_id=run.tenant_id,
             profile_id=run.profile_id,
             entity_id=entity.entity_id,
             entity_type=entity.entity_type,
+            entity_name=entity.name,
             period=datetime.datetime.fromisoformat(period),
             score=float(result.score[row]),
             threshold=1.0 - self.pipeline.config.alert_tail_prob,
             severity=_SEVERITIES[int(result.severity[row])],
             detector_scores={k: float(v[row]) for k, v in result.detector_scores.items()},
-            explanation=[_attribution(e) for e in explain_row(result, row)],
+            explanation=[_attribution(e) for e in explained],
             root_causes=ranked,
+            impact=cost,
             # Provisional: grouping assigns the incident group before the alert is stored.
             group_id=group_id(root, period),
             run_id=run.run_id,
@@ -234,6 +259,10 @@ def store_found(stores: ScanStores, tenant: str, profile: str, found: Sequence[A
     concurrent writer stores nothing twice."""
     ids = [a.alert_id for a in found]
     stored = stores.alerts.get_many(tenant, ids)
+    for alert in found:  # a settled re-scan restates what a provisional one feared
+        before = stored.get(alert.alert_id)
+        if before is not None and alert.impact is not None and _settles(before, alert.impact):
+            _restate(stores, before, alert.impact)
     grouped = group_new_alerts(
         tenant, profile, [a for a in found if a.alert_id not in stored], stores.incidents
     )
@@ -254,6 +283,19 @@ def stored_alerting(
     return stores.incidents.alerting(
         tenant, profile, lookback_start(first.isoformat()), last.isoformat()
     )
+
+
+def _restate(stores: ScanStores, before: Alert, impact: Impact) -> None:
+    """The alert's settled impact, and its incident's when it is the incident's root's."""
+    if stores.alerts.restate(before, impact) and before.group_id is not None:
+        period = period_key(before.period, before.interval)
+        stores.incidents.restate(
+            before.tenant_id, before.profile_id, before.group_id, period, before.entity_id, impact
+        )
+
+
+def _settles(stored: Alert, impact: Impact) -> bool:
+    return stored.impact is not None and stored.impact.provisional and not impact.provisional
 
 
 def _as_known(alert: Alert, stored: Alert | None) -> Alert:

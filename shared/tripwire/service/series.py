@@ -26,6 +26,7 @@ class ProfileSeries:
     entities: list[Entity]
     first_day: datetime.date
     raw: npt.NDArray[np.float64]  # (n_entities, n_days, 5) in PPC_MEASURES order
+    currency: str = "USD"  # the profile's: what impact is counted in
 
     @property
     def days(self) -> int:

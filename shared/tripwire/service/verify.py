@@ -154,7 +154,8 @@ def _series(
     entity = next((e for e in entities if e.entity_id == alert.entity_id), None)
     if entity is None:
         raise AlertNotFound(alert.alert_id)  # the entity left the profile since
-    series = read_window(MetricStore(), tenant, alert.profile_id, [entity], first, end)
+    currency = alert.impact.currency if alert.impact else "USD"
+    series = read_window(MetricStore(), tenant, alert.profile_id, [entity], first, end, currency)
     days = np.flatnonzero(series.raw[0].any(axis=1))
     return series, series.day(int(days[-1])) if days.size else None
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tripwire.domain.alerts import Alert, AlertStatus, Severity, StatusChange
+from tripwire.domain.alerts import Alert, AlertStatus, Impact, Severity, StatusChange
 from tripwire.store import keys, statistics
 from tripwire.store.batch import Item, batch_get, query_all
 from tripwire.store.dynamo import DynamoStore
@@ -225,6 +225,23 @@ class AlertStore(DynamoStore):
             },
         )
         return [from_item(Alert, item) for item in items]
+
+    def restate(self, before: Alert, impact: Impact) -> bool:
+        """Store the alert's impact as its settled sales restate it, if its status is still
+        ``before``'s (its version); False when someone changed it meanwhile."""
+        try:
+            self._client.put_item(
+                TableName=ALERTS.name,
+                Item=_item(before.model_copy(update={"impact": impact})),
+                ConditionExpression="#status = :status",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":status": {"S": before.status.value}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def transition(self, before: Alert, after: Alert, change: StatusChange) -> None:
         """Store ``after`` and its history record together, if the alert's status is still

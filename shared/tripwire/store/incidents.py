@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tripwire.domain.alerts import Severity
+from tripwire.domain.alerts import Impact, Severity
 from tripwire.domain.entities import EntityType
 from tripwire.domain.incidents import GroupBatch, IncidentGroup, summarise
 from tripwire.store import keys
@@ -118,6 +118,30 @@ class IncidentStore(DynamoStore):
             periods[gid] = self._add_periods(
                 pk, batch, {b.period for b in batches if b.group_id == gid}
             )
+        return self._rederive(pk, periods)
+
+    def restate(
+        self, tenant: str, profile: str, group_id: str, period: str, root: str, impact: Impact
+    ) -> IncidentGroup | None:
+        """The settled impact of a period in which the group's root itself alerted, then the
+        group re-derived; None (nothing changed) when ``root`` is not that group's root."""
+        pk = keys.profile_pk(tenant, profile)
+        key = {"pk": {"S": pk}, "sk": {"S": members_sk(period, group_id)}}
+        current = self._client.get_item(TableName=INCIDENTS.name, Key=key, ConsistentRead=True)
+        if current.get("Item", {}).get("root_entity", {}).get("S") != root:
+            return None
+        if not self._set_impact(key, impact, root=True):
+            return None  # the root did not alert in that period: its members' view stands
+        head = self._client.get_item(
+            TableName=INCIDENTS.name,
+            Key={"pk": {"S": pk}, "sk": {"S": group_sk(group_id)}},
+            ConsistentRead=True,
+        ).get("Item", {})
+        spans = set(head.get("periods", {}).get("SS", [])) | {period}
+        return next(iter(self._rederive(pk, {group_id: spans})), None)
+
+    def _rederive(self, pk: str, periods: Mapping[str, set[str]]) -> list[IncidentGroup]:
+        """Each group's fields from all its member items, stored."""
         wanted = [
             {"pk": {"S": pk}, "sk": {"S": members_sk(p, gid)}}
             for gid, spans in periods.items()
@@ -146,17 +170,54 @@ class IncidentStore(DynamoStore):
         if batch.root_alerted:
             fields["described"] = ":t"
             values[":t"] = {"BOOL": True}
+        if batch.root_name:
+            fields["root_name"] = ":rn"
+            values[":rn"] = {"S": batch.root_name}
         sets = ", ".join(f"#{name} = {value}" for name, value in fields.items())
         # the root's own alert describes the incident best: it overrides another's view
         cause = ":c" if batch.root_alerted else "if_not_exists(#cause, :c)"
         names = {f"#{n}": n for n in [*fields, "cause", "entities", "severities"]}
+        key = {"pk": {"S": pk}, "sk": {"S": members_sk(batch.period, batch.group_id)}}
         self._client.update_item(
             TableName=INCIDENTS.name,
-            Key={"pk": {"S": pk}, "sk": {"S": members_sk(batch.period, batch.group_id)}},
+            Key=key,
             UpdateExpression=f"ADD #entities :e, #severities :s SET {sets}, #cause = {cause}",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+        if batch.impact is not None:
+            self._set_impact(key, batch.impact, root=batch.root_alerted)
+
+    def _set_impact(self, key: Mapping[str, Any], impact: Impact, *, root: bool) -> bool:
+        """A period's impact: the root's own always wins; without it, the largest seen."""
+        condition = (
+            "#described = :t"
+            if root
+            else "attribute_not_exists(#described) AND "
+            "(attribute_not_exists(#revenue) OR #revenue < :v)"
+        )
+        try:
+            self._client.update_item(
+                TableName=INCIDENTS.name,
+                Key=dict(key),
+                UpdateExpression="SET #impact = :i, #revenue = :v",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    "#impact": "impact",
+                    "#revenue": "revenue_impact",
+                    "#described": "described",
+                },
+                ExpressionAttributeValues={
+                    ":i": {"S": impact.model_dump_json()},
+                    ":v": {"N": repr(float(impact.revenue_impact))},
+                    **({":t": {"BOOL": True}} if root else {}),
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def _add_periods(self, pk: str, batch: GroupBatch, periods: set[str]) -> set[str]:
         values: dict[str, Any] = {
@@ -189,6 +250,8 @@ class IncidentStore(DynamoStore):
             "affected": {"N": str(group.affected)},
             "cause": {"S": group.cause},
             "summary": {"S": group.summary},
+            "root_name": {"S": group.root_name},
+            "impact": {"S": group.impact.model_dump_json() if group.impact else ""},
             "expires_at": {"N": str(_expires(group.last_period))},
         }
         try:
@@ -221,6 +284,8 @@ def _batch(item: Mapping[str, Any]) -> GroupBatch:
         severity=_worst(Severity(s) for s in item["severities"]["SS"]),
         cause=item.get("cause", {}).get("S", ""),
         root_alerted=bool(item.get("described", {}).get("BOOL", False)),
+        root_name=item.get("root_name", {}).get("S", ""),
+        impact=_impact(item),
     )
 
 
@@ -239,7 +304,14 @@ def _group(item: Item) -> IncidentGroup:
         members=int(item.get("members", {}).get("N", "0")),
         affected=int(item.get("affected", {}).get("N", "0")),
         cause=item.get("cause", {}).get("S", ""),
+        root_name=item.get("root_name", {}).get("S", ""),
+        impact=_impact(item),
     )
+
+
+def _impact(item: Item | Mapping[str, Any]) -> Impact | None:
+    text = item.get("impact", {}).get("S", "")
+    return Impact.model_validate_json(text) if text else None
 
 
 def _worst(severities: Iterable[Severity]) -> Severity:

@@ -2,7 +2,19 @@
 // cause graph, the status history, and the workflow buttons.
 
 import { attributionBars, seriesChart } from "../charts.js";
-import { append, badge, day, fill, h, number, problem, statusChip, when } from "../dom.js";
+import {
+  append,
+  badge,
+  day,
+  entityLabel,
+  fill,
+  h,
+  impactText,
+  number,
+  problem,
+  statusChip,
+  when,
+} from "../dom.js";
 import { rootCauseGraph } from "../rootcause.js";
 import { drawWorkflow } from "./workflow.js";
 
@@ -82,11 +94,25 @@ export function renderAlert(view, ctx, alertId) {
     const a = alert;
     fill(
       head,
-      h("h1", {}, badge(a.severity), " ", `${a.entity_type} ${a.entity_id}`, " ", statusChip(a.status)),
+      h(
+        "h1",
+        {},
+        badge(a.severity),
+        " ",
+        entityLabel(a.entity_type, a.entity_id, a.entity_name),
+        " ",
+        statusChip(a.status),
+      ),
       h(
         "dl",
         { class: "facts" },
         fact("Period", a.interval === "1d" ? day(a.period) : when(a.period)),
+        a.impact && fact("Impact", impactText(a.impact) || "no measurable cost"),
+        a.impact?.measure &&
+          fact(
+            "Degradation",
+            `${a.impact.measure} ${a.impact.performance_degradation > 0 ? "+" : ""}${Math.round(100 * a.impact.performance_degradation)}%`,
+          ),
         fact("Score", `${a.score.toFixed(6)} (threshold ${a.threshold})`),
         fact("Raised", when(a.created_at)),
         fact("Run", h("a", { href: `#/runs/${encodeURIComponent(a.run_id)}` }, a.run_id)),
@@ -301,7 +327,7 @@ export function renderAlert(view, ctx, alertId) {
                   h(
                     "li",
                     {},
-                    `${c.entity_type} ${c.entity_id} (${c.relation}, confidence ${c.confidence}): ${c.sentence}`,
+                    `${entityLabel(c.entity_type, c.entity_id, c.entity_name)} (${c.relation}, confidence ${c.confidence}): ${c.sentence}`,
                   ),
                 ),
             ),

@@ -1,12 +1,14 @@
-// The alert feed: a profile's active alerts, one row per incident group, newest first.
+// The alert feed: a profile's active alerts, one row per incident group, costliest first.
 
 import {
   append,
   badge,
   clear,
   day,
+  entityLabel,
   fill,
   h,
+  impactText,
   problem,
   SEVERITIES,
   SEVERITY_RANK,
@@ -26,6 +28,32 @@ function lead(members) {
   )[0];
 }
 
+// A group's impact summed over its periods: in each, the culprit's own alert's, else its
+// largest member's — a keyword's money is inside its campaign's, so a sum would count it twice.
+function groupImpact(members, lead) {
+  const root = lead.root_causes?.[0]?.entity_id || lead.entity_id;
+  const byPeriod = new Map();
+  for (const a of members.filter((m) => m.impact)) {
+    if (!byPeriod.has(a.period)) byPeriod.set(a.period, []);
+    byPeriod.get(a.period).push(a);
+  }
+  const picked = [...byPeriod.values()].map((alerts) => {
+    const own = alerts.filter((a) => a.entity_id === root);
+    return (own.length ? own : alerts).sort((x, y) => y.impact.revenue_impact - x.impact.revenue_impact)[0].impact;
+  });
+  if (!picked.length) return null;
+  const sum = (field) => picked.reduce((s, i) => s + (i[field] || 0), 0);
+  return {
+    currency: picked[0].currency,
+    revenue_impact: sum("revenue_impact"),
+    wasted_spend: sum("wasted_spend"),
+    sales_at_risk: sum("sales_at_risk"),
+    provisional: picked.some((i) => i.provisional),
+    measure: lead.impact?.measure,
+    performance_degradation: lead.impact?.performance_degradation || 0,
+  };
+}
+
 export function groupAlerts(alerts) {
   const groups = new Map();
   for (const alert of alerts) {
@@ -39,6 +67,7 @@ export function groupAlerts(alerts) {
         key,
         members,
         lead: lead(members),
+        impact: groupImpact(members, lead(members)),
         worst: members.reduce(
           (w, a) => (SEVERITY_RANK[a.severity] > SEVERITY_RANK[w] ? a.severity : w),
           "low",
@@ -46,9 +75,10 @@ export function groupAlerts(alerts) {
         newest: members.reduce((n, a) => (a.created_at > n ? a.created_at : n), ""),
         period: members.reduce((n, a) => (a.period > n ? a.period : n), ""),
       }))
-      // Newest incident first: by period, then by when it was raised.
+      // Costliest incident first, then the newest: by period, then by when it was raised.
       .sort(
         (a, b) =>
+          (b.impact?.revenue_impact || 0) - (a.impact?.revenue_impact || 0) ||
           b.period.localeCompare(a.period) ||
           b.newest.localeCompare(a.newest) ||
           SEVERITY_RANK[b.worst] - SEVERITY_RANK[a.worst],
@@ -183,13 +213,15 @@ export function renderFeed(view, ctx) {
           severity: g.worst,
           group: g.key,
           cause: cause?.entity_id || "",
+          impact: g.impact?.revenue_impact ?? 0,
         },
       },
       h(
         "div",
         { class: "row-head" },
         badge(g.worst),
-        h("span", { class: "entity" }, `${a.entity_type} ${a.entity_id}`),
+        h("span", { class: "entity" }, entityLabel(a.entity_type, a.entity_id, a.entity_name)),
+        impactText(g.impact) && h("span", { class: "impact" }, impactText(g.impact)),
         statusChip(a.status),
       ),
       h("div", { class: "sentence" }, cause ? cause.sentence : `score ${a.score.toFixed(4)}`),
