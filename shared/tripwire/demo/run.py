@@ -38,6 +38,7 @@ from tripwire.store.incidents import IncidentStore
 from tripwire.store.items import from_item
 from tripwire.store.provision import aws_client
 from tripwire.store.tables import ALERTS
+from tripwire.telemetry import logger
 
 TENANT = "demo"
 SHOWN = 15
@@ -48,6 +49,7 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
     started = time.perf_counter()
     # The handlers log one JSON line per invocation; the demo prints what matters instead.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])  # created at import, before the line above
     with (
         tempfile.TemporaryDirectory(prefix="tripwire-demo-") as folder,
         # Its own state folder, so the demo runs beside a `tripwire local up` in another shell.
