@@ -5,7 +5,6 @@ Route functions only adapt HTTP to ``AlertService``; the caller comes from the t
 
 from __future__ import annotations
 
-from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -39,9 +38,10 @@ class AlertWithHistory(Alert):
 CHANGE = (HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
 
 
-@cache
 def service() -> AlertService:
-    return AlertService.default()  # built on first use: clients follow the environment
+    # per request: aws_client caches the clients by endpoint; a service kept from the
+    # first call would keep that call's endpoint
+    return AlertService.default()
 
 
 def caller() -> Caller:

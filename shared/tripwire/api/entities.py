@@ -5,7 +5,6 @@ Route functions only adapt HTTP to ``EntityService``; the tenant comes from the 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -79,9 +78,10 @@ class EntityProfile(Closed):
     typical_causes: list[TypicalCause]
 
 
-@cache
 def service() -> EntityService:
-    return EntityService.default()  # built on first use: clients follow the environment
+    # per request: aws_client caches the clients by endpoint; a service kept from the
+    # first call would keep that call's endpoint
+    return EntityService.default()
 
 
 @router.get("/entities/<entity_id>/series", responses=documented(Series))

@@ -8,7 +8,6 @@ before they are parsed.
 
 from __future__ import annotations
 
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 
@@ -44,8 +43,9 @@ app = JsonApi(max_body_bytes=MAX_BODY_BYTES)  # a huge batch is refused unread
 idempotency.register_errors(app)
 
 
-@cache
 def service() -> MetricsIngest:
+    # per request: aws_client caches the clients by endpoint; a service kept from the
+    # first call would keep that call's endpoint
     return MetricsIngest.default()
 
 

@@ -6,7 +6,6 @@ scan of the alerts.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -65,8 +64,9 @@ class Dashboard(Closed):
     trend: list[DayFigures]
 
 
-@cache
 def service() -> StatisticsService:
+    # per request: aws_client caches the clients by endpoint; a service kept from the
+    # first call would keep that call's endpoint
     return StatisticsService.default()
 
 
