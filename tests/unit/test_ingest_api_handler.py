@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tripwire.api import ingest
 from tripwire.domain.metrics import Interval
 from tripwire.local.gateway import LambdaContext, functions_root
 from tripwire.store.metrics import MetricStore
@@ -22,9 +21,7 @@ EVENT = Path(__file__).resolve().parents[2] / "events" / "metrics_ingest.json"
 
 @pytest.fixture(autouse=True)
 def aws(moto_aws: None) -> Iterator[None]:
-    ingest.service.cache_clear()  # a warm container's service: fresh clients per test
     yield
-    ingest.service.cache_clear()
 
 
 def _invoke(event: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from tripwire.api import entities, stats
 from tripwire.domain import Alert, Entity, Profile, Severity
 from tripwire.domain.metrics import PPC_MEASURES, Interval
 from tripwire.local.gateway import LambdaContext, functions_root
@@ -26,18 +25,11 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _forget_services() -> None:
-    # Services are cached per warm container; each test's mock gets fresh clients.
-    stats.service.cache_clear()
-    entities.service.cache_clear()
-    reset_clients()
-
-
 @pytest.fixture(autouse=True)
 def aws(moto_aws: None) -> Iterator[None]:
-    _forget_services()
+    reset_clients()  # each test's mock gets fresh clients
     yield
-    _forget_services()
+    reset_clients()
 
 
 def _handler(function: str) -> Handler:
