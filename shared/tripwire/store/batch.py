@@ -43,15 +43,7 @@ def batch_put(client: Any, table: str, items: Iterable[Item]) -> int:
     """Write ``items``; returns how many were written. Unprocessed items are retried."""
     written = 0
     for chunk in _chunks(list(items), WRITE_LIMIT):
-        request: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
-        for attempt in range(MAX_ATTEMPTS):
-            response = client.batch_write_item(RequestItems=request)
-            request = response.get("UnprocessedItems") or {}
-            if not request:
-                break
-            _backoff(attempt)
-        else:
-            raise RuntimeError(f"BatchWriteItem on {table} kept returning unprocessed items")
+        _write_all(client, table, [{"PutRequest": {"Item": item}} for item in chunk], "items")
         written += len(chunk)
     return written
 
@@ -61,17 +53,21 @@ def batch_delete(client: Any, table: str, keys: Iterable[Item]) -> int:
     deleted = 0
     for chunk in _chunks(list(keys), WRITE_LIMIT):
         unique = list({repr(sorted(k.items())): k for k in chunk}.values())  # no duplicates
-        request: dict[str, Any] = {table: [{"DeleteRequest": {"Key": k}} for k in unique]}
-        for attempt in range(MAX_ATTEMPTS):
-            response = client.batch_write_item(RequestItems=request)
-            request = response.get("UnprocessedItems") or {}
-            if not request:
-                break
-            _backoff(attempt)
-        else:
-            raise RuntimeError(f"BatchWriteItem on {table} kept returning unprocessed deletes")
+        _write_all(client, table, [{"DeleteRequest": {"Key": k}} for k in unique], "deletes")
         deleted += len(unique)
     return deleted
+
+
+def _write_all(client: Any, table: str, requests: list[dict[str, Any]], what: str) -> None:
+    """One BatchWriteItem, its unprocessed requests retried with backoff."""
+    pending: dict[str, Any] = {table: requests}
+    for attempt in range(MAX_ATTEMPTS):
+        response = client.batch_write_item(RequestItems=pending)
+        pending = response.get("UnprocessedItems") or {}
+        if not pending:
+            return
+        _backoff(attempt)
+    raise RuntimeError(f"BatchWriteItem on {table} kept returning unprocessed {what}")
 
 
 def query_all(client: Any, **params: Any) -> Iterator[Item]:
