@@ -3,11 +3,13 @@ integration tests)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
 
+from tripwire import telemetry
 from tripwire.store.provision import provision, reset_clients
 
 
@@ -23,3 +25,21 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         provision()
         yield
     reset_clients()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def logged() -> Iterator[list[logging.LogRecord]]:
+    """What the service logger logs (Powertools' logger does not propagate to caplog)."""
+    handler = _Records()
+    logging.getLogger(telemetry.SERVICE).addHandler(handler)
+    yield handler.records
+    logging.getLogger(telemetry.SERVICE).removeHandler(handler)

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 from pydantic import ValidationError
 
-from tripwire import telemetry
 from tripwire.domain import DetectionRun, Entity, EntityType, RunStatus, Trigger
 from tripwire.service.backfill import BackfillRejected, BackfillRequest
 from tripwire.service.fanout import next_chunk, plan_slices, process, summarize
@@ -156,24 +155,6 @@ def test_a_backfill_range_must_be_one_and_in_order(fields: dict[str, str], field
 
 
 # -- observability: a slice that fails for good is logged with its run and counted ---------
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def logged() -> Iterator[list[logging.LogRecord]]:
-    """What the service logger logs (Powertools' logger does not propagate to caplog)."""
-    handler = _Records()
-    logging.getLogger(telemetry.SERVICE).addHandler(handler)
-    yield handler.records
-    logging.getLogger(telemetry.SERVICE).removeHandler(handler)
 
 
 @pytest.fixture

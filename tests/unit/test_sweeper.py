@@ -7,13 +7,11 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tripwire import telemetry
 from tripwire.domain import DetectionRun, RunStatus, Trigger
 from tripwire.local.functions import invoke
 from tripwire.service import fanout, sweep
@@ -179,23 +177,6 @@ def test_a_run_whose_slices_all_reported_is_settled_not_swept() -> None:
 
 
 # -- the function, its metric and its log ------------------------------------------------
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def logged() -> Iterator[list[logging.LogRecord]]:
-    handler = _Records()
-    logging.getLogger(telemetry.SERVICE).addHandler(handler)
-    yield handler.records
-    logging.getLogger(telemetry.SERVICE).removeHandler(handler)
 
 
 def test_a_swept_run_is_logged_and_counted(
