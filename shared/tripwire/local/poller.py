@@ -230,10 +230,8 @@ def fire_schedule(
     return runs
 
 
-class ScheduleTicker(_Background):
-    """``tripwire local up``'s schedule: a tick every ``seconds`` on a thread."""
-
-    thread_name = "scan-schedule"
+class _Ticker(_Background):
+    """A ``tick`` every ``seconds`` on a thread; a failing tick is printed, the next runs."""
 
     def __init__(self, seconds: float, *, invoke_function: Invoke = invoke) -> None:
         super().__init__()
@@ -243,21 +241,33 @@ class ScheduleTicker(_Background):
     def _run(self) -> None:
         while not self._stop.wait(self.seconds):
             try:
-                # every interval a profile can be scheduled at has its rule, as in AWS
-                runs = fire_schedule(invoke_function=self._invoke, intervals=SCHEDULED)
-                print(f"[schedule] scan tick: {len(runs)} run(s) queued", file=sys.stderr)
-                # DynamoDB expires items by TTL on its own; moto does not: sweep on each tick
-                # so expired alerts reach the archiver through the same stream records.
-                from tripwire.local.ttl_sweep import sweep
-
-                swept = sweep()
-                if swept.expired:
-                    print(
-                        f"[ttl] {len(swept.expired)} expired alert(s), {swept.archived} archived",
-                        file=sys.stderr,
-                    )
+                self.tick()
             except Exception:
                 traceback.print_exc(file=sys.stderr)
+
+    def tick(self) -> None:
+        raise NotImplementedError
+
+
+class ScheduleTicker(_Ticker):
+    """``tripwire local up``'s schedule: a tick every ``seconds`` on a thread."""
+
+    thread_name = "scan-schedule"
+
+    def tick(self) -> None:
+        # every interval a profile can be scheduled at has its rule, as in AWS
+        runs = fire_schedule(invoke_function=self._invoke, intervals=SCHEDULED)
+        print(f"[schedule] scan tick: {len(runs)} run(s) queued", file=sys.stderr)
+        # DynamoDB expires items by TTL on its own; moto does not: sweep on each tick
+        # so expired alerts reach the archiver through the same stream records.
+        from tripwire.local.ttl_sweep import sweep
+
+        swept = sweep()
+        if swept.expired:
+            print(
+                f"[ttl] {len(swept.expired)} expired alert(s), {swept.archived} archived",
+                file=sys.stderr,
+            )
 
 
 def fire_sweep(*, invoke_function: Invoke = invoke) -> list[dict[str, str]]:
@@ -267,21 +277,15 @@ def fire_sweep(*, invoke_function: Invoke = invoke) -> list[dict[str, str]]:
     return swept
 
 
-class SweepTicker(_Background):
+class SweepTicker(_Ticker):
     """The run sweeper's schedule, locally: a sweep every ``seconds`` on a thread."""
 
     thread_name = "run-sweep"
 
     def __init__(self, seconds: float = SWEEP_EVERY, *, invoke_function: Invoke = invoke) -> None:
-        super().__init__()
-        self.seconds = seconds
-        self._invoke = invoke_function
+        super().__init__(seconds, invoke_function=invoke_function)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                swept = fire_sweep(invoke_function=self._invoke)
-                if swept:
-                    print(f"[sweep] {len(swept)} overdue run(s) failed", file=sys.stderr)
-            except Exception:
-                traceback.print_exc(file=sys.stderr)
+    def tick(self) -> None:
+        swept = fire_sweep(invoke_function=self._invoke)
+        if swept:
+            print(f"[sweep] {len(swept)} overdue run(s) failed", file=sys.stderr)
