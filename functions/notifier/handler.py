@@ -1,7 +1,7 @@
-"""SNS alerts topic → Slack incoming webhook (Block Kit); the URL from Secrets Manager.
+"""SNS alerts topic → Slack incoming webhook (Block Kit) and LINE push, each recorded.
 
-A failed post raises: Lambda retries the asynchronous SNS invocation (twice, then the
-function's on-failure destination), so a Slack outage does not drop the message.
+A failed delivery raises: Lambda retries the asynchronous SNS invocation (twice, then the
+function's on-failure destination queue keeps it), and a retry skips channels already sent.
 """
 
 from typing import Any
@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tripwire.notify.notifier import post_to_slack
+from tripwire.notify.notifier import deliver
 from tripwire.telemetry import logger, metrics, tracer
 
 
@@ -18,6 +18,5 @@ from tripwire.telemetry import logger, metrics, tracer
 @metrics.log_metrics
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    posted = [post_to_slack(record.sns.message) for record in event.records]
-    logger.info("posted to Slack", extra={"messages": posted})  # kinds only, never the URL
-    return {"posted": len(posted)}
+    outcomes = [deliver(record.sns.message) for record in event.records]
+    return {"posted": len(outcomes), "channels": outcomes}

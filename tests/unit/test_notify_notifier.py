@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from tripwire.local.functions import invoke
 from tripwire.notify import notifier
-from tripwire.store.provision import reset_clients
+from tripwire.store.provision import provision, reset_clients
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 URL = "https://hooks.slack.com/services/T000/B000/unit-secret-token"
@@ -32,21 +32,24 @@ def posted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str
     with mock_aws():
         reset_clients()
         notifier.WEBHOOK.forget()
+        provision()  # the delivery records' table
         boto3.client("secretsmanager").create_secret(Name="unit-slack", SecretString=URL)
         yield calls
     notifier.WEBHOOK.forget()
     reset_clients()
 
 
-def _event() -> dict[str, Any]:
+def _event(group: str = "G-5f0c2a9e1b7d") -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / "notifier_sns.json").read_text())
+    sns = event["Records"][0]["Sns"]
+    sns["Message"] = sns["Message"].replace("G-5f0c2a9e1b7d", group)
     return event
 
 
 def test_posts_block_kit_to_the_webhook_in_the_secret(
     posted: list[tuple[str, dict[str, Any]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert invoke("notifier", _event()) == {"posted": 1}
+    assert invoke("notifier", _event()) == {"posted": 1, "channels": [{"slack": "sent"}]}
     ((url, body),) = posted
     assert url == URL
     assert "Campaign C-2001 ran out of budget" in json.dumps(body["blocks"])
@@ -59,7 +62,7 @@ def test_the_secret_is_read_once_per_warm_process(
 ) -> None:
     invoke("notifier", _event())
     boto3.client("secretsmanager").put_secret_value(SecretId="unit-slack", SecretString="x")
-    invoke("notifier", _event())
+    invoke("notifier", _event("G-another"))
     assert [url for url, _ in posted] == [URL, URL]  # cached, not re-read per message
 
 
@@ -68,3 +71,11 @@ def test_json_secret_form_is_accepted(posted: list[tuple[str, dict[str, Any]]]) 
     boto3.client("secretsmanager").put_secret_value(SecretId="unit-slack", SecretString=body)
     invoke("notifier", _event())
     assert posted[0][0] == URL + "-json"
+
+
+def test_a_redelivered_message_is_not_posted_again(
+    posted: list[tuple[str, dict[str, Any]]],
+) -> None:
+    invoke("notifier", _event())
+    assert invoke("notifier", _event()) == {"posted": 1, "channels": [{"slack": "sent before"}]}
+    assert len(posted) == 1

@@ -19,6 +19,7 @@ from tripwire.api.resolver import JsonApi, PathId
 from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import ActiveQuery, FeedbackBody, ResolveBody
 from tripwire.domain.alerts import Alert, Feedback, Severity, StatusChange
+from tripwire.domain.deliveries import Delivery
 from tripwire.service.alerts import AlertConflict, AlertNotFound, AlertService
 
 app = JsonApi()
@@ -33,6 +34,9 @@ class ActivePage(Closed):
 class AlertWithHistory(Alert):
     history: list[StatusChange]
     feedback: Feedback | None = Field(description="the latest label, if someone gave one")
+    deliveries: list[Delivery] = Field(
+        description="the alert group's notice per channel: sent or failed, when, attempts"
+    )
 
 
 CHANGE = (HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
@@ -72,6 +76,7 @@ def get(alert_id: AlertId) -> dict[str, Any]:
         **alert.model_dump(mode="json"),
         "history": [h.model_dump(mode="json") for h in history],
         "feedback": label.model_dump(mode="json") if label else None,
+        "deliveries": [d.model_dump(mode="json") for d in service().deliveries_of(alert)],
     }
 
 

@@ -1,4 +1,5 @@
-"""The profiles function: ``DELETE /profiles/{id}`` removes a profile and all of its data.
+"""The profiles function: ``DELETE /profiles/{id}`` removes a profile and all of its data;
+``PUT``/``GET /profiles/{id}/channels`` set and read its notification channels.
 
 The tenant comes from the token only: another tenant's profile is a 404, as is an unknown
 one or one deleted already (so deleting twice is safe, and the second answer says so).
@@ -15,6 +16,9 @@ from tripwire.api.context import caller_of
 from tripwire.api.errors import not_found
 from tripwire.api.resolver import JsonApi, PathId
 from tripwire.api.responses import Closed, documented
+from tripwire.domain.deliveries import ChannelSettings
+from tripwire.notify.sms import SMS_PER_HOUR
+from tripwire.service.channels import channels, set_channels
 from tripwire.service.profiles import ProfileNotFound, delete_profile
 
 app = JsonApi()
@@ -58,3 +62,44 @@ def delete(profile_id: PathId) -> dict[str, Any]:
 @app.exception_handler(ProfileNotFound)
 def _no_profile(_: ProfileNotFound) -> Response[str]:
     return not_found("profile")
+
+
+class ChannelsBody(ChannelSettings):
+    """The profile's channels. ``sms_numbers`` in E.164 (``+819012345678``); they are texted
+    only on the enterprise plan, for ``sms_severities`` (critical unless widened), at most
+    ``SMS_PER_HOUR`` notices per hour. ``line_to``: a LINE user, group or room id."""
+
+
+class Channels(ChannelSettings):
+    profile_id: str
+    sms_per_hour: int = Field(description="the SMS rate limit: notices per profile per hour")
+
+
+@app.put(
+    "/profiles/<profile_id>/channels",
+    responses=documented(Channels),
+    summary="Set a profile's plan, LINE recipient and SMS numbers",
+)
+def put_channels(profile_id: PathId, body: ChannelsBody) -> dict[str, Any]:
+    tenant = caller_of(app.current_event.raw_event).tenant
+    stored = set_channels(tenant, profile_id, ChannelSettings.model_validate(body.model_dump()))
+    return {
+        **stored.model_dump(mode="json"),
+        "profile_id": profile_id,
+        "sms_per_hour": SMS_PER_HOUR,
+    }
+
+
+@app.get(
+    "/profiles/<profile_id>/channels",
+    responses=documented(Channels),
+    summary="A profile's plan, LINE recipient and SMS numbers",
+)
+def get_channels(profile_id: PathId) -> dict[str, Any]:
+    tenant = caller_of(app.current_event.raw_event).tenant
+    stored = channels(tenant, profile_id)
+    return {
+        **stored.model_dump(mode="json"),
+        "profile_id": profile_id,
+        "sms_per_hour": SMS_PER_HOUR,
+    }

@@ -55,6 +55,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/backfill/{id}", "runs"),
     Route("PUT", "/profiles/{id}/schedule", "runs"),
     Route("DELETE", "/profiles/{id}", "profiles"),
+    Route("PUT", "/profiles/{id}/channels", "profiles"),
+    Route("GET", "/profiles/{id}/channels", "profiles"),
     Route("PUT", "/profiles/{id}/connection", "runs"),
     Route("GET", "/profiles/{id}/connection", "runs"),
     Route("DELETE", "/profiles/{id}/connection", "runs"),

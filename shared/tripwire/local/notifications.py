@@ -11,7 +11,17 @@
   endpoint stands in for the mail relay, with the same filter the real e-mail
   subscription has (``EMAIL_FILTER``);
   ``/services/…``   — a Slack-compatible incoming webhook: it prints what Slack would
-  show and keeps every message (``slack_messages``).
+  show and keeps every message (``slack_messages``);
+- the LINE Messaging API stand-in (``local/line_provider.py``) and a secret holding its
+  channel access token; the notifier's real LINE client talks to it over HTTP;
+- SMS: moto keeps ``sms`` subscriptions and applies their filter policies, but its
+  delivery has no branch for them (nobody is texted). ``_text_sms_subscriptions`` adds that
+  branch to the in-process moto server: a message that passes a number's filter policy is
+  recorded as ``Publish PhoneNumber=`` records it (the ``sms`` text of the message
+  structure), read back from moto server's ``/moto-api/data.json`` (``sms_messages``);
+- the notifier's on-failure queue: Lambda retries a failed asynchronous invocation twice
+  (``ASYNC_RETRIES``), then sends the event to its on-failure destination — here, at once
+  rather than after Lambda's minutes of back-off, into an SQS queue in moto server.
 
 moto POSTs to HTTP subscribers synchronously inside Publish, so when ``publish`` returns
 the notifier has run and Slack has the message. Subscriptions are confirmed at once by
@@ -25,6 +35,7 @@ import secrets
 import sys
 import threading
 import traceback
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,13 +45,17 @@ import boto3
 
 from tripwire.local.environ import export, restore
 from tripwire.local.functions import invoke
+from tripwire.local.line_provider import LocalLineProvider
+from tripwire.notify.line import BASE_URL_ENV as LINE_URL_ENV
+from tripwire.notify.line import SECRET_ENV as LINE_SECRET_ENV
 from tripwire.notify.messages import LINK_ENV
-from tripwire.notify.notifier import WEBHOOK
+from tripwire.notify.notifier import LINE, WEBHOOK
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.notify.slack import SECRET_ENV, render_text
 
 HOST = "127.0.0.1"
 EMAIL_FILTER = {"severity": ["critical"]}  # the e-mail subscription's filter policy
+ASYNC_RETRIES = 2  # Lambda's retries of an asynchronous invocation (as configured in infra)
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,8 @@ class LocalNotifications:
         self.slack_messages: list[dict[str, Any]] = []  # webhook bodies, in arrival order
         self.email_messages: list[Delivery] = []
         self.notifier_errors: list[str] = []
+        self.line = LocalLineProvider()
+        self.failures_queue_url = ""
         self.topic_arn = ""
         self.webhook_path = f"/services/T0LOCAL/B0LOCAL/{secrets.token_hex(12)}"
         self._lock = threading.Lock()
@@ -115,7 +132,13 @@ class LocalNotifications:
             # moto keeps one in-memory backend per process: two stacks in one process (tests)
             # would share a secret of one name, so each receiver gets its own.
             token = self.webhook_path.rsplit("/", 1)[-1][:8]
-            secret = self._put_secret(f"{self.prefix}-slack-webhook-{token}")
+            secret = self._put_secret(f"{self.prefix}-slack-webhook-{token}", self.webhook_url)
+            line_url = self.line.start()
+            line_secret = self._put_secret(f"{self.prefix}-line-token-{token}", self.line.token)
+            self.failures_queue_url = self.client("sqs").create_queue(
+                QueueName=f"{self.prefix}-notifier-failures"
+            )["QueueUrl"]
+            _text_sms_subscriptions()
             for path, policy in (("/sns/notifier", None), ("/sns/mail", EMAIL_FILTER)):
                 attributes = {"FilterPolicy": json.dumps(policy)} if policy else {}
                 arn = sns.subscribe(
@@ -126,11 +149,17 @@ class LocalNotifications:
                     ReturnSubscriptionArn=True,
                 )["SubscriptionArn"]
                 self._subscriptions.append(arn)
-            self.exported = {TOPIC_ENV: self.topic_arn, SECRET_ENV: secret}
+            self.exported = {
+                TOPIC_ENV: self.topic_arn,
+                SECRET_ENV: secret,
+                LINE_SECRET_ENV: line_secret,
+                LINE_URL_ENV: line_url,
+            }
             if self.api_url:
                 self.exported[LINK_ENV] = f"{self.api_url}/app/"
             export(self.exported, self._saved_env)  # the in-process handlers read these
             WEBHOOK.forget()  # a warm notifier must not keep a previous stack's webhook
+            LINE.forget_token()  # … nor its LINE token
         except BaseException:
             self.stop()
             raise
@@ -150,6 +179,7 @@ class LocalNotifications:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self.line.stop()
         restore(self._saved_env)
 
     def __enter__(self) -> LocalNotifications:
@@ -159,12 +189,27 @@ class LocalNotifications:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    def _put_secret(self, name: str) -> str:
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The events in the notifier's on-failure queue (Lambda's destination record)."""
+        sqs = self.client("sqs")
+        found = sqs.receive_message(
+            QueueUrl=self.failures_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        )
+        return [json.loads(m["Body"]) for m in found.get("Messages", [])]
+
+    def sms_messages(self) -> list[tuple[str, str]]:
+        """(number, text) of every SMS moto server recorded, oldest first."""
+        url = self.env["AWS_ENDPOINT_URL"].rstrip("/") + "/moto-api/data.json"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            data = json.loads(response.read())
+        return [(m["phone_number"], m["message"]) for m in data.get("sns", {}).get("SMS", [])]
+
+    def _put_secret(self, name: str, value: str) -> str:
         manager = self.client("secretsmanager")
         try:
-            return str(manager.create_secret(Name=name, SecretString=self.webhook_url)["ARN"])
+            return str(manager.create_secret(Name=name, SecretString=value)["ARN"])
         except manager.exceptions.ResourceExistsException:
-            manager.put_secret_value(SecretId=name, SecretString=self.webhook_url)
+            manager.put_secret_value(SecretId=name, SecretString=value)
             return str(manager.describe_secret(SecretId=name)["ARN"])
 
     # -- what the endpoints do -------------------------------------------------------
@@ -195,14 +240,62 @@ class LocalNotifications:
             with self._lock:
                 self.email_messages.append(delivery)
             return
-        try:
-            invoke("notifier", lambda_event(notification, self.topic_arn))
-        except Exception:
-            # Lambda would retry the async invocation; locally the failure is kept and shown.
-            with self._lock:
-                self.notifier_errors.append(traceback.format_exc(limit=3))
-            sys.stderr.write("[notifications] notifier failed:\n" + traceback.format_exc())
-            raise
+        event = lambda_event(notification, self.topic_arn)
+        last: Exception | None = None
+        for attempt in range(1 + ASYNC_RETRIES):
+            try:
+                invoke("notifier", event)
+                return
+            except Exception as failure:
+                with self._lock:
+                    self.notifier_errors.append(traceback.format_exc(limit=3))
+                sys.stderr.write(f"[notifications] notifier attempt {attempt + 1} failed:\n")
+                sys.stderr.write(traceback.format_exc(limit=3))
+                last = failure
+        assert last is not None
+        self._dead_letter(event, last)
+
+    def _dead_letter(self, event: dict[str, Any], error: Exception) -> None:
+        """Lambda's on-failure destination record for an exhausted asynchronous event."""
+        record = {
+            "version": "1.0",
+            "requestContext": {
+                "functionArn": "arn:aws:lambda:local:000000000000:function:notifier",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": 1 + ASYNC_RETRIES,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        }
+        self.client("sqs").send_message(
+            QueueUrl=self.failures_queue_url, MessageBody=json.dumps(record)
+        )
+
+
+def _text_sms_subscriptions() -> None:
+    """Make the in-process moto server deliver topic messages to ``sms`` subscriptions (once
+    per process): after the subscription's own filter policy, as SNS does, the message's
+    ``sms`` text is recorded as a direct SMS publish to the number."""
+    from moto.sns import models  # dev-only dependency, as moto server itself
+
+    deliver: Any = models.Subscription.publish
+    if getattr(deliver, "texts_sms", False):
+        return
+
+    def publish(self: Any, message: str, message_id: str, **options: Any) -> None:
+        if self.protocol != "sms":
+            return deliver(self, message, message_id, **options)
+        matcher = self._filter_policy_matcher
+        if matcher is not None and not matcher.matches(options["message_attributes"], message):
+            return None
+        if options.get("message_structure") == "json":
+            message = self._parse_message_structure(message, "sms")
+        self.topic.sns_backend.publish(message, arn=None, phone_number=self.endpoint)
+        return None
+
+    publish.texts_sms = True  # type: ignore[attr-defined]
+    setattr(models.Subscription, "publish", publish)  # noqa: B010 (moto's class, patched)
 
 
 def lambda_event(notification: dict[str, Any], topic_arn: str) -> dict[str, Any]:

@@ -11,19 +11,32 @@ and nothing is announced twice when a message is redelivered.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from tripwire.domain.alerts import Alert
+from tripwire.domain.deliveries import Channel, ChannelSettings, DeliveryStatus
 from tripwire.notify.messages import (
     ConnectionLost,
+    GroupMessage,
     TopicMessage,
     attributes,
     group_messages,
     subject,
 )
+from tripwire.notify.sms import (
+    ALLOWED,
+    RATE_LIMITED,
+    SMS_PER_HOUR,
+    sms_attributes,
+    sms_text,
+    wants_sms,
+)
+from tripwire.store.deliveries import DeliveryStore
 from tripwire.store.notifications import NotificationStore
 from tripwire.store.provision import aws_client
 from tripwire.telemetry import NOTIFICATION_FAILURES, NOTIFICATIONS_SENT, count_by, logger
@@ -46,15 +59,39 @@ def topic_arn() -> str:
     return arn
 
 
-def publish(message: TopicMessage, *, sns: Any = None, topic: str = "") -> str:
-    """Publish one message; returns the SNS message id."""
+def publish(
+    message: TopicMessage,
+    *,
+    sns: Any = None,
+    topic: str = "",
+    extra: dict[str, str] | None = None,
+) -> str:
+    """Publish one message; returns the SNS message id. Every protocol gets the JSON body
+    except SMS subscriptions, which get ``sms_text`` (SNS's per-protocol message structure)."""
+    body = message.model_dump_json()
+    structure = {"default": body}
+    if isinstance(message, GroupMessage):
+        structure["sms"] = sms_text(message)
+    values = {k: {"DataType": "String", "StringValue": v} for k, v in (extra or {}).items()}
     response = (sns or aws_client("sns")).publish(
         TopicArn=topic or topic_arn(),
-        Message=message.model_dump_json(),
+        Message=json.dumps(structure),
+        MessageStructure="json",
         Subject=subject(message),
-        MessageAttributes=attributes(message),
+        MessageAttributes={**attributes(message), **values},
     )
     return str(response["MessageId"])
+
+
+def sms_verdict(
+    message: GroupMessage, settings: ChannelSettings, deliveries: DeliveryStore, now: datetime
+) -> str | None:
+    """None when no number of the profile wants this group; else whether the hour's SMS
+    budget had room (taking one from it)."""
+    if not wants_sms(message, settings):
+        return None
+    allowed = deliveries.take_sms(message.tenant_id, message.profile_id, now, SMS_PER_HOUR)
+    return ALLOWED if allowed else RATE_LIMITED
 
 
 def publish_new_groups(
@@ -62,6 +99,7 @@ def publish_new_groups(
     *,
     sns: Any = None,
     store: NotificationStore | None = None,
+    deliveries: DeliveryStore | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
     """Publish one message per alert group not announced yet; returns how many were sent.
@@ -76,6 +114,11 @@ def publish_new_groups(
     topic = topic_arn()
     store = store or NotificationStore()
     sns = sns or aws_client("sns")
+    deliveries = deliveries or DeliveryStore()
+    settings = {
+        (t, p): deliveries.settings(t, p)
+        for t, p in {(m.tenant_id, m.profile_id) for m in messages}
+    }
     announced: set[tuple[str, str]] = set()
     for tenant in {m.tenant_id for m in messages}:
         ids = [m.group_id for m in messages if m.tenant_id == tenant]
@@ -87,14 +130,27 @@ def publish_new_groups(
             continue
         if not store.claim(tenant, message.profile_id, group, clock()):
             continue  # sent meanwhile, or another publisher holds it
+        profile = settings[(tenant, message.profile_id)]
+        now = datetime.fromtimestamp(clock(), UTC)
+        verdict = sms_verdict(message, profile, deliveries, now)
+        extra = sms_attributes(message, profile, verdict or "none")
         try:
-            message_id = publish(message, sns=sns, topic=topic)
+            message_id = publish(message, sns=sns, topic=topic, extra=extra)
         except Exception as error:  # any failure: release the claim, keep going, then raise
             store.release(tenant, group, repr(error), clock())
             failed[group] = repr(error)
             continue
         store.mark_sent(tenant, group, message_id, clock())
         sent += 1
+        if verdict is not None:  # SNS texts the numbers itself: what we know is what it took
+            status = DeliveryStatus.SENT if verdict == ALLOWED else DeliveryStatus.RATE_LIMITED
+            n = len(profile.sms_numbers)
+            detail = f"{n} number{'s' if n != 1 else ''} via SNS"
+            if verdict != ALLOWED:
+                detail = f"over {SMS_PER_HOUR} SMS notices this hour; not texted"
+            deliveries.record(
+                tenant, message.profile_id, group, Channel.SMS, status, now, detail=detail
+            )
     logger.info("alert groups published", extra={"published": sent, "failed": len(failed)})
     count_by(NOTIFICATIONS_SENT, "channel", {"sns": sent})
     count_by(NOTIFICATION_FAILURES, "channel", {"sns": len(failed)})

@@ -8,19 +8,15 @@ never the URL.
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 from tripwire.domain.alerts import Severity
 from tripwire.notify.messages import ConnectionLost, DigestCounts, GroupMessage, TopicMessage
-from tripwire.store.provision import aws_client
+from tripwire.notify.secrets import SECRET_MAX_AGE, CachedSecret
 
 SECRET_ENV = "TRIPWIRE_SLACK_SECRET"  # name or ARN of the secret holding the webhook URL
-SECRET_MAX_AGE = 300.0  # seconds; a rotated webhook is picked up within five minutes
 TIMEOUT = 10.0
 
 ICONS = {
@@ -179,36 +175,14 @@ def render_text(body: dict[str, Any]) -> str:
     return _unescape("\n".join(lines))
 
 
-class WebhookSecret:
+class WebhookSecret(CachedSecret):
     """The webhook URL from Secrets Manager, cached for ``max_age`` seconds."""
 
     def __init__(self, secret_id: str | None = None, max_age: float = SECRET_MAX_AGE) -> None:
-        self._secret_id = secret_id
-        self._max_age = max_age
-        self._value: str | None = None
-        self._read_at = 0.0
-        self._lock = threading.Lock()
+        super().__init__(SECRET_ENV, "webhook_url", secret_id, max_age)
 
     def url(self) -> str:
-        with self._lock:
-            if self._value is None or time.monotonic() - self._read_at > self._max_age:
-                self._value = self._fetch()
-                self._read_at = time.monotonic()
-            return self._value
-
-    def forget(self) -> None:
-        """Drop the cached URL (the local stack installs a new webhook)."""
-        with self._lock:
-            self._value = None
-
-    def _fetch(self) -> str:
-        secret_id = self._secret_id or os.environ.get(SECRET_ENV)
-        if not secret_id:
-            raise RuntimeError(f"{SECRET_ENV} is not set: no Slack webhook secret to read")
-        raw = aws_client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-        # Plain URL, or JSON {"webhook_url": "..."} as the console's key/value form stores it.
-        value = json.loads(raw)["webhook_url"] if raw.lstrip().startswith("{") else raw
-        return str(value).strip()
+        return self.value()
 
 
 def post(url: str, body: dict[str, Any], timeout: float = TIMEOUT) -> None:

@@ -22,7 +22,9 @@ from tripwire.domain.alerts import (
     StatusChange,
     with_resolution,
 )
+from tripwire.domain.deliveries import Delivery
 from tripwire.store.alerts import AlertStore, StaleAlert
+from tripwire.store.deliveries import DeliveryStore
 from tripwire.store.feedback import FeedbackStore
 from tripwire.store.history import HistoryStore
 
@@ -61,10 +63,11 @@ class AlertService:
     alerts: AlertStore
     history: HistoryStore
     feedback: FeedbackStore
+    deliveries: DeliveryStore
 
     @classmethod
     def default(cls) -> AlertService:
-        return cls(AlertStore(), HistoryStore(), FeedbackStore())
+        return cls(AlertStore(), HistoryStore(), FeedbackStore(), DeliveryStore())
 
     def active(
         self,
@@ -82,6 +85,10 @@ class AlertService:
 
     def get(self, tenant: str, alert_id: str) -> tuple[Alert, list[StatusChange]]:
         return self._get(tenant, alert_id), self.history.of_alert(tenant, alert_id)
+
+    def deliveries_of(self, alert: Alert) -> list[Delivery]:
+        """Where the alert's group was announced: one record per channel tried."""
+        return self.deliveries.of_group(alert.tenant_id, alert.group_id or alert.alert_id)
 
     def label_of(self, alert: Alert) -> Feedback | None:
         """The user's latest label of ``alert`` (real anomaly or not), if any."""

@@ -36,7 +36,7 @@ PROFILES_DELETED = "ProfilesDeleted"  # DELETE /profiles/{id} (service/profiles.
 CONNECTIONS_LOST = "ConnectionsLost"  # Amazon Ads connections disconnected (service/ads_sync.py)
 SYNC_FAILURES = "SyncFailures"  # Amazon Ads syncs refused, or failed for good (to the DLQ)
 SEVERITIES = ("low", "medium", "high", "critical")
-CHANNELS = ("sns", "slack")
+CHANNELS = ("sns", "slack", "line", "sms", "email")
 
 
 def count(name: str, value: float = 1.0) -> None:
