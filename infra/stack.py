@@ -88,6 +88,8 @@ class TripwireStack(Stack):
             functions=self.functions,
             alert_email=alert_email,
             dashboard_url=self.dashboard.url,
+            # {"+819012345678": ["acme/A1"]}: numbers texted for those profiles' criticals
+            sms_subscriptions=self.node.try_get_context("tripwire:smsSubscriptions") or {},
         )
         self.archival = Archival(
             self,
@@ -116,6 +118,7 @@ class TripwireStack(Stack):
         CfnOutput(self, "DashboardUrl", value=self.dashboard.url)
         CfnOutput(self, "WebClientId", value=self.api.web_client.user_pool_client_id)
         CfnOutput(self, "SlackSecretArn", value=self.notifications.slack_secret.secret_arn)
+        CfnOutput(self, "LineSecretArn", value=self.notifications.line_secret.secret_arn)
         CfnOutput(self, "AlertsTopicArn", value=self.notifications.topic.topic_arn)
         landing = self.storage.buckets["landing"]
         CfnOutput(self, "LandingBucketName", value=landing.bucket_name)

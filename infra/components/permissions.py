@@ -88,6 +88,10 @@ class Access:
     send_learning: bool = False  # sqs:SendMessage on the learn queue (FIFO)
     publish_alerts: bool = False  # sns:Publish on the alerts topic
     read_slack_secret: bool = False  # secretsmanager:GetSecretValue on the webhook secret
+    read_line_secret: bool = False  # … on the LINE channel access token
+    # sns:Subscribe, Unsubscribe, Get/SetSubscriptionAttributes, ListSubscriptionsByTopic on
+    # the alerts topic: the profile's SMS numbers and their filter policies (notify/sms.py).
+    manage_sms: bool = False
     # The landing bucket: s3:ListBucket (so a missing report is a 404, not a 403) and
     # s3:GetObject; ``write_reports`` adds s3:PutObject (the import reports).
     read_landing: bool = False
@@ -223,13 +227,22 @@ FUNCTIONS: dict[str, Access] = {
         # back (metadata).
         ads_secrets="read",
     ),
-    # notify/notifier.py: the Slack webhook URL from Secrets Manager, nothing stored.
-    "notifier": Access(read_slack_secret=True, numeric=False),
-    # notify/digest.py: statistics counters, a Scan of the catalog's profiles, SNS.
+    # notify/notifier.py: the Slack webhook URL and the LINE token from Secrets Manager; the
+    # profile's channels read and each delivery recorded (notifications).
+    "notifier": Access(
+        tables=(TableAccess(NOTIFICATIONS, "RW"),),
+        read_slack_secret=True,
+        read_line_secret=True,
+        numeric=False,
+    ),
+    # notify/digest.py: statistics counters, a Scan of the catalog's profiles, the incidents
+    # ranked by impact, the week's alerts (by_profile) for the weekly trend and MTTR, SNS.
     "digest": Access(
         tables=(
             TableAccess(STATISTICS, "R"),
             TableAccess(CATALOG, "R", scans=True),
+            TableAccess(INCIDENTS, "R"),
+            TableAccess(ALERTS, "R", indexes=("by_profile",)),
         ),
         publish_alerts=True,
         numeric=False,
@@ -263,7 +276,8 @@ FUNCTIONS: dict[str, Access] = {
     "sweeper": Access(tables=(TableAccess(RUNS, "RW", indexes=("open",)),)),
     # service/profiles.py → store/purge.py: a profile's partitions Queried, its alerts by the
     # by_profile index, history, runs and notifications Scanned by tenant; all deleted in
-    # batches; its objects (every version) and connection secrets deleted.
+    # batches; its objects (every version) and connection secrets deleted. service/channels.py:
+    # the channel settings written (notifications) and the SMS subscriptions kept in step.
     "profiles": Access(
         tables=(
             *(
@@ -271,11 +285,10 @@ FUNCTIONS: dict[str, Access] = {
                 for table in (METRICS, METADATA, FEEDBACK, STATISTICS, INCIDENTS, CATALOG)
             ),
             TableAccess(ALERTS, "R", indexes=("by_profile",), deletes=True),
-            *(
-                TableAccess(table, "R", scans=True, deletes=True)
-                for table in (HISTORY, RUNS, NOTIFICATIONS)
-            ),
+            *(TableAccess(table, "R", scans=True, deletes=True) for table in (HISTORY, RUNS)),
+            TableAccess(NOTIFICATIONS, "RW", scans=True, deletes=True),
         ),
+        manage_sms=True,
         purge_profiles=True,
         ads_secrets="delete",
         numeric=False,

@@ -5,11 +5,15 @@
 - Learning: the worker completing a scheduled run → learn queue (FIFO, one message group
   per tenant and profile, +DLQ) → learner (the half-space trees learn; river's layer).
 - Notifications: scan_worker and digest publish on the KMS-encrypted alerts topic; the
-  notifier (Slack) gets every message, e-mail only ``severity = critical``.
+  notifier (Slack, LINE) gets every message, e-mail only ``severity = critical``, each SMS
+  number what its filter policy lets through (notify/sms.py; the profiles function
+  subscribes the numbers profiles opt in).
 - Archival: the alerts table's stream, filtered to TTL removals, feeds the archiver.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, SecretValue, Validations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -28,14 +32,26 @@ from constructs import Construct
 
 from infra.components.functions import Functions
 from infra.components.permissions import FUNCTIONS
+from tripwire.domain.alerts import Severity
+from tripwire.notify.line import SECRET_ENV as LINE_SECRET_ENV
 from tripwire.notify.messages import LINK_ENV
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.notify.slack import SECRET_ENV
+from tripwire.notify.sms import filter_policy as sms_filter_policy
+from tripwire.notify.sms import route as sms_route
 from tripwire.store.queues import LEARN, MAX_RECEIVES_ENV, SCAN, Queue
 
 SCAN_BATCH_SIZE = 5
 LEARN_BATCH_SIZE = 10  # a FIFO queue's maximum; a batch is mostly one message per profile
 DIGEST_SCHEDULE = "cron(0 6 * * ? *)"  # 06:00 UTC: yesterday's digest, before office hours
+WEEKLY_DIGEST_SCHEDULE = "cron(0 6 ? * MON *)"  # Mondays 06:00 UTC: the week that ended
+SMS_ACTIONS = (
+    "sns:Subscribe",
+    "sns:Unsubscribe",
+    "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes",
+    "sns:ListSubscriptionsByTopic",
+)
 SWEEP_SCHEDULE = "rate(15 minutes)"  # overdue runs: deadlines are hours, 15 min is prompt
 DEFAULT_SCAN_SCHEDULE = "rate(1 hour)"  # daily profiles: hourly picks up restated sales
 DEFAULT_HOURLY_SCAN_SCHEDULE = "rate(1 hour)"  # profiles with hourly bars
@@ -161,6 +177,7 @@ class Notifications(Construct):
         functions: Functions,
         alert_email: str,
         dashboard_url: str,
+        sms_subscriptions: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # A customer key (not aws/sns) so CloudWatch alarms may publish to topics under it.
@@ -178,6 +195,11 @@ class Notifications(Construct):
         for name, access in FUNCTIONS.items():
             if access.publish_alerts:
                 self.topic.grant_publish(functions.roles[name])
+                functions.functions[name].add_environment(TOPIC_ENV, self.topic.topic_arn)
+            if access.manage_sms:
+                functions.roles[name].add_to_principal_policy(
+                    iam.PolicyStatement(actions=list(SMS_ACTIONS), resources=[self.topic.topic_arn])
+                )
                 functions.functions[name].add_environment(TOPIC_ENV, self.topic.topic_arn)
         # Links in Slack and e-mail open the alert in the dashboard.
         functions.functions["scan_worker"].add_environment(LINK_ENV, dashboard_url)
@@ -230,6 +252,46 @@ class Notifications(Construct):
         )
         self.slack_secret.grant_read(functions.roles["notifier"])
         notifier.add_environment(SECRET_ENV, self.slack_secret.secret_arn)
+        # The LINE Messaging API's channel access token (long-lived, issued in the LINE
+        # Developers console): empty until the operator sets it; a profile without a LINE
+        # recipient never reads it.
+        self.line_secret = secretsmanager.Secret(
+            self,
+            "LineChannelToken",
+            description='tripwire: LINE channel access token, as {"channel_access_token": "..."}',
+            secret_string_value=SecretValue.unsafe_plain_text('{"channel_access_token": ""}'),
+        )
+        assert self.line_secret.node.default_child is not None
+        Validations.of(self.line_secret.node.default_child).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SMG4",
+                reason="A long-lived LINE channel access token is issued in the LINE Developers "
+                "console; the operator reissues and replaces it by hand.",
+            )
+        )
+        for name, access in FUNCTIONS.items():
+            if access.read_line_secret:
+                self.line_secret.grant_read(functions.roles[name])
+                functions.functions[name].add_environment(
+                    LINE_SECRET_ENV, self.line_secret.secret_arn
+                )
+        # SMS numbers fixed at deploy time (context tripwire:smsSubscriptions, number → the
+        # "tenant/profile" pairs it serves): the same filter policy the API gives the numbers
+        # it subscribes — the profile's routes (critical), the enterprise plan, the rate limit.
+        for number, profiles in (sms_subscriptions or {}).items():
+            routes = set()
+            for pair in profiles:
+                tenant, profile = pair.split("/", 1)
+                routes.add(sms_route(tenant, profile, Severity.CRITICAL))
+            self.topic.add_subscription(
+                subscriptions.SmsSubscription(
+                    number,
+                    filter_policy={
+                        name: sns.SubscriptionFilter.string_filter(allowlist=values)
+                        for name, values in sms_filter_policy(routes).items()
+                    },
+                )
+            )
 
         self.digest_rule = events.Rule(
             self,

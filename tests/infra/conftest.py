@@ -21,12 +21,14 @@ from infra.stack import TripwireStack
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ALERT_EMAIL = "oncall@example.com"
+SMS_NUMBER = "+819012345678"  # texted for acme/A1's critical alerts (tripwire:smsSubscriptions)
 
 
 def synth_context() -> dict[str, object]:
     context = cdk_json_context()
     context["tripwire:layerAssets"] = "recipe"
     context["tripwire:alertEmail"] = ALERT_EMAIL
+    context["tripwire:smsSubscriptions"] = {SMS_NUMBER: ["acme/A1"]}
     return context
 
 

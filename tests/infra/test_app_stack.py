@@ -20,7 +20,7 @@ from infra.components.functions import function_names, layers_of, sizing
 from infra.components.permissions import FUNCTIONS, READ_ACTIONS, WRITE_ACTIONS
 from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE, SWEEP_SCHEDULE
 
-from tests.infra.conftest import ALERT_EMAIL, Synth, synth_context
+from tests.infra.conftest import ALERT_EMAIL, SMS_NUMBER, Synth, synth_context
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS, Route
 from tripwire.service.schedule import SCHEDULED
@@ -333,9 +333,9 @@ def test_only_the_profiles_function_deletes_and_only_by_batch(synth: Synth) -> N
         deletes_secrets = "secretsmanager:DeleteSecret" in actions
         assert deletes_secrets is (name in ("profiles", "runs")), name
     grants = _table_grants(synth, "profiles")
-    assert all(
-        not actions & {"dynamodb:PutItem", "dynamodb:UpdateItem"} for actions in grants.values()
-    )
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # the one write: a profile's channel settings (PUT /profiles/{id}/channels)
+    assert {t for t, a in grants.items() if a & writes} == {"notifications"}
     assert {t for t, a in grants.items() if "dynamodb:Scan" in a} == {
         "history",
         "runs",
@@ -376,7 +376,7 @@ def test_topic_is_encrypted_and_only_critical_alerts_are_mailed(synth: Synth) ->
         if s["Properties"]["TopicArn"] == {"Ref": topic}
     ]
     protocols = {s["Protocol"]: s for s in subscriptions}
-    assert set(protocols) == {"lambda", "email"}
+    assert set(protocols) == {"lambda", "email", "sms"}
     notifier = _id(synth, synth.stack.functions.functions["notifier"])
     assert protocols["lambda"]["Endpoint"] == {"Fn::GetAtt": [notifier, "Arn"]}
     assert protocols["email"]["Endpoint"] == ALERT_EMAIL
@@ -403,6 +403,50 @@ def test_publishers_and_the_slack_secret(synth: Synth) -> None:
     ]
     assert readers == ["notifier"]
     assert "TRIPWIRE_DASHBOARD_URL" in _env(synth, "scan_worker")
+
+
+def test_sms_numbers_are_filtered_on_route_plan_and_rate_limit(synth: Synth) -> None:
+    """A number is texted for its profiles' critical alerts, only while they are enterprise
+    and under the hourly limit: the filter policy SNS applies, the one the API gives."""
+    topic = _id(synth, synth.stack.notifications.topic)
+    (sms,) = [
+        s["Properties"]
+        for s in _of_type(synth, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic} and s["Properties"]["Protocol"] == "sms"
+    ]
+    assert sms["Endpoint"] == SMS_NUMBER
+    assert sms["FilterPolicy"] == {
+        "sms_route": ["acme#A1#critical"],
+        "plan": ["enterprise"],
+        "sms": ["allowed"],
+    }
+
+
+def test_only_the_profiles_function_subscribes_sms_numbers(synth: Synth) -> None:
+    topic = _id(synth, synth.stack.notifications.topic)
+    for name in ALL_FUNCTIONS:
+        grants = [s for s in _statements(synth, name) if "sns:Subscribe" in _as_list(s["Action"])]
+        assert bool(grants) is (name == "profiles"), name
+        for statement in grants:
+            assert _as_list(statement["Resource"]) == [{"Ref": topic}]
+            assert "sns:Unsubscribe" in statement["Action"]
+    assert _env(synth, "profiles")["TRIPWIRE_ALERTS_TOPIC_ARN"] == {"Ref": topic}
+
+
+def test_the_line_token_is_read_by_the_notifier_only(synth: Synth) -> None:
+    secret = _id(synth, synth.stack.notifications.line_secret)
+    assert _env(synth, "notifier")["TRIPWIRE_LINE_SECRET"] == {"Ref": secret}
+    readers = [
+        name
+        for name in ALL_FUNCTIONS
+        if any(
+            "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+            and {"Ref": secret} in _as_list(s["Resource"])
+            for s in _statements(synth, name)
+        )
+    ]
+    assert readers == ["notifier"]
+    assert "TRIPWIRE_LINE_API_URL" not in _env(synth, "notifier")  # LINE itself when deployed
 
 
 def _secret_grants(synth: Synth, name: str) -> dict[str, set[str]]:

@@ -169,6 +169,22 @@ def test_sms_stop_at_the_hourly_limit_and_the_rest_are_recorded_rate_limited(
     assert sorted(statuses) == ["rate_limited"] + ["sent"] * SMS_PER_HOUR
 
 
+def test_deleting_the_profile_unsubscribes_its_numbers(
+    api: Client, notifications: LocalNotifications, number: Callable[[], str]
+) -> None:
+    phone = number()
+    api("PUT", "/profiles/A1/channels", {"plan": "enterprise", "sms_numbers": [phone]})
+    sns = notifications.client("sns")
+
+    def subscribed() -> list[str]:
+        found = sns.list_subscriptions_by_topic(TopicArn=notifications.topic_arn)
+        return [s["Endpoint"] for s in found["Subscriptions"] if s["Protocol"] == "sms"]
+
+    assert phone in subscribed()
+    assert api("DELETE", "/profiles/A1")[0] == 200
+    assert phone not in subscribed()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

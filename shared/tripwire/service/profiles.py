@@ -10,7 +10,12 @@ Where each kind of item lives, and why some are found by a Scan: ``store/purge.p
 
 from __future__ import annotations
 
+from tripwire.domain.deliveries import ChannelSettings
+from tripwire.notify.publisher import topic_arn
+from tripwire.notify.sms import sync_subscriptions
 from tripwire.store.catalog import CatalogStore
+from tripwire.store.deliveries import DeliveryStore
+from tripwire.store.provision import aws_client
 from tripwire.store.purge import PROFILE_PARTITIONS, ProfilePurge
 from tripwire.store.tables import LANDING, MODELS
 from tripwire.telemetry import PROFILES_DELETED, count, logger
@@ -18,6 +23,15 @@ from tripwire.telemetry import PROFILES_DELETED, count, logger
 
 class ProfileNotFound(LookupError):
     """No such profile for this tenant (or it was deleted already)."""
+
+
+def _unsubscribe_sms(tenant: str, profile: str) -> None:
+    """Take the profile's routes off its SMS numbers (a number no other profile routes to is
+    unsubscribed)."""
+    settings = DeliveryStore().settings(tenant, profile)
+    if settings.sms_numbers:
+        topic = topic_arn()
+        sync_subscriptions(aws_client("sns"), topic, tenant, profile, settings, ChannelSettings())
 
 
 def delete_profile(tenant: str, profile: str) -> dict[str, int]:
@@ -32,6 +46,7 @@ def delete_profile(tenant: str, profile: str) -> dict[str, int]:
     for table in PROFILE_PARTITIONS:
         removed[table.logical] = purge.partition(table)
     removed["runs"] = purge.runs()
+    _unsubscribe_sms(tenant, profile)  # before its channel settings go with the notifications
     removed["notifications"] = purge.notifications()
     removed["models"] = purge.objects(MODELS)
     removed["landing"] = purge.objects(LANDING)
