@@ -33,6 +33,7 @@ from constructs import Construct
 from infra.components.functions import Functions
 from infra.components.permissions import FUNCTIONS
 from tripwire.domain.alerts import Severity
+from tripwire.notify.digest import WEEKLY
 from tripwire.notify.line import SECRET_ENV as LINE_SECRET_ENV
 from tripwire.notify.messages import LINK_ENV
 from tripwire.notify.publisher import TOPIC_ENV
@@ -299,6 +300,23 @@ class Notifications(Construct):
             schedule=events.Schedule.expression(DIGEST_SCHEDULE),
             description="tripwire: yesterday's digest per profile",
             targets=[targets.LambdaFunction(functions.functions["digest"])],
+        )
+        # The weekly digest: the same function, told by the event's detail (its time kept,
+        # so the week is the one before the rule fired).
+        weekly = events.RuleTargetInput.from_object(
+            {
+                "source": "aws.events",
+                "detail-type": "Scheduled Event",
+                "time": events.EventField.time,
+                "detail": {"digest": WEEKLY},
+            }
+        )
+        self.weekly_digest_rule = events.Rule(
+            self,
+            "WeeklyDigestSchedule",
+            schedule=events.Schedule.expression(WEEKLY_DIGEST_SCHEDULE),
+            description="tripwire: last week's digest per profile",
+            targets=[targets.LambdaFunction(functions.functions["digest"], event=weekly)],
         )
 
 

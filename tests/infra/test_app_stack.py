@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,17 @@ import pytest
 from aws_cdk import CfnResource
 from infra.components.functions import function_names, layers_of, sizing
 from infra.components.permissions import FUNCTIONS, READ_ACTIONS, WRITE_ACTIONS
-from infra.components.pipeline import DIGEST_SCHEDULE, LEARN_BATCH_SIZE, SWEEP_SCHEDULE
+from infra.components.pipeline import (
+    DIGEST_SCHEDULE,
+    LEARN_BATCH_SIZE,
+    SWEEP_SCHEDULE,
+    WEEKLY_DIGEST_SCHEDULE,
+)
 
 from tests.infra.conftest import ALERT_EMAIL, SMS_NUMBER, Synth, synth_context
 from tripwire import telemetry
 from tripwire.api.routes import ROUTES, WORKERS, Route
+from tripwire.notify.digest import is_weekly, week_to_digest
 from tripwire.service.schedule import SCHEDULED
 from tripwire.store.queues import LEARN, SCAN
 from tripwire.store.tables import METRICS, TABLES
@@ -320,8 +327,14 @@ def test_schedules(synth: Synth) -> None:
     # The handler reads the schedule's time: the input must carry it through.
     transformer = scans["1d"]["Targets"][0]["InputTransformer"]
     assert transformer["InputPathsMap"]["time"] == "$.time"
-    (digest_rule,) = [r for r in rules if r["Targets"][0]["Arn"] == digest]
-    assert digest_rule["ScheduleExpression"] == DIGEST_SCHEDULE
+    digests = {r["ScheduleExpression"]: r for r in rules if r["Targets"][0]["Arn"] == digest}
+    assert set(digests) == {DIGEST_SCHEDULE, WEEKLY_DIGEST_SCHEDULE}
+    assert "InputTransformer" not in digests[DIGEST_SCHEDULE]["Targets"][0]  # the event as is
+    # The weekly rule tells the same function which digest, keeping the time it fired.
+    weekly = digests[WEEKLY_DIGEST_SCHEDULE]["Targets"][0]["InputTransformer"]
+    assert weekly["InputPathsMap"]["time"] == "$.time"
+    event = json.loads(weekly["InputTemplate"].replace("<time>", '"2026-03-16T06:00:00Z"'))
+    assert is_weekly(event) and week_to_digest(event) == date(2026, 3, 9)
 
 
 def test_only_the_profiles_function_deletes_and_only_by_batch(synth: Synth) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tripwire.domain.alerts import Alert, AlertStatus, Severity
+from tripwire.domain.deliveries import ChannelSettings
 from tripwire.domain.entities import EntityType, Profile
 from tripwire.local.functions import invoke
 from tripwire.local.notifications import LocalNotifications
@@ -19,8 +20,10 @@ from tripwire.local.stack import LocalStack
 from tripwire.notify.digest import digest
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
+from tripwire.store.deliveries import DeliveryStore
 
 EVENT = Path(__file__).resolve().parents[2] / "events" / "digest_schedule.json"
+WEEKLY_EVENT = EVENT.with_name("digest_weekly.json")
 D = datetime(2026, 3, 14)  # the sample event fires on 2026-03-15: it digests the 14th
 
 
@@ -110,3 +113,27 @@ def test_a_quiet_profile_gets_no_digest(
     CatalogStore().put_profile(Profile(tenant_id=tenant, profile_id="QUIET"))
     invoke("digest", {**json.loads(EVENT.read_text()), "detail": {"day": "2026-03-14"}})
     assert not [m for m in notifications.slack_messages if f"tenant {tenant}" in json.dumps(m)]
+
+
+def test_weekly_digest_reaches_slack_and_line_with_the_weeks_trend(
+    notifications: LocalNotifications, profile_day: str
+) -> None:
+    line_user = "U" + "fedcba9876543210" * 2
+    DeliveryStore().put_settings(profile_day, "A1", ChannelSettings(line_to=line_user))
+    weekly = json.loads(WEEKLY_EVENT.read_text())  # Monday 2026-03-16: the week of the 9th
+    result = invoke("digest", weekly)
+    assert result["week"] == "2026-03-09" and result["profiles"] >= 1
+    (message,) = [
+        m for m in notifications.slack_messages if f"tenant {profile_day}" in json.dumps(m)
+    ]
+    texts = [b["text"]["text"] for b in message["blocks"] if b["type"] in ("header", "section")]
+    assert texts == [
+        "Weekly digest · profile A1 · week of 2026-03-09",
+        "*Alerts raised*\n8 (new)",  # nothing the week before
+        "*Incidents started*\n0",
+        "*Mean time to resolve*\n60 min · 2 resolved this week",  # none resolved before
+    ]
+    (push,) = notifications.line.pushes_to(line_user)
+    assert push.texts[0].startswith("[Tripwire] week of 2026-03-09, profile A1: 8 (new) alerts")
+    invoke("digest", weekly)  # the rule fired twice: LINE's retry key keeps one push
+    assert len(notifications.line.pushes_to(line_user)) == 1

@@ -289,3 +289,48 @@ class SweepTicker(_Ticker):
         swept = fire_sweep(invoke_function=self._invoke)
         if swept:
             print(f"[sweep] {len(swept)} overdue run(s) failed", file=sys.stderr)
+
+
+DIGESTER = "digest"
+DIGEST_HOUR = 6  # UTC, as the deployed rules: daily cron(0 6 * * ? *), weekly on Mondays
+
+
+def digest_events(now: datetime.datetime, fired: set[str]) -> list[dict[str, Any]]:
+    """The events the two digest rules send by ``now`` that ``fired`` does not hold yet
+    (their keys are added): the daily one from 06:00 UTC, the weekly one on Mondays."""
+    if now.hour < DIGEST_HOUR:
+        return []
+    due: list[tuple[str, dict[str, str]]] = [(f"daily:{now.date()}", {})]
+    if now.weekday() == 0:
+        due.append((f"weekly:{now.date()}", {"digest": "weekly"}))
+    events = []
+    for key, detail in due:
+        if key not in fired:
+            fired.add(key)
+            events.append({**schedule_event(now), "detail": detail})
+    return events
+
+
+class DigestTicker(_Ticker):
+    """The digest rules, locally: each minute, whichever of the daily and weekly digests is
+    due and not sent yet is sent through the real digest handler. A stack started after
+    06:00 does not send that day's (the rule fired before it existed)."""
+
+    thread_name = "digests"
+
+    def __init__(
+        self,
+        seconds: float = 60.0,
+        *,
+        invoke_function: Invoke = invoke,
+        clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
+    ) -> None:
+        super().__init__(seconds, invoke_function=invoke_function)
+        self._clock = clock
+        self.fired: set[str] = set()
+        digest_events(clock(), self.fired)  # what was due before the stack started
+
+    def tick(self) -> None:
+        for event in digest_events(self._clock(), self.fired):
+            result = self._invoke(DIGESTER, event)
+            print(f"[digest] {result}", file=sys.stderr)

@@ -51,6 +51,7 @@ from tripwire.local.persistence import (
     restore_messages,
 )
 from tripwire.local.poller import (
+    DigestTicker,
     LandingPoller,
     LearnPoller,
     ScanPoller,
@@ -119,6 +120,7 @@ class LocalStack:
         self.notifications: Any = None  # LocalNotifications, when started
         self._ticker: ScheduleTicker | None = None
         self._sweeper: SweepTicker | None = None
+        self._digests: DigestTicker | None = None
         # The market data source's stand-in (Yahoo's chart endpoint), serving this book.
         self.market = LocalMarketProvider(market_book)
         # Amazon Ads' stand-in (Login with Amazon + v3 reporting), serving this book.
@@ -258,6 +260,9 @@ class LocalStack:
         if self._sweeper is not None:
             self._sweeper.stop()
             self._sweeper = None
+        if self._digests is not None:
+            self._digests.stop()
+            self._digests = None
         for poller in (self.poller, self.learner, self.landing):
             if poller is not None:
                 poller.stop()
@@ -324,6 +329,7 @@ class LocalStack:
         if self.scan_every > 0:
             self._ticker = ScheduleTicker(self.scan_every).start()
         self._sweeper = SweepTicker().start()  # overdue runs failed, as the deployed rule does
+        self._digests = DigestTicker().start()  # the daily and weekly digest rules
 
     def _start_landing(self) -> None:
         """The landing bucket notifies its queue (+DLQ) of every created object, as in AWS

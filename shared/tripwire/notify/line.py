@@ -20,7 +20,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tripwire.notify.messages import ConnectionLost, DigestCounts, GroupMessage, TopicMessage
+from tripwire.notify.messages import (
+    ConnectionLost,
+    DigestCounts,
+    GroupMessage,
+    TopicMessage,
+    WeeklyDigest,
+    trend,
+)
 from tripwire.notify.secrets import CachedSecret
 
 SECRET_ENV = "TRIPWIRE_LINE_SECRET"  # the secret holding the channel access token
@@ -64,6 +71,13 @@ def text(message: TopicMessage) -> str:
         lines = [
             f"[Tripwire] digest {message.profile_id} {message.day}: "
             f"{message.raised_total} alerts, {message.unresolved_critical} critical open",
+            *message.top_incidents[:3],
+        ]
+    elif isinstance(message, WeeklyDigest):
+        lines = [
+            f"[Tripwire] week of {message.week}, profile {message.profile_id}: "
+            f"{trend(message.raised, message.raised_before)} alerts, "
+            f"MTTR {trend(message.mttr_minutes, message.mttr_before)} min",
             *message.top_incidents[:3],
         ]
     else:

@@ -72,6 +72,36 @@ class DigestCounts(BaseModel):
     top_incidents: list[str] = Field(default_factory=list)
 
 
+class WeeklyDigest(BaseModel):
+    """One profile's week (Monday to Sunday, UTC) against the week before."""
+
+    kind: Literal["weekly_digest"] = "weekly_digest"
+    tenant_id: str
+    profile_id: str
+    week: str  # ISO date of the Monday the week starts
+    raised: int  # alerts raised for the week's periods
+    raised_before: int  # … for the week before's
+    incidents: int  # incidents that started in the week
+    incidents_before: int
+    resolved: int  # alerts resolved in the week
+    mttr_minutes: float | None  # mean minutes from raised to resolved, over those; None: none
+    mttr_before: float | None
+    # incidents running in the week, costliest first: "critical · campaign 'X' (C1) · …"
+    top_incidents: list[str] = Field(default_factory=list)
+
+
+def trend(now: float | None, before: float | None) -> str:
+    """ "12 (▲ 50% on 8)", "0 (▼ 100% on 3)", "5 (new)": a week against the one before."""
+    if now is None:
+        return "—"
+    text = f"{now:,.0f}"
+    if before is None or before == 0:
+        return text + (" (new)" if now and before == 0 else "")
+    change = (now - before) / before
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+    return f"{text} ({arrow} {abs(change):.0%} on {before:,.0f})"
+
+
 class ConnectionLost(BaseModel):
     """A profile's data source stopped working for good (a revoked Amazon Ads refresh
     token): nothing new arrives until someone connects it again. Sent once per loss."""
@@ -84,7 +114,7 @@ class ConnectionLost(BaseModel):
     action: str
 
 
-TopicMessage = GroupMessage | DigestCounts | ConnectionLost
+TopicMessage = GroupMessage | DigestCounts | WeeklyDigest | ConnectionLost
 
 
 def group_key(alert: Alert) -> str:
@@ -216,6 +246,8 @@ def subject(message: TopicMessage) -> str:
             text = f"[Tripwire {message.severity.value}] {cost} - {message.what}"
     elif isinstance(message, ConnectionLost):
         text = f"[Tripwire] {message.provider} disconnected: profile {message.profile_id}"
+    elif isinstance(message, WeeklyDigest):
+        text = f"[Tripwire] Weekly digest {message.profile_id} week of {message.week}"
     else:
         text = f"[Tripwire] Daily digest {message.profile_id} {message.day}"
     return text.encode("ascii", "replace").decode()[:99]
@@ -226,6 +258,8 @@ def parse(body: str | dict[str, Any]) -> TopicMessage:
     data = json.loads(body) if isinstance(body, str) else body
     if data.get("kind") == "digest":
         return DigestCounts.model_validate(data)
+    if data.get("kind") == "weekly_digest":
+        return WeeklyDigest.model_validate(data)
     if data.get("kind") == "connection_lost":
         return ConnectionLost.model_validate(data)
     return GroupMessage.model_validate(data)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from tripwire.domain.deliveries import Channel, DeliveryStatus
 from tripwire.notify.line import LineClient, retry_key, text
-from tripwire.notify.messages import DigestCounts, GroupMessage, TopicMessage, parse
+from tripwire.notify.messages import DigestCounts, GroupMessage, TopicMessage, WeeklyDigest, parse
 from tripwire.notify.slack import SlackError, WebhookSecret, payload, post
 from tripwire.store.deliveries import DeliveryStore
 from tripwire.telemetry import NOTIFICATION_FAILURES, NOTIFICATIONS_SENT, count_by, logger
@@ -47,6 +47,8 @@ def notice_key(message: TopicMessage) -> str:
         return retry_key(message.tenant_id, message.group_id)
     if isinstance(message, DigestCounts):
         return retry_key(message.tenant_id, message.profile_id, "digest", message.day)
+    if isinstance(message, WeeklyDigest):
+        return retry_key(message.tenant_id, message.profile_id, "weekly", message.week)
     return retry_key(message.tenant_id, message.profile_id, message.kind, message.reason)
 
 

@@ -13,7 +13,14 @@ import urllib.request
 from typing import Any
 
 from tripwire.domain.alerts import Severity
-from tripwire.notify.messages import ConnectionLost, DigestCounts, GroupMessage, TopicMessage
+from tripwire.notify.messages import (
+    ConnectionLost,
+    DigestCounts,
+    GroupMessage,
+    TopicMessage,
+    WeeklyDigest,
+    trend,
+)
 from tripwire.notify.secrets import SECRET_MAX_AGE, CachedSecret
 
 SECRET_ENV = "TRIPWIRE_SLACK_SECRET"  # name or ARN of the secret holding the webhook URL
@@ -130,6 +137,29 @@ def digest_blocks(digest: DigestCounts) -> Blocks:
     ]
 
 
+def weekly_blocks(digest: WeeklyDigest) -> Blocks:
+    title = f"Weekly digest · profile {digest.profile_id} · week of {digest.week}"
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        _text("Alerts raised", trend(digest.raised, digest.raised_before)),
+        _text("Incidents started", trend(digest.incidents, digest.incidents_before)),
+        _text(
+            "Mean time to resolve",
+            f"{trend(digest.mttr_minutes, digest.mttr_before)} min"
+            f" · {digest.resolved} resolved this week",
+        ),
+    ]
+    if digest.top_incidents:
+        blocks.append(_text("Top incidents by impact", "\n".join(digest.top_incidents)))
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": escape(f"tenant {digest.tenant_id}")}],
+        }
+    )
+    return blocks
+
+
 def connection_blocks(lost: ConnectionLost) -> Blocks:
     title = f"{lost.provider} disconnected · profile {lost.profile_id}"
     return [
@@ -151,6 +181,9 @@ def payload(message: TopicMessage) -> dict[str, Any]:
     if isinstance(message, ConnectionLost):
         fallback = f"{message.provider} disconnected: profile {message.profile_id}"
         return {"text": fallback, "blocks": connection_blocks(message)}
+    if isinstance(message, WeeklyDigest):
+        fallback = f"Weekly digest {message.profile_id} week of {message.week}"
+        return {"text": fallback, "blocks": weekly_blocks(message)}
     return {
         "text": f"Daily digest {message.profile_id} {message.day}",
         "blocks": digest_blocks(message),

@@ -208,21 +208,30 @@ class AlertStore(DynamoStore):
         items = self._query_index("by_entity", pk, limit)
         return [from_item(Alert, i) for _, i in zip(range(limit), items, strict=False)]
 
+    def of_profile_since(self, tenant: str, profile: str, since: datetime) -> list[Alert]:
+        """The profile's alerts raised at or after ``since`` (one Query of by_profile; a key
+        is "{created_at}#{alert}", and "~" sorts after every such key)."""
+        pk = keys.profile_pk(tenant, profile)
+        return self._between("by_profile", pk, since.isoformat(), "~")
+
     def of_entity_between(
         self, tenant: str, profile: str, entity: str, start: datetime, stop: datetime
     ) -> list[Alert]:
         """An entity's alerts with start <= period < stop, oldest first (one Query)."""
+        # A key is "{period}#{alert}": every period in [start, stop) sorts between them.
+        pk = f"{keys.profile_pk(tenant, profile)}{keys.SEP}{entity}"
+        return self._between("by_entity", pk, start.isoformat(), stop.isoformat())
+
+    def _between(self, index: str, pk: str, lo: str, hi: str) -> list[Alert]:
+        spec = next(i for i in ALERTS.indexes if i.name == index)
+        assert spec.sort is not None
+        condition = f"{spec.partition.name} = :pk AND {spec.sort.name} BETWEEN :lo AND :hi"
         items = query_all(
             self._client,
             TableName=ALERTS.name,
-            IndexName="by_entity",
-            # A key is "{period}#{alert}": every period in [start, stop) sorts between them.
-            KeyConditionExpression="entity_pk = :pk AND entity_sk BETWEEN :lo AND :hi",
-            ExpressionAttributeValues={
-                ":pk": {"S": f"{keys.profile_pk(tenant, profile)}{keys.SEP}{entity}"},
-                ":lo": {"S": start.isoformat()},
-                ":hi": {"S": stop.isoformat()},
-            },
+            IndexName=index,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues={":pk": {"S": pk}, ":lo": {"S": lo}, ":hi": {"S": hi}},
         )
         return [from_item(Alert, item) for item in items]
 
