@@ -7,7 +7,8 @@ its daily scan on through the API, and ticks the schedule on the last day — th
 fan-out path: scheduler → SQS → poller → worker. Nothing was detected since training, so
 that first scan catches up on every day of the incident period (then the learner's
 half-space trees learn its settled days: one line); a second tick finds nothing new. It
-prints the alert groups, the Slack messages sent, then loads a market of tickers
+prints the alert groups, the Slack messages sent, the deliveries per channel (Slack, e-mail,
+SMS captured by moto server's SNS, LINE through its stand-in), then loads a market of tickers
 (generated OHLCV bars with planted anomalies) and shows its alerts, and how to open the API.
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tripwire.demo.ads_sync_demo import demo_book, show_ads_sync
+from tripwire.demo.channels import set_demo_channels, show_deliveries
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
 from tripwire.demo.market_book import SyntheticBook, show_market_demo
 from tripwire.domain import Alert, DetectionRun, Severity
@@ -77,6 +79,7 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         print(train_profile(TENANT, profile, first - datetime.timedelta(days=1)).summary())
         token = issue_token(TENANT, "demo", directory=stack.directory)
         _switch_scans_on(stack.api_url, token, profile)
+        set_demo_channels(stack.api_url, token, profile)
         trees = current_trees(TENANT, profile)
         runs = _scheduled_scan(stack, last)
         _show_learning(profile, trees[0] if trees else None)
@@ -84,6 +87,7 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
         _show_alerts(alerts)
         _show_rescan(stack, last)
         _show_slack(stack)
+        show_deliveries(stack, alerts)
         _show_incidents(account.incidents)
         _show_market(stack, token)
         _show_ads_sync(stack, token)
