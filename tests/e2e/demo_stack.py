@@ -31,6 +31,7 @@ from tripwire.domain import Alert, Severity
 from tripwire.domain.alerts import Attribution, Direction, Relation, RootCause
 from tripwire.ingest.importer import import_account
 from tripwire.local.stack import LocalStack
+from tripwire.notify import publish_new_groups
 from tripwire.service.detect import DetectRequest, detect
 from tripwire.service.train import train_profile
 from tripwire.store.alerts import AlertStore
@@ -65,6 +66,8 @@ def seed_acme(folder: Path) -> dict[str, Any]:
     for day in days:
         alerts += detect(TENANT, DetectRequest(profile_id=PROFILE, day=day)).new
     lap("scan")
+    publish_new_groups(alerts)  # announced, as the scan worker does: the alert view's deliveries
+    lap("notify")
     return {
         "seconds": seconds,
         "incidents": [

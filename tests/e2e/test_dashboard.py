@@ -214,6 +214,12 @@ def test_the_alert_view_shows_the_anomaly_on_the_chart_and_the_root_cause(
         expect(graph.locator(f"g.node[data-entity='{entity}']")).to_have_count(1)
     expect(page.locator(".affected")).to_have_attribute("data-affected", str(len(members)))
     expect(page.locator("table.history tbody tr")).to_have_count(1)  # raised, nothing since
+    # Where its group was announced: the local Slack took it on the first attempt.
+    delivered = page.locator("table.deliveries tbody tr")
+    expect(delivered).to_have_count(1)
+    expect(delivered.first).to_have_attribute("data-channel", "slack")
+    expect(delivered.first).to_have_attribute("data-status", "sent")
+    expect(delivered.first.locator("td").nth(3)).to_have_text("1")  # attempts
     assert fits_the_screen(page)
     path = screenshot(page, "alert-view")
     assert path.stat().st_size > 10_000

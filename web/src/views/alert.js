@@ -44,6 +44,7 @@ export function renderAlert(view, ctx, alertId) {
   const explain = h("section", { class: "card", "aria-label": "explanation" });
   const cause = h("section", { class: "card", "aria-label": "root cause" }, h("h2", {}, "Root cause"));
   const history = h("section", { class: "card", "aria-label": "status history" });
+  const deliveries = h("section", { class: "card", "aria-label": "deliveries" });
   append(
     view,
     h("a", { href: "#/alerts", class: "back" }, "← all alerts"),
@@ -52,6 +53,7 @@ export function renderAlert(view, ctx, alertId) {
     h("div", { class: "grid" }, explain, cause),
     charts,
     history,
+    deliveries,
   );
 
   let alert = null;
@@ -87,6 +89,7 @@ export function renderAlert(view, ctx, alertId) {
       },
     });
     drawHistory();
+    drawDeliveries();
     return true;
   }
 
@@ -178,6 +181,45 @@ export function renderAlert(view, ctx, alertId) {
           h("tbody", {}, rows),
         ),
       ),
+    );
+  }
+
+  // Where the alert's group was announced: one row per channel (Slack, e-mail, SMS, LINE).
+  function drawDeliveries() {
+    const rows = (alert.deliveries || []).map((d) =>
+      h(
+        "tr",
+        { dataset: { channel: d.channel, status: d.status } },
+        h("td", {}, d.channel),
+        h("td", {}, d.status.replace("_", " ")),
+        h("td", {}, when(d.at)),
+        h("td", {}, String(d.attempts)),
+        h("td", {}, d.error || d.detail || ""),
+      ),
+    );
+    fill(
+      deliveries,
+      h("h2", {}, "Deliveries"),
+      rows.length === 0
+        ? h("p", { class: "muted" }, "Not announced on any channel yet.")
+        : h(
+            "div",
+            { class: "scroll" },
+            h(
+              "table",
+              { class: "deliveries" },
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  ["Channel", "Status", "When", "Attempts", "Detail"].map((t) => h("th", {}, t)),
+                ),
+              ),
+              h("tbody", {}, rows),
+            ),
+          ),
     );
   }
 
