@@ -163,24 +163,7 @@ export function renderAlert(view, ctx, alertId) {
     fill(
       history,
       h("h2", {}, "Status history"),
-      h(
-        "div",
-        { class: "scroll" },
-        h(
-          "table",
-          { class: "history" },
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              ["When", "From", "To", "By", "Notes"].map((t) => h("th", {}, t)),
-            ),
-          ),
-          h("tbody", {}, rows),
-        ),
-      ),
+      table("history", ["When", "From", "To", "By", "Notes"], rows),
     );
   }
 
@@ -202,24 +185,7 @@ export function renderAlert(view, ctx, alertId) {
       h("h2", {}, "Deliveries"),
       rows.length === 0
         ? h("p", { class: "muted" }, "Not announced on any channel yet.")
-        : h(
-            "div",
-            { class: "scroll" },
-            h(
-              "table",
-              { class: "deliveries" },
-              h(
-                "thead",
-                {},
-                h(
-                  "tr",
-                  {},
-                  ["Channel", "Status", "When", "Attempts", "Detail"].map((t) => h("th", {}, t)),
-                ),
-              ),
-              h("tbody", {}, rows),
-            ),
-          ),
+        : table("deliveries", ["Channel", "Status", "When", "Attempts", "Detail"], rows),
     );
   }
 
@@ -395,6 +361,12 @@ export function renderAlert(view, ctx, alertId) {
     stopped = true;
     for (const free of cleanups) free();
   };
+}
+
+// A scrolling table with a header row.
+function table(name, headers, rows) {
+  const head = h("thead", {}, h("tr", {}, headers.map((t) => h("th", {}, t))));
+  return h("div", { class: "scroll" }, h("table", { class: name }, head, h("tbody", {}, rows)));
 }
 
 function fact(name, value) {
