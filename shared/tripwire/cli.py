@@ -322,6 +322,40 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile_channels(args: argparse.Namespace) -> int:
+    """Set a profile's channels (as ``PUT /profiles/{id}/channels``), or show them."""
+    import json
+
+    from pydantic import ValidationError
+
+    from tripwire.domain.deliveries import ChannelSettings
+    from tripwire.service.channels import channels, set_channels
+    from tripwire.service.profiles import ProfileNotFound
+
+    _use_local_stack_if_running()
+    try:
+        current = channels(args.tenant, args.profile)
+        wanted = ChannelSettings.model_validate(
+            {
+                "plan": args.plan or current.plan,
+                "line_to": (args.line or None) if args.line is not None else current.line_to,
+                "sms_numbers": args.sms if args.sms is not None else current.sms_numbers,
+                "sms_severities": args.sms_severity or current.sms_severities,
+            }
+        )
+        stored = set_channels(args.tenant, args.profile, wanted) if wanted != current else current
+    except ProfileNotFound:
+        print(f"no profile {args.profile} of {args.tenant}", file=sys.stderr)
+        return 1
+    except ValidationError as error:
+        for problem in error.errors():
+            field = ".".join(str(p) for p in problem["loc"])
+            print(f"invalid {field}: {problem['msg']}", file=sys.stderr)
+        return 2
+    print(json.dumps({"profile_id": args.profile, **stored.model_dump(mode="json")}))
+    return 0
+
+
 def cmd_profile_delete(args: argparse.Namespace) -> int:
     """Delete a profile and everything kept of it (as ``DELETE /profiles/{id}``)."""
     from tripwire.service.profiles import ProfileNotFound, delete_profile
@@ -586,6 +620,23 @@ def build_parser() -> argparse.ArgumentParser:
     profile = sub.add_parser("profile", help="a profile's lifecycle").add_subparsers(
         dest="profile_command", required=True
     )
+    p = profile.add_parser(
+        "channels", help="set a profile's plan, LINE recipient and SMS numbers (or show them)"
+    )
+    p.add_argument("--profile", required=True)
+    p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))
+    p.add_argument("--plan", choices=("standard", "enterprise"))
+    p.add_argument("--line", help="a LINE user, group or room id; '' removes it")
+    p.add_argument(
+        "--sms", nargs="*", metavar="E164", help="the numbers to text (replaces the list)"
+    )
+    p.add_argument(
+        "--sms-severity",
+        action="append",
+        choices=("low", "medium", "high", "critical"),
+        help="severities texted (repeat; default critical)",
+    )
+    p.set_defaults(func=cmd_profile_channels)
     p = profile.add_parser("delete", help="delete a profile and all of its data (asks first)")
     p.add_argument("--profile", required=True)
     p.add_argument("--tenant", default=os.environ.get("TRIPWIRE_TENANT", DEFAULT_TENANT))

@@ -5,6 +5,7 @@ policies decide — and every delivery recorded and shown with the alert."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from tests.integration.test_alerts_api import Client
 from tests.integration.test_notifications import alert, stored
+from tripwire.cli import main as cli
 from tripwire.domain.alerts import Severity
 from tripwire.domain.entities import Profile
 from tripwire.local.notifications import ASYNC_RETRIES, LocalNotifications
@@ -145,6 +147,22 @@ def test_a_number_gets_only_the_profiles_that_opted_it_in(
     assert len(texts_to(notifications, phone)) == 1
 
 
+def test_a_number_shared_by_two_profiles_keeps_the_other_when_one_opts_out(
+    api: Client, notifications: LocalNotifications, tenant: str, number: Callable[[], str]
+) -> None:
+    phone = number()
+    CatalogStore().put_profile(Profile(tenant_id=tenant, profile_id="B2"))
+    for profile in ("A1", "B2"):
+        body = {"plan": "enterprise", "sms_numbers": [phone]}
+        assert api("PUT", f"/profiles/{profile}/channels", body)[0] == 200
+    api("PUT", "/profiles/A1/channels", {"plan": "enterprise", "sms_numbers": []})
+    publish_new_groups(stored([alert(tenant, 1, Severity.CRITICAL, f"GA-{tenant}")]))  # A1's
+    assert texts_to(notifications, phone) == []
+    b2 = alert(tenant, 2, Severity.CRITICAL, f"GB-{tenant}").model_copy(update={"profile_id": "B2"})
+    publish_new_groups(stored([b2]))
+    assert len(texts_to(notifications, phone)) == 1
+
+
 def test_opting_a_number_out_stops_its_texts(
     api: Client, notifications: LocalNotifications, tenant: str, number: Callable[[], str]
 ) -> None:
@@ -208,3 +226,24 @@ def test_bad_channels_are_a_422_naming_the_field_and_change_nothing(
 def test_channels_of_an_unknown_profile_are_a_404(api: Client) -> None:
     assert api("PUT", "/profiles/NOPE/channels", {"plan": "enterprise"})[0] == 404
     assert api("GET", "/profiles/NOPE/channels")[0] == 404
+
+
+def test_the_cli_opts_a_number_in_and_names_a_bad_field(
+    api: Client,
+    tenant: str,
+    number: Callable[[], str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    phone = number()
+    args = ["profile", "channels", "--tenant", tenant, "--profile", "A1"]
+    assert cli([*args, "--plan", "enterprise", "--sms", phone]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["plan"], shown["sms_numbers"], shown["sms_severities"]) == (
+        "enterprise",
+        [phone],
+        ["critical"],
+    )
+    assert api("GET", "/profiles/A1/channels")[1]["sms_numbers"] == [phone]
+    assert cli([*args, "--sms", "0312345678"]) == 2
+    assert "invalid sms_numbers.0" in capsys.readouterr().err
+    assert api("GET", "/profiles/A1/channels")[1]["sms_numbers"] == [phone]  # unchanged
