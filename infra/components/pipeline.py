@@ -35,7 +35,7 @@ from infra.components.permissions import FUNCTIONS
 from tripwire.domain.alerts import Severity
 from tripwire.notify.digest import WEEKLY
 from tripwire.notify.line import SECRET_ENV as LINE_SECRET_ENV
-from tripwire.notify.messages import LINK_ENV
+from tripwire.notify.messages import EMAIL_ENV, EMAIL_FILTER, LINK_ENV
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.notify.slack import SECRET_ENV
 from tripwire.notify.sms import filter_policy as sms_filter_policy
@@ -232,10 +232,15 @@ class Notifications(Construct):
                 subscriptions.EmailSubscription(
                     alert_email,
                     filter_policy={
-                        "severity": sns.SubscriptionFilter.string_filter(allowlist=["critical"])
+                        name: sns.SubscriptionFilter.string_filter(allowlist=allowed)
+                        for name, allowed in EMAIL_FILTER.items()
                     },
                 )
             )
+            # The publishers record the e-mail delivery of the groups the filter lets through.
+            for name, access in FUNCTIONS.items():
+                if access.publish_alerts:
+                    functions.functions[name].add_environment(EMAIL_ENV, "1")
         # Created with an empty webhook; the operator sets the real URL (README, Deploy).
         self.slack_secret = secretsmanager.Secret(
             self,

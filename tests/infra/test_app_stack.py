@@ -403,6 +403,7 @@ def test_publishers_and_the_slack_secret(synth: Synth) -> None:
         assert publishes is (name in {"scan_worker", "digest"}), name
         if publishes:
             assert _env(synth, name)["TRIPWIRE_ALERTS_TOPIC_ARN"] == {"Ref": topic}
+            assert _env(synth, name)["TRIPWIRE_EMAIL_SUBSCRIBED"] == "1"  # records e-mails
     secret = _id(synth, synth.stack.notifications.slack_secret)
     assert _env(synth, "notifier")["TRIPWIRE_SLACK_SECRET"] == {"Ref": secret}
     readers = [

@@ -48,13 +48,12 @@ from tripwire.local.functions import invoke
 from tripwire.local.line_provider import LocalLineProvider
 from tripwire.notify.line import BASE_URL_ENV as LINE_URL_ENV
 from tripwire.notify.line import SECRET_ENV as LINE_SECRET_ENV
-from tripwire.notify.messages import LINK_ENV
+from tripwire.notify.messages import EMAIL_ENV, EMAIL_FILTER, LINK_ENV
 from tripwire.notify.notifier import LINE, WEBHOOK
 from tripwire.notify.publisher import TOPIC_ENV
 from tripwire.notify.slack import SECRET_ENV, render_text
 
 HOST = "127.0.0.1"
-EMAIL_FILTER = {"severity": ["critical"]}  # the e-mail subscription's filter policy
 ASYNC_RETRIES = 2  # Lambda's retries of an asynchronous invocation (as configured in infra)
 
 
@@ -154,6 +153,7 @@ class LocalNotifications:
                 SECRET_ENV: secret,
                 LINE_SECRET_ENV: line_secret,
                 LINE_URL_ENV: line_url,
+                EMAIL_ENV: "1",
             }
             if self.api_url:
                 self.exported[LINK_ENV] = f"{self.api_url}/app/"

@@ -25,6 +25,8 @@ from pydantic import BaseModel, Field
 from tripwire.domain.alerts import Alert, Attribution, Impact, Severity, impact_text, total_impact
 
 LINK_ENV = "TRIPWIRE_DASHBOARD_URL"  # the dashboard: CloudFront in AWS, <api>/app/ locally
+EMAIL_ENV = "TRIPWIRE_EMAIL_SUBSCRIBED"  # "1" when the topic has the e-mail subscription
+EMAIL_FILTER = {"severity": ["critical"]}  # its filter policy (infra and the local stack)
 MAX_LISTED_ALERTS = 50  # keeps a message far below SNS's 256 KB
 
 
@@ -234,6 +236,14 @@ def attributes(message: TopicMessage) -> dict[str, dict[str, str]]:
     if isinstance(message, GroupMessage):
         values["severity"] = message.severity.value
     return {k: {"DataType": "String", "StringValue": v} for k, v in values.items()}
+
+
+def mailed(message: TopicMessage) -> bool:
+    """Does the e-mail subscription take this message (``EMAIL_FILTER`` on its attributes)?"""
+    if os.environ.get(EMAIL_ENV) != "1":
+        return False
+    values = {k: v["StringValue"] for k, v in attributes(message).items()}
+    return all(values.get(name) in allowed for name, allowed in EMAIL_FILTER.items())
 
 
 def subject(message: TopicMessage) -> str:

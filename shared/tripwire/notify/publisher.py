@@ -26,6 +26,7 @@ from tripwire.notify.messages import (
     TopicMessage,
     attributes,
     group_messages,
+    mailed,
     subject,
 )
 from tripwire.notify.sms import (
@@ -142,6 +143,17 @@ def publish_new_groups(
             continue
         store.mark_sent(tenant, group, message_id, clock())
         sent += 1
+        if mailed(message):  # SNS mails it itself: what we know is that SNS took it
+            detail = "the e-mail subscription via SNS"
+            deliveries.record(
+                tenant,
+                message.profile_id,
+                group,
+                Channel.EMAIL,
+                DeliveryStatus.SENT,
+                now,
+                detail=detail,
+            )
         if verdict is not None:  # SNS texts the numbers itself: what we know is what it took
             status = DeliveryStatus.SENT if verdict == ALLOWED else DeliveryStatus.RATE_LIMITED
             n = len(profile.sms_numbers)
