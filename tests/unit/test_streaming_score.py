@@ -141,3 +141,31 @@ def test_bad_weights_are_refused_with_the_item_named(
     assert main([str(path), "--weights", weights]) == 2
     err = capsys.readouterr().err
     assert weights.split("=")[0] in err and capsys.readouterr().out == ""
+
+
+def test_set_reaches_a_config_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = seasonal(2 * DAY, seed=7)
+    values[DAY + 10] += 25
+    values[DAY + 60] += 30  # a bigger echo 50 rows later
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(values)))
+    scores = {}
+    for horizon in ("1", "40"):
+        assert main([str(path), "--set", f"novelty_horizon={horizon}"]) == 0
+        scores[horizon] = [float(line) for line in capsys.readouterr().out.splitlines()]
+    # The gate's horizon is what changed: rows the 40-row gate silences pass the 1-row one.
+    assert sum(s > 0 for s in scores["1"]) > sum(s > 0 for s in scores["40"])
+
+
+@pytest.mark.parametrize(
+    ("item", "named"),
+    [("nope=1", "nope"), ("novelty_horizon", "novelty_horizon"), ("novelty_horizon=x", "int")],
+)
+def test_bad_set_items_are_refused_with_the_item_named(
+    item: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(seasonal(10, seed=6))))
+    assert main([str(path), "--set", item]) == 2
+    err = capsys.readouterr().err
+    assert item in err and named in err and capsys.readouterr().out == ""
