@@ -9,7 +9,7 @@
 threshold are chosen on the other four and the fifth is scored with them; the held-out
 raw scores add up to one CV score, normalised like NAB's (null and perfect over all
 files), printed beside the in-sample one (setting and threshold chosen on all files).
-Per-file raw scores are cached per setting (keyed by the scorer's source), so a grid
+Per-file raw scores are cached per setting (keyed by the scorer's code), so a grid
 re-run only scores what changed. The NAB scorer needs pandas (`--scorer-python` for
 the non-CV mode if this interpreter lacks it).
 """
@@ -17,6 +17,7 @@ the non-CV mode if this interpreter lacks it).
 from __future__ import annotations
 
 import argparse
+import ast
 import concurrent.futures
 import hashlib
 import importlib.util
@@ -175,12 +176,24 @@ def load_nab_scorer(nab_dir: Path) -> ModuleType:
     return module
 
 
-def scorer_digest(setting: Sequence[str]) -> str:
-    """Cache key: the setting's arguments and every source file of the detection package."""
+def _code_of(source: str) -> str:
+    """A module's code without its comments and docstrings (prose edits keep the cache)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def scorer_digest(setting: Sequence[str], source: Path = SCORER_SOURCE) -> str:
+    """Cache key: the setting's arguments and the code of every module of the detection
+    package (the scorer's)."""
     h = hashlib.sha256(json.dumps(list(setting)).encode())
-    for path in sorted(SCORER_SOURCE.glob("*.py")):
+    for path in sorted(source.glob("*.py")):
         h.update(path.name.encode())
-        h.update(path.read_bytes())
+        h.update(_code_of(path.read_text()).encode())
     return h.hexdigest()[:16]
 
 

@@ -75,3 +75,14 @@ def test_the_setting_is_chosen_on_the_other_categories_only(nab: ModuleType) -> 
     # In-sample one setting wins one file; held out, each file gets the wrong one.
     assert standard["cv"] < 0 < standard["in_sample"]
     assert standard["cv_windows"] == "0/2"
+
+
+def test_score_cache_key_follows_code_not_prose(tmp_path: Path) -> None:
+    module = tmp_path / "detector.py"
+    module.write_text('"""Doc."""\n\ndef f(x):\n    return x + 1  # one\n')
+    key = bench.scorer_digest(["--weights", "context=1"], tmp_path)
+    module.write_text('"""Other doc."""\n\ndef f(x):\n    """Adds."""\n    return x + 1  # two\n')
+    assert bench.scorer_digest(["--weights", "context=1"], tmp_path) == key
+    assert bench.scorer_digest(["--weights", "vote=1"], tmp_path) != key
+    module.write_text('"""Doc."""\n\ndef f(x):\n    return x + 2\n')
+    assert bench.scorer_digest(["--weights", "context=1"], tmp_path) != key
