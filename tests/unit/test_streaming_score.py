@@ -169,3 +169,19 @@ def test_bad_set_items_are_refused_with_the_item_named(
     assert main([str(path), "--set", item]) == 2
     err = capsys.readouterr().err
     assert item in err and named in err and capsys.readouterr().out == ""
+
+
+def test_tripwire_score_passes_set_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tripwire.cli import main as tripwire_main
+
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(seasonal(300, seed=8))))
+    args = [str(path), "--weights", "context=1", "--set", "novelty_horizon=1"]
+    assert main(args) == 0
+    direct = capsys.readouterr().out
+    assert tripwire_main(["score", *args]) == 0
+    assert capsys.readouterr().out == direct
+    assert tripwire_main(["score", str(path), "--set", "nope=1"]) == 2
+    assert "nope=1" in capsys.readouterr().err
