@@ -3,13 +3,24 @@
     python bench/nab.py                      # all 45 files, --jobs 2
     python bench/nab.py --files realTweets --per-file
     python bench/nab.py --command 'tripwire score'
+    python bench/nab.py --cv                 # leave-one-category-out CV over GRID
 
-The NAB scorer needs pandas; pass `--scorer-python` if this interpreter lacks it.
+`--cv`: for each of the five categories, the scorer setting (from GRID) and NAB's
+threshold are chosen on the other four and the fifth is scored with them; the held-out
+raw scores add up to one CV score, normalised like NAB's (null and perfect over all
+files), printed beside the in-sample one (setting and threshold chosen on all files).
+Per-file raw scores are cached per setting (keyed by the scorer's code), so a grid
+re-run only scores what changed. The NAB scorer needs pandas (`--scorer-python` for
+the non-CV mode if this interpreter lacks it).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import concurrent.futures
+import hashlib
+import importlib.util
 import json
 import os
 import shlex
@@ -17,7 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
 
 NAB_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "nab"
 REPO_SHARED = Path(__file__).resolve().parents[1] / "shared"
@@ -41,6 +58,20 @@ PUBLISHED: list[tuple[str, float, float, float]] = [
 ]
 
 
+# The declared grid of `--cv`: setting name -> `tripwire score` arguments. Ties go to the
+# earlier entry. Figures per setting: bench/RESULTS.md.
+_CONTEXT = ("--weights", "context=1")
+GRID: dict[str, tuple[str, ...]] = {
+    "context": _CONTEXT,
+    "context-gate100": (*_CONTEXT, "--set", "novelty_horizon=100"),
+    "context-gate200": (*_CONTEXT, "--set", "novelty_horizon=200"),
+    "context-margin0.1": (*_CONTEXT, "--set", "context_margin=0.1"),
+    "vote": (),
+}
+CACHE_DIR = Path(tempfile.gettempdir()) / "tripwire-nab-cache"
+SCORER_SOURCE = REPO_SHARED / "tripwire" / "detection"
+
+
 def default_command() -> str:
     return f"{shlex.quote(sys.executable)} -m tripwire.detection.score_cli"
 
@@ -55,6 +86,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--save-results", help="keep the scores in NAB results layout here")
     ap.add_argument("--scorer-python", default=sys.executable, help="python with pandas")
     ap.add_argument("--detector", default="tripwire")
+    ap.add_argument("--cv", action="store_true", help="leave-one-category-out CV over GRID")
+    ap.add_argument("--grid", help="--cv: comma list of GRID settings (default: all)")
+    ap.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="--cv: raw score cache")
     return ap.parse_args(argv)
 
 
@@ -107,8 +141,225 @@ def print_table(mine: dict[str, float], label: str, subset: bool) -> None:
         print(f"{name:<26} {std:9.2f} {low_fp:9.2f} {low_fn:9.2f}{mark}")
 
 
+# -- leave-one-category-out cross-validation ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fold:
+    held_out: str
+    train: tuple[int, ...]  # indices into the file list
+    test: tuple[int, ...]
+
+
+def category_of(rel: str) -> str:
+    return rel.split("/", 1)[0]
+
+
+def category_folds(files: Sequence[str]) -> list[Fold]:
+    """One fold per category: its files are the test set, every other file trains."""
+    cats = sorted({category_of(f) for f in files})
+    if len(cats) < 2:
+        raise ValueError("cross-validation needs files from at least two categories")
+    folds = []
+    for cat in cats:
+        test = tuple(i for i, f in enumerate(files) if category_of(f) == cat)
+        train = tuple(i for i, f in enumerate(files) if category_of(f) != cat)
+        folds.append(Fold(cat, train, test))
+    return folds
+
+
+def load_nab_scorer(nab_dir: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("nab_score", nab_dir / "nab_score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _code_of(source: str) -> str:
+    """A module's code without its comments and docstrings (prose edits keep the cache)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def scorer_digest(setting: Sequence[str], source: Path = SCORER_SOURCE) -> str:
+    """Cache key: the setting's arguments and the code of every module of the detection
+    package (the scorer's)."""
+    h = hashlib.sha256(json.dumps(list(setting)).encode())
+    for path in sorted(source.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(_code_of(path.read_text()).encode())
+    return h.hexdigest()[:16]
+
+
+def raw_scores(
+    setting: Sequence[str], files: Sequence[str], data_dir: Path, cache: Path, jobs: int
+) -> list[np.ndarray]:
+    """`tripwire score`'s per-row scores of each file under one setting (cached as .npy)."""
+    root = cache / scorer_digest(setting)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_SHARED), env.get("PYTHONPATH")]))
+
+    def one(rel: str) -> np.ndarray:
+        out = root / (rel + ".npy")
+        if out.exists():
+            return np.asarray(np.load(out))
+        # Niced to 10 like everyone's jobs on a shared machine (not again if already niced).
+        nice = ["nice", "-n", "10"] if os.nice(0) == 0 else []
+        cmd = [*nice, sys.executable, "-m", "tripwire.detection.score_cli"]
+        done = subprocess.run(
+            [*cmd, *setting, str(data_dir / rel)], env=env, check=True, capture_output=True
+        )
+        scores = np.array([float(x) for x in done.stdout.split()])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, scores)
+        return scores
+
+    # Largest files first, so two workers finish together.
+    order = sorted(range(len(files)), key=lambda i: -(data_dir / files[i]).stat().st_size)
+    result: list[np.ndarray] = [np.zeros(0)] * len(files)
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as ex:
+        for i, scores in zip(order, ex.map(one, [files[i] for i in order]), strict=True):
+            result[i] = scores
+    return result
+
+
+def best_on(
+    nab: ModuleType,
+    geoms: Sequence[Any],
+    by_setting: Mapping[str, Sequence[np.ndarray]],
+    idx: Sequence[int],
+    profile: Mapping[str, float],
+) -> tuple[str, float]:
+    """The setting and threshold with the highest raw score on the files `idx` only
+    (first in grid order, then highest threshold, among ties)."""
+    best: tuple[float, str, float] | None = None
+    for name, scores in by_setting.items():
+        thr, raw = nab.sweep([geoms[i] for i in idx], [scores[i] for i in idx], profile)
+        j = int(np.argmax(raw))
+        if best is None or raw[j] > best[0]:
+            best = (float(raw[j]), name, float(thr[j]))
+    assert best is not None
+    return best[1], best[2]
+
+
+def normaliser(
+    nab: ModuleType, geoms: Sequence[Any], profile: Mapping[str, float]
+) -> tuple[float, float]:
+    """NAB's null and perfect raw scores over `geoms` (as nab_score.evaluate)."""
+    const = [np.full(g.n, 0.5) for g in geoms]
+    thr, raw = nab.sweep(geoms, const, profile)
+    null, _ = nab.score_at(geoms, const, profile, float(thr[int(np.argmax(raw))]))
+    return float(null["raw"]), sum(len(g.windows) for g in geoms) * profile["tpWeight"]
+
+
+def cross_validate(
+    nab: ModuleType,
+    files: Sequence[str],
+    geoms: Sequence[Any],
+    by_setting: Mapping[str, Sequence[np.ndarray]],
+) -> dict[str, Any]:
+    """In-sample and leave-one-category-out scores per profile. The setting is chosen on
+    the standard profile (as NAB runs one detector under three thresholds); each
+    profile's threshold is chosen on the same training files."""
+    folds = category_folds(files)
+    standard = nab.DEFAULT_PROFILES["standard"]
+    out: dict[str, Any] = {"folds": [], "profiles": {}}
+    choice = {f.held_out: best_on(nab, geoms, by_setting, f.train, standard)[0] for f in folds}
+    everything = tuple(range(len(files)))
+    in_setting = best_on(nab, geoms, by_setting, everything, standard)[0]
+    for pname, prof in nab.DEFAULT_PROFILES.items():
+        null, perfect = normaliser(nab, geoms, prof)
+
+        def norm(raw: float, null: float = null, perfect: float = perfect) -> float:
+            return 100.0 * (raw - null) / (perfect - null)
+
+        thr_all = best_on(nab, geoms, {in_setting: by_setting[in_setting]}, everything, prof)[1]
+        in_tot, _ = nab.score_at(geoms, by_setting[in_setting], prof, thr_all)
+        cv_raw, hit, windows, fp = 0.0, 0, 0, 0
+        for f in folds:
+            name = choice[f.held_out]
+            thr = best_on(nab, geoms, {name: by_setting[name]}, f.train, prof)[1]
+            tot, _ = nab.score_at(
+                [geoms[i] for i in f.test], [by_setting[name][i] for i in f.test], prof, thr
+            )
+            cv_raw += tot["raw"]
+            hit += tot["win_hit"]
+            windows += tot["win_hit"] + tot["win_miss"]
+            fp += tot["fp"]
+            if pname == "standard":
+                out["folds"].append(
+                    {"held_out": f.held_out, "setting": name, "threshold": thr, **tot}
+                )
+        out["profiles"][pname] = {
+            "in_sample": norm(in_tot["raw"]),
+            "in_sample_setting": in_setting,
+            "cv": norm(cv_raw),
+            "cv_windows": f"{hit}/{windows}",
+            "cv_fp_rows": fp,
+        }
+    return out
+
+
+def run_cv(args: argparse.Namespace) -> int:
+    nab_dir = args.nab_dir.resolve()
+    nab = load_nab_scorer(nab_dir)
+    windows = nab.load_windows(str(nab_dir / "combined_windows.json"))
+    files = nab.select_files(sorted(windows), args.files)
+    data = nab_dir / "data"
+    geoms = [
+        nab.FileGeometry(rel, nab.read_data(str(data), rel)["timestamp"], windows[rel])
+        for rel in files
+    ]
+    names = args.grid.split(",") if args.grid else list(GRID)
+    unknown = [n for n in names if n not in GRID]
+    if unknown:
+        raise SystemExit(f"--grid: unknown setting(s) {unknown}; GRID has {list(GRID)}")
+    started = time.monotonic()
+    by_setting = {}
+    for name in names:
+        by_setting[name] = raw_scores(GRID[name], files, data, args.cache_dir, args.jobs)
+        print(f"scored {name!r} ({time.monotonic() - started:.0f} s)", flush=True)
+    # Each setting alone (only NAB's threshold chosen): in-sample / CV per profile.
+    print(f"\n{'setting':<18} {'standard':>15} {'low FP':>15} {'low FN':>15}  (in-sample / CV)")
+    for name in names:
+        one = cross_validate(nab, files, geoms, {name: by_setting[name]})["profiles"]
+        cells = " ".join(f"{r['in_sample']:7.2f}/{r['cv']:<7.2f}" for r in one.values())
+        print(f"{name:<18} {cells}  {shlex.join(GRID[name]) or '(defaults)'}")
+    result = cross_validate(nab, files, geoms, by_setting)
+    print(f"\nleave-one-category-out, grid {names} (setting by the standard profile):")
+    print(
+        f"{'held out':<24} {'setting':<16} {'threshold':>10} {'raw':>8} {'windows':>8}"
+        f" {'FP rows':>8}"
+    )
+    for f in result["folds"]:
+        print(
+            f"{f['held_out']:<24} {f['setting']:<16} {f['threshold']:10.6g} {f['raw']:8.3f} "
+            f"{f['win_hit']:>4}/{f['win_hit'] + f['win_miss']:<3} {f['fp']:8d}"
+        )
+    print(f"\n{'profile':<20} {'in-sample':>10} {'CV':>8} {'CV windows':>11} {'CV FP rows':>11}")
+    for pname, r in result["profiles"].items():
+        print(
+            f"{pname:<20} {r['in_sample']:10.2f} {r['cv']:8.2f} {r['cv_windows']:>11} "
+            f"{r['cv_fp_rows']:11d}"
+        )
+    print(
+        f"(in-sample: setting {result['profiles']['standard']['in_sample_setting']!r} and "
+        f"thresholds chosen on all {len(files)} files)"
+    )
+    print(f"\nwall time {time.monotonic() - started:.0f} s (jobs={args.jobs})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.cv:
+        return run_cv(args)
     scores, elapsed = run(args)
     print_table(scores, args.detector, subset=bool(args.files))
     print(f"\nwall time {elapsed:.0f} s (jobs={args.jobs})")

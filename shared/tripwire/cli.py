@@ -302,7 +302,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     from tripwire.detection.score_cli import main as score_main
 
     weights = ["--weights", args.weights] if args.weights else []
-    return score_main(([str(args.file)] if args.file else []) + weights)
+    settings = [arg for item in args.set for arg in ("--set", item)]
+    return score_main(([str(args.file)] if args.file else []) + weights + settings)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -655,6 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="score a timestamp,value CSV (stdin or file), one per row")
     p.add_argument("file", nargs="?", type=_existing_file)
     p.add_argument("--weights", help="streaming detectors and weights, e.g. context=1")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="a StreamingConfig field"
+    )
     p.set_defaults(func=cmd_score)
 
     market = sub.add_parser("market", help="a market profile's model and scans")

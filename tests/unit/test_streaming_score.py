@@ -141,3 +141,47 @@ def test_bad_weights_are_refused_with_the_item_named(
     assert main([str(path), "--weights", weights]) == 2
     err = capsys.readouterr().err
     assert weights.split("=")[0] in err and capsys.readouterr().out == ""
+
+
+def test_set_reaches_a_config_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = seasonal(2 * DAY, seed=7)
+    values[DAY + 10] += 25
+    values[DAY + 60] += 30  # a bigger echo 50 rows later
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(values)))
+    scores = {}
+    for horizon in ("1", "40"):
+        assert main([str(path), "--set", f"novelty_horizon={horizon}"]) == 0
+        scores[horizon] = [float(line) for line in capsys.readouterr().out.splitlines()]
+    # The gate's horizon is what changed: rows the 40-row gate silences pass the 1-row one.
+    assert sum(s > 0 for s in scores["1"]) > sum(s > 0 for s in scores["40"])
+
+
+@pytest.mark.parametrize(
+    ("item", "named"),
+    [("nope=1", "nope"), ("novelty_horizon", "novelty_horizon"), ("novelty_horizon=x", "int")],
+)
+def test_bad_set_items_are_refused_with_the_item_named(
+    item: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(seasonal(10, seed=6))))
+    assert main([str(path), "--set", item]) == 2
+    err = capsys.readouterr().err
+    assert item in err and named in err and capsys.readouterr().out == ""
+
+
+def test_tripwire_score_passes_set_through(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tripwire.cli import main as tripwire_main
+
+    path = tmp_path / "series.csv"
+    path.write_text("".join(to_csv(seasonal(300, seed=8))))
+    args = [str(path), "--weights", "context=1", "--set", "novelty_horizon=1"]
+    assert main(args) == 0
+    direct = capsys.readouterr().out
+    assert tripwire_main(["score", *args]) == 0
+    assert capsys.readouterr().out == direct
+    assert tripwire_main(["score", str(path), "--set", "nope=1"]) == 2
+    assert "nope=1" in capsys.readouterr().err

@@ -7,9 +7,10 @@ from stdin or a file path. Output: one score per data row, written as each row a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -48,6 +49,34 @@ def parse_row(line: str, line_no: int, n_columns: int) -> tuple[datetime | None,
     return _parse_timestamp(fields[0]), values
 
 
+def build_config(weights: str | None, settings: Sequence[str]) -> StreamingConfig | None:
+    """The scorer's config from ``--weights`` and ``--set name=value`` items (None: defaults).
+
+    ``--set`` reaches the scalar fields of ``StreamingConfig``, so ``bench/nab.py`` can
+    cross-validate a parameter without a flag of its own; a bad item names itself.
+    """
+    if not weights and not settings:
+        return None
+    scalars = {
+        f.name: type(f.default)
+        for f in dataclasses.fields(StreamingConfig)
+        if isinstance(f.default, (int, float))
+    }
+    changes: dict[str, object] = {}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or name not in scalars:
+            raise ValueError(f"--set {item!r}: expected name=value, name one of {sorted(scalars)}")
+        try:
+            changes[name] = scalars[name](text.strip())
+        except ValueError:
+            raise ValueError(f"--set {item!r}: {name} needs a {scalars[name].__name__}") from None
+    if weights:
+        changes["weights"] = parse_weights(weights)
+    return StreamingConfig(**changes)  # type: ignore[arg-type]
+
+
 def score_stream(lines: Iterable[str], config: StreamingConfig | None = None) -> Iterator[float]:
     """Yield one score per data line; the first line is the header. A config naming an
     unknown detector fails on the first ``next``, before any line is read."""
@@ -75,9 +104,16 @@ def main(argv: list[str] | None = None) -> int:
         + ",".join(f"{k}={v:g}" for k, v in STREAMING_WEIGHTS.items())
         + ")",
     )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a scalar StreamingConfig field, e.g. novelty_horizon=100 (repeatable)",
+    )
     args = ap.parse_args(argv)
     try:
-        config = StreamingConfig(weights=parse_weights(args.weights)) if args.weights else None
+        config = build_config(args.weights, args.set)
         if args.path:
             with open(args.path) as f:
                 _emit(score_stream(f, config))

@@ -48,8 +48,9 @@ _INPUTS: dict[str, tuple[str, ...]] = {
     "context": ("value",),
 }
 
-# Chosen on the NAB development set (bench/nab.py): the contextual detector carries the
-# vote; each of the other six adds a little (see the module docstring).
+# Chosen in-sample on the NAB development set, before bench/nab.py had a CV protocol: the
+# contextual detector carries the vote. Their leave-one-category-out figures
+# (bench/nab.py --cv): bench/RESULTS.md.
 STREAMING_WEIGHTS: Mapping[str, float] = {
     "level": 1.0,
     "diff": 0.5,
@@ -71,7 +72,8 @@ def _inputs(name: str) -> tuple[str, ...]:
 
 @dataclass
 class StreamingConfig:
-    """Knobs of the streaming scorer; the defaults are what the NAB bench was run with."""
+    """Knobs of the streaming scorer (``tripwire score --set``); the defaults are what the
+    NAB bench was run with, their CV figures in bench/RESULTS.md."""
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(STREAMING_WEIGHTS))
     window: int = 500  # rows behind each robust z-score's median and MAD

@@ -1,0 +1,88 @@
+"""bench/nab.py's leave-one-category-out protocol: no category helps choose its own score."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "nab.py"
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load("bench_nab", BENCH)
+
+FILES = ["b/x.csv", "a/one.csv", "c/y.csv", "a/two.csv", "b/z.csv"]
+
+
+def test_each_category_is_held_out_once_and_never_trains_on_itself() -> None:
+    folds = bench.category_folds(FILES)
+    assert [f.held_out for f in folds] == ["a", "b", "c"]
+    for fold in folds:
+        test = {FILES[i] for i in fold.test}
+        train = {FILES[i] for i in fold.train}
+        assert test == {f for f in FILES if f.startswith(fold.held_out + "/")}
+        assert all(not f.startswith(fold.held_out + "/") for f in train)
+        assert train | test == set(FILES)
+
+
+def test_one_category_cannot_be_cross_validated() -> None:
+    with pytest.raises(ValueError, match="two categories"):
+        bench.category_folds(["a/one.csv", "a/two.csv"])
+
+
+@pytest.fixture(scope="module")
+def nab() -> ModuleType:
+    scorer = bench.NAB_DIR / "nab_score.py"
+    if not scorer.exists():
+        pytest.skip(f"the NAB set is not beside the checkout ({scorer})")
+    return _load("nab_score", scorer)
+
+
+def _file(nab: ModuleType, rel: str) -> object:
+    # 400 rows (the first 60 probationary), one window around row 200.
+    ts = [f"2024-01-01 {h:02d}:{m:02d}:00" for h in range(24) for m in range(0, 60, 5)]
+    ts += [f"2024-01-02 {h:02d}:{m:02d}:00" for h in range(24) for m in range(0, 60, 5)]
+    ts = ts[:400]
+    return nab.FileGeometry(rel, ts, [[ts[190], ts[210]]])
+
+
+def test_the_setting_is_chosen_on_the_other_categories_only(nab: ModuleType) -> None:
+    files = ["a/one.csv", "b/two.csv"]
+    geoms = [_file(nab, f) for f in files]
+    hit = np.zeros(400)
+    hit[192] = 1.0  # early in the window
+    miss = np.zeros(400)
+    miss[300] = 1.0  # far after it: a false positive
+    # "fits_a" is right on a and wrong on b, "fits_b" the reverse.
+    by_setting = {"fits_a": [hit, miss], "fits_b": [miss, hit]}
+    result = bench.cross_validate(nab, files, geoms, by_setting)
+    chosen = {f["held_out"]: f["setting"] for f in result["folds"]}
+    assert chosen == {"a": "fits_b", "b": "fits_a"}
+    standard = result["profiles"]["standard"]
+    # In-sample one setting wins one file; held out, each file gets the wrong one.
+    assert standard["cv"] < 0 < standard["in_sample"]
+    assert standard["cv_windows"] == "0/2"
+
+
+def test_score_cache_key_follows_code_not_prose(tmp_path: Path) -> None:
+    module = tmp_path / "detector.py"
+    module.write_text('"""Doc."""\n\ndef f(x):\n    return x + 1  # one\n')
+    key = bench.scorer_digest(["--weights", "context=1"], tmp_path)
+    module.write_text('"""Other doc."""\n\ndef f(x):\n    """Adds."""\n    return x + 1  # two\n')
+    assert bench.scorer_digest(["--weights", "context=1"], tmp_path) == key
+    assert bench.scorer_digest(["--weights", "vote=1"], tmp_path) != key
+    module.write_text('"""Doc."""\n\ndef f(x):\n    return x + 2\n')
+    assert bench.scorer_digest(["--weights", "context=1"], tmp_path) != key
