@@ -26,8 +26,8 @@ from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
 from tripwire.domain.alerts import Confirmation, Direction, Impact, alert_id
 from tripwire.domain.incidents import period_key
-from tripwire.domain.metrics import Interval
-from tripwire.features.lag import DEFAULT_CURVE, completeness
+from tripwire.domain.metrics import PPC_MEASURES, Interval
+from tripwire.features.lag import DEFAULT_CURVE, completeness, learn_curve
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS, SALES_SIDE, SALES_SIDE_RISING
 from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
 from tripwire.service.incidents import group_new_alerts, lookback_start
@@ -36,7 +36,7 @@ from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.incidents import IncidentStore
 from tripwire.store.metadata import MetadataStore
-from tripwire.store.metrics import MetricStore
+from tripwire.store.metrics import FirstSeen, MetricStore, Series
 from tripwire.store.runs import RunStore
 
 Day = datetime.date
@@ -78,7 +78,9 @@ def read_window(
     end: Day,
     currency: str = "USD",
 ) -> ProfileSeries:
-    """Every entity's daily measures over [first, end] as one dense array."""
+    """Every entity's daily measures over [first, end] as one dense array, with the
+    profile's reporting-lag curve learnt from the first-seen figures of its keywords."""
+    seen: dict[str, FirstSeen] = {}
     window = metrics.read_window(
         tenant,
         profile,
@@ -86,9 +88,34 @@ def read_window(
         [e.entity_id for e in entities],
         datetime.datetime.combine(first, datetime.time()),
         datetime.datetime.combine(end, datetime.time()),
+        first_seen=seen,
     )
     days = (end - first).days + 1
-    return ProfileSeries(list(entities), first, dense(entities, window, first, days), currency)
+    raw = dense(entities, window, first, days)
+    curve = lag_curve_of(entities, window, seen)
+    return ProfileSeries(list(entities), first, raw, currency, curve)
+
+
+def lag_curve_of(
+    entities: Sequence[Entity], window: Mapping[str, Series], seen: Mapping[str, FirstSeen]
+) -> tuple[float, ...]:
+    """The reporting-lag curve from the leaves' first-seen orders against their settled ones
+    (a period counts once it is ``LATE_ATTRIBUTION_PERIODS`` older than the newest loaded)."""
+    orders = PPC_MEASURES.index("orders")
+    periods = [p for points in window.values() for p in points]
+    if not periods:
+        return DEFAULT_CURVE
+    newest = datetime.date.fromisoformat(max(periods)[:10])
+    settled_by = (newest - datetime.timedelta(days=LATE_ATTRIBUTION_PERIODS)).isoformat()
+    ages, firsts, finals = [], [], []
+    for entity in entities:
+        points = window.get(entity.entity_id, {})
+        for period, (age, values) in seen.get(entity.entity_id, {}).items():
+            if entity.is_leaf and period <= settled_by and period in points:
+                ages.append(age)
+                firsts.append(values[orders])
+                finals.append(points[period][orders])
+    return learn_curve(ages, firsts, finals)
 
 
 def currency_of(catalog: CatalogStore, tenant: str, profile: str) -> str:
@@ -127,10 +154,11 @@ class ProfileScorer:
         alerting: Mapping[str, set[str]] | None = None,
         *,
         latest: Day | None = None,
-        lag_curve: Sequence[float] = DEFAULT_CURVE,
+        lag_curve: Sequence[float] | None = None,
     ) -> None:
         self.pipeline, self.series, self.run = pipeline, series, run
-        self.latest, self.lag_curve = latest, tuple(lag_curve)
+        self.latest = latest
+        self.lag_curve = tuple(lag_curve) if lag_curve is not None else series.lag_curve
         self.graph = graph_for(run.tenant_id, run.profile_id, series.entities)
         self.alerting: dict[str, set[str]] = defaultdict(set, alerting or {})
 
