@@ -52,8 +52,11 @@ Root cause and grouping (a second table)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import json
 import tempfile
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,10 +65,12 @@ from typing import Any
 import numpy as np
 
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
+from tripwire.demo.restatements import first_seen_series
+from tripwire.detection.cusum import CusumConfig
 from tripwire.detection.pipeline import DEFAULT_WEIGHTS, PipelineConfig, ScanPipeline
 from tripwire.detection.vote import combine, parse_weights
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
-from tripwire.service.backtest import load_profile, run_backtest
+from tripwire.service.backtest import backtest_profile, load_profile
 
 HELD_OUT_SEED = 20261123
 ECHO_DAYS = 7
@@ -224,6 +229,13 @@ def main() -> None:
     parser.add_argument("--weights", help="e.g. count=2,lstm=0.5,streaming=0.3 (others 0)")
     parser.add_argument("--out", type=Path, help="also keep the alerts as JSON lines here")
     parser.add_argument(
+        "--no-lag", action="store_true", help="no attribution lag or restatements modelled"
+    )
+    parser.add_argument(
+        "--no-cusum", action="store_true", help="without the slow-collapse CUSUM (before)"
+    )
+    parser.add_argument("--cusum-threshold", type=float, help="the CUSUM's alarm level")
+    parser.add_argument(
         "--relations", action="store_true", help="also plant relation incidents (bot clicks…)"
     )
     parser.add_argument(
@@ -241,7 +253,11 @@ def main() -> None:
     args = parser.parse_args()
 
     config = GeneratorConfig(
-        seed=args.seed, keywords=args.keywords, days=args.days, relation_incidents=args.relations
+        seed=args.seed,
+        keywords=args.keywords,
+        days=args.days,
+        relation_incidents=args.relations,
+        attribution_lag=not args.no_lag,
     )
     account = generate(config)
     used = account.config
@@ -252,15 +268,15 @@ def main() -> None:
         if args.ablation:
             ablation(account, paths, start, end, _pipeline_config(args))
             return
-        report = run_backtest(
-            paths["entities"],
-            paths["metrics"],
-            start,
-            end,
-            args.out,
-            progress=False,
-            config=_pipeline_config(args),
+        started = time.perf_counter()
+        profile = load_profile(paths["entities"], paths["metrics"])
+        seen = first_seen_series(account, profile)
+        report = backtest_profile(
+            profile, start, end, config=_pipeline_config(args), first_seen=seen
         )
+        report.seconds = time.perf_counter() - started
+        if args.out is not None:
+            args.out.write_text("".join(json.dumps(a) + "\n" for a in report.alerts))
     kinds, totals, unattributed = evaluate(account.entities, account.incidents, report.alerts)
     entity_days = len(account.entities) * report.days
     print(
@@ -271,12 +287,22 @@ def main() -> None:
     )
     header = (
         f"{'kind':30} {'inc':>4} {'recall':>7} {'prec':>6} {'F1':>6} {'FA/1k':>6} {'al/inc':>7}"
+        f" {'lag':>5} {'lag≤1':>6}"
     )
+    lags = alert_lags(account.entities, account.incidents, report.alerts)
     print(header)
     for kind in sorted(kinds):
-        _print_row(kind, kinds[kind], kinds[kind].false_alerts, entity_days)
+        _print_row(kind, kinds[kind], kinds[kind].false_alerts, entity_days, lags.get(kind, []))
     print(f"{'(false alerts near no incident)':36} {unattributed:>5}")
-    _print_row("TOTAL", totals, totals.false_alerts, entity_days)
+    _print_row(
+        "TOTAL", totals, totals.false_alerts, entity_days, [x for v in lags.values() for x in v]
+    )
+    verdicts = Counter(a["confirmation"] for a in report.alerts if a.get("confirmation"))
+    print(
+        "provisional alerts: "
+        + ", ".join(f"{k} {verdicts[k]}" for k in ("confirmed", "withdrawn", "provisional"))
+        + " (still provisional: the restated figures came after the range)"
+    )
     causes, cause_totals = cause_scores(account.entities, account.incidents, report.alerts)
     print()
     print(
@@ -349,6 +375,7 @@ def ablation(
     under it), n planted."""
     ids, scans = replay_tail_probs(paths, start, end, config)
     names = list(scans[0][1])
+    names = [n for n in names if n in config.weights]  # the CUSUM's alarms are not voted
     weights = {n: float(config.weights[n]) for n in names}
     subsets = [("ensemble", names)]
     subsets += [(f"{n} alone", [n]) for n in names]
@@ -378,18 +405,45 @@ def ablation(
 
 
 def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
-    if not args.weights:
-        return PipelineConfig(detector=args.detector, combine=args.combine)
-    weights = {name: 0.0 for name in DEFAULT_WEIGHTS} | parse_weights(args.weights)
-    return PipelineConfig(detector=args.detector, combine=args.combine, weights=weights)
+    cusum = CusumConfig(enabled=not args.no_cusum)
+    if args.cusum_threshold is not None:
+        cusum = dataclasses.replace(cusum, threshold=args.cusum_threshold)
+    weights = dict(DEFAULT_WEIGHTS)
+    if args.weights:
+        weights = {name: 0.0 for name in DEFAULT_WEIGHTS} | parse_weights(args.weights)
+    return PipelineConfig(
+        detector=args.detector, combine=args.combine, weights=weights, cusum=cusum
+    )
 
 
-def _print_row(name: str, score: KindScore, false_alerts: int, entity_days: int) -> None:
+def _print_row(
+    name: str, score: KindScore, false_alerts: int, entity_days: int, lags: list[int]
+) -> None:
     per_incident = score.true_alerts / score.incidents if score.incidents else 0.0
+    lag = f"{np.mean(lags):>5.1f} {sum(x <= 1 for x in lags):>3}/{len(lags):<2}" if lags else ""
     print(
         f"{name:30} {score.incidents:>4} {score.recall:>7.2f} {score.precision:>6.2f} "
-        f"{score.f1:>6.2f} {1000 * false_alerts / entity_days:>6.2f} {per_incident:>7.1f}"
+        f"{score.f1:>6.2f} {1000 * false_alerts / entity_days:>6.2f} {per_incident:>7.1f} {lag}"
     )
+
+
+def alert_lags(
+    entities: list[dict[str, str]], incidents: list[Incident], alerts: list[dict[str, Any]]
+) -> dict[str, list[int]]:
+    """Per kind, for each recalled incident: days from its start to the scan that raised its
+    first true alert (0: the scan of the start day itself — the morning after it)."""
+    sets = truth_sets(entities, incidents)
+    out: dict[str, list[int]] = defaultdict(list)
+    for inc, members in zip(incidents, sets, strict=True):
+        scans = [
+            datetime.date.fromisoformat(a["scan_date"])
+            for a in alerts
+            if a["entity_id"] in members
+            and inc.start <= datetime.date.fromisoformat(a["date"]) <= inc.end
+        ]
+        if scans:
+            out[inc.kind].append((min(scans) - inc.start).days)
+    return dict(out)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,11 @@ impact (DynamoDB in-process)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
-from tripwire.domain.alerts import Alert, AlertStatus, Impact, Severity
+from tripwire.domain.alerts import Alert, AlertStatus, Confirmation, Impact, Severity, alert_id
 from tripwire.domain.entities import EntityType
 from tripwire.service.alerts import AlertService
 from tripwire.service.scoring import ScanStores, store_found
@@ -78,3 +78,36 @@ def test_restating_keeps_a_status_someone_changed_meanwhile() -> None:
     stored = AlertStore().get("acme", "al-c24")
     assert stored is not None and stored.status is AlertStatus.ACKNOWLEDGED
     assert stored.impact == FEARED
+
+
+def _on(keyword: str, confirmation: Confirmation | None) -> Alert:
+    """A keyword's alert on 2026-04-11, raised on provisional figures or settled ones."""
+    return _alert(FEARED).model_copy(
+        update={
+            "alert_id": alert_id("acme", "A1", keyword, "2026-04-11"),
+            "entity_id": keyword,
+            "entity_type": EntityType.KEYWORD,
+            "entity_name": "",
+            "confirmation": confirmation,
+        }
+    )
+
+
+def test_restated_figures_confirm_one_provisional_alert_and_withdraw_another() -> None:
+    feared = [_on(k, Confirmation.PROVISIONAL) for k in ("A1-K1", "A1-K2", "A1-K3")]
+    assert len(store_found(ScanStores(), "acme", "A1", feared).new) == 3
+    # Three days later the settled re-scan of K1 and K2 (K3 is another slice's) finds K1 only.
+    settled = {date(2026, 4, 11): ["A1-K1", "A1-K2"]}
+    again = store_found(ScanStores(), "acme", "A1", [_on("A1-K1", None)], settled)
+    assert again.new == []  # never alerted twice: the same alert, its status updated
+    assert again.found[0].confirmation is Confirmation.CONFIRMED
+    stored = AlertStore().get_many("acme", [a.alert_id for a in feared])
+    assert [stored[a.alert_id].confirmation for a in feared] == [
+        Confirmation.CONFIRMED,
+        Confirmation.WITHDRAWN,  # the restated figures do not show it: it was the lag
+        Confirmation.PROVISIONAL,  # not re-scored here: left alone
+    ]
+    # a repeated settled scan changes nothing further
+    store_found(ScanStores(), "acme", "A1", [_on("A1-K1", None)], settled)
+    withdrawn = AlertStore().get("acme", feared[1].alert_id)
+    assert withdrawn is not None and withdrawn.confirmation is Confirmation.WITHDRAWN

@@ -87,7 +87,8 @@ def test_alerts_are_json_lines_with_every_field(
         assert alert["group_id"] in opened
         assert alert["severity"] in {"low", "medium", "high", "critical"}
         assert alert["explanation"] and 0.0 <= alert["score"] <= 1.0
-        assert set(alert["detector_scores"]) == {"count", "isolation_forest", "streaming", "lstm"}
+        voters = {"count", "isolation_forest", "streaming", "lstm"}
+        assert set(alert["detector_scores"]) == voters | {"cusum"}  # and the CUSUM's alarms
         for entry in alert["explanation"]:
             assert {"feature", "contribution", "direction", "expected", "actual"} <= set(entry)
         assert alert["entity_name"]  # the demo account names every entity

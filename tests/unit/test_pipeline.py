@@ -109,13 +109,36 @@ def test_small_count_noise_raises_nothing() -> None:
     assert not _scan(_fitted(raw), raw, 90).alert[quiet].any()
 
 
-def test_a_provisional_sales_drop_waits_for_settled_figures() -> None:
+def test_a_provisional_shortfall_the_reporting_lag_explains_waits_for_settled_figures() -> None:
     raw = _profile()
     rows = _busy(raw)
-    raw[rows, 86:, 3:] = 0  # sales and orders stop: a tracking outage
+    raw[rows, 88, 3:] = np.floor(raw[rows, 88, 3:] * 0.6)  # as first reported, a day old
     pipe = _fitted(raw)
     assert not _scan(pipe, raw, 88, provisional=True).alert[rows].any()
-    assert _scan(pipe, raw, 88, provisional=False).alert[rows].all()
+
+
+def test_orders_stopping_alert_with_their_onset_on_the_first_day() -> None:
+    raw = _profile()
+    rows = _busy(raw, 20)
+    rows = rows[raw[rows, :_TRAIN, INDEX["orders"]].mean(axis=1) >= 3]  # ≥ 3 orders a day
+    assert len(rows) >= 3
+    # the days before convert exactly at its rate (no chance low day opens the run)
+    raw[rows, 80:86, 4] = np.round(raw[rows, 80:86, 1] * 0.1)
+    raw[rows, 80:86, 3] = raw[rows, 80:86, 4] * 30.0
+    raw[rows, 86:, 3:] = 0  # sales and orders stop while clicks go on: a tracking outage
+    pipe = _fitted(raw)
+    first_alert: dict[int, int] = {}
+    # each day scanned the next morning (provisional), then again once settled
+    scans = [(86, True), (87, True), (88, True), (86, False), (87, False), (88, False)]
+    for day, provisional in scans:
+        result = _scan(pipe, raw, day, provisional=provisional)
+        for row in rows[result.alert[rows]].tolist():
+            if row not in first_alert:
+                first_alert[row] = day
+                assert result.detector_scores["cusum"][row] > ALERT_SCORE
+                assert result.onset[row] == day - 86  # the evidence runs from day 86
+    # 3 orders a day stopping for 3 days is 6.75 nats of evidence: past the 5.5 threshold
+    assert set(first_alert) == set(rows.tolist())
 
 
 def test_severity_thresholds() -> None:
@@ -158,7 +181,7 @@ def test_registered_detectors_join_the_ensemble_or_run_alone() -> None:
     alone = ScanPipeline(PipelineConfig(detector="flat")).fit(raw[:, :_TRAIN], 0)
     assert alone.names == ("flat",)
     result = _scan(pipe, raw, 90)
-    assert set(result.detector_scores) == {"count", "flat"}
+    assert set(result.detector_scores) == {"count", "flat", "cusum"}  # and the CUSUM's alarms
     assert ((result.score >= 0) & (result.score <= 1)).all()
 
 

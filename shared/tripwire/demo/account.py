@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from tripwire.demo.config import GeneratorConfig
 from tripwire.demo.incidents import Incident
+from tripwire.demo.restatements import FirstSeen
 from tripwire.demo.traffic import Counts
 
 METRIC_COLUMNS = ("date", "entity_id", "impressions", "clicks", "spend", "sales", "orders")
@@ -28,6 +29,8 @@ class GeneratedAccount:
     metrics: npt.NDArray[np.void]
     incidents: list[Incident]
     config: GeneratorConfig
+    # Orders and sales as first reported (``config.attribution_lag``), before restatement.
+    first_seen: FirstSeen | None = None
 
 
 def metrics_dtype(id_width: int = 16) -> np.dtype[np.void]:

@@ -21,6 +21,10 @@ class GeneratorConfig:
     # Also plant incidents that break relations between measures (incidents.RELATION_KINDS);
     # off by default so a seed's files stay byte-identical to earlier releases.
     relation_incidents: bool = False
+    # Model Amazon's attribution lag (``restatements``): first-seen orders and sales of the
+    # recent days, conversion incidents allowed on those provisional days, and conversions
+    # that stop for 3-5 days on busy keywords. Off by default (seeds stay byte-identical).
+    attribution_lag: bool = False
 
 
 def effective_config(config: GeneratorConfig) -> GeneratorConfig:

@@ -63,14 +63,17 @@ from tripwire.demo.incidents import (
     plant_incidents,
 )
 from tripwire.demo.output_files import config_to_dict, incident_to_dict, write
+from tripwire.demo.restatements import LAG_CURVE, FirstSeen, first_seen
 from tripwire.demo.traffic import daily_drivers, keyword_params, sample_counts
 
 __all__ = [
     "ENTITY_COLUMNS",
     "INCIDENT_KINDS",
+    "LAG_CURVE",
     "LATE_ATTRIBUTION_DAYS",
     "METRICS_DTYPE",
     "METRIC_COLUMNS",
+    "FirstSeen",
     "GeneratedAccount",
     "GeneratorConfig",
     "Incident",
@@ -95,12 +98,15 @@ def generate(config: GeneratorConfig = _DEFAULT_CONFIG) -> GeneratedAccount:
     """
     config = effective_config(config)
     # Independent streams per stage: changing one stage's draws leaves the others untouched.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5)]
-    rng_layout, rng_params, rng_dynamics, rng_incidents, rng_counts = streams
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(6)]
+    rng_layout, rng_params, rng_dynamics, rng_incidents, rng_counts, rng_lag = streams
     layout = build_layout(config, rng_layout)
     params = keyword_params(layout, rng_params)
     drivers = daily_drivers(config, layout, params, rng_dynamics)
     incidents = plant_incidents(config, layout, drivers, rng_incidents)
     counts = sample_counts(drivers, params, rng_counts)
     metrics = metrics_table(config, layout.keyword_ids, counts)
-    return GeneratedAccount(layout.entities, metrics, incidents, config)
+    seen = None
+    if config.attribution_lag:
+        seen = first_seen(counts.orders, counts.sales_cents / 100, rng_lag)
+    return GeneratedAccount(layout.entities, metrics, incidents, config, seen)

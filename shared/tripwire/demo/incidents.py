@@ -150,6 +150,18 @@ _RELATION_KINDS = (
 )  # fmt: skip
 RELATION_KINDS = tuple(k.kind for k in _RELATION_KINDS)
 
+# Slow collapses (planted only with ``GeneratorConfig.attribution_lag``): a busy keyword's
+# conversions stop for days — no single day far outside its noise, the run is.
+_LAG_KINDS = (
+    _Kind(
+        "keyword_conversions_stopped", "keyword", ("orders", "sales"), "down", (3, 5),
+        _NO, _NO, (0.0, 0.0), 0.0, 3.0,
+        "Keyword '{name}' ({id}) kept its clicks but stopped converting: no orders for days"
+        " (conversion ×{cvr:.2f}).",
+    ),
+)  # fmt: skip
+LAG_KINDS = tuple(k.kind for k in _LAG_KINDS)
+
 
 def plant_incidents(
     config: GeneratorConfig, layout: Layout, drivers: Drivers, rng: np.random.Generator
@@ -163,15 +175,24 @@ def plant_incidents(
     # Widest incidents first: they need the most free room. Relation kinds come last, so
     # the classic incidents of a seed are the same with or without them.
     kinds = _KINDS + (_RELATION_KINDS if config.relation_incidents else ())
+    kinds += _LAG_KINDS if config.attribution_lag else ()
+    # Without the lag modelled, orders/sales-only drops stay out of the restated days (no
+    # one could confirm them); with it, they may fall there: provisional alerts are asked.
+    tail = 0 if config.attribution_lag else LATE_ATTRIBUTION_DAYS
     for kind in kinds:
         need = _incident_count(kind, config)
         if need == 0:
             continue
         cands, floor = _candidates(kind, _roots(kind.level, config, layout), traffic, need)
-        for _ in range(need):
-            spot = _find_spot(kind, cands, used, busy, traffic if floor else None, rng)
+        for j in range(need):
+            # With the lag modelled, the last account outage starts on a provisional day:
+            # the case a user most wants told the next morning.
+            late = tail == 0 and kind.level == "account" and j == need - 1
+            earliest = config.incident_days - LATE_ATTRIBUTION_DAYS + 1 if late else 0
+            found = traffic if floor else None
+            spot = _find_spot(kind, cands, used, busy, found, rng, tail, earliest)
             if spot is None and floor:  # nothing busy enough is free: take a quieter spot
-                spot = _find_spot(kind, cands, used, busy, None, rng)
+                spot = _find_spot(kind, cands, used, busy, None, rng, tail, earliest)
             if spot is None:
                 continue  # no room left for this kind: plant fewer rather than overlap
             root, start, length = spot
@@ -191,6 +212,8 @@ def _incident_count(kind: _Kind, config: GeneratorConfig) -> int:
     """How many incidents of a kind to plant: at least two, more for larger accounts."""
     if config.incident_days == 0:
         return 0
+    if kind in _LAG_KINDS:  # enough slow collapses for their recall to mean something
+        return max(4, round(config.keywords / 125))
     if kind.keep:  # relation kinds: enough of them for a per-detector recall to mean something
         return max(4, round(config.keywords / 125))
     if kind.level == "account":
@@ -283,6 +306,8 @@ def _find_spot(
     busy: npt.NDArray[np.bool_],
     traffic: _Traffic | None,
     rng: np.random.Generator,
+    restated: int = LATE_ATTRIBUTION_DAYS,
+    earliest: int = 0,
 ) -> tuple[_Root, int, int] | None:
     """A random free (root, start, length), busy enough on those very days when ``traffic``
     is given (drift can make a normally busy keyword quiet for a while). Roots not yet used
@@ -291,7 +316,7 @@ def _find_spot(
     first = traffic.first if traffic else 0
     length = int(rng.integers(kind.days[0], kind.days[1] + 1))
     # Orders/sales-only drops stay out of the restated days, or no one could confirm them.
-    tail = LATE_ATTRIBUTION_DAYS if kind.cvr != _NO else 0
+    tail = restated if kind.cvr != _NO else 0
     last_start = window - length - tail
     if last_start < 0:
         return None
@@ -300,6 +325,8 @@ def _find_spot(
     reused = [cands[i] for i in order if cands[i].entity_id in used]
     for root in fresh + reused:
         for start in rng.permutation(last_start + 1).tolist():
+            if start < earliest:
+                continue
             if busy[start : start + length, root.keywords].any():
                 continue
             days = slice(first + start, first + start + length)

@@ -47,11 +47,13 @@ import numpy.typing as npt
 
 from tripwire.detection.base import Detector, FloatArray
 from tripwire.detection.count_model import CountModel
+from tripwire.detection.cusum import CusumConfig, CusumResult, conversion_cusum
 from tripwire.detection.explain import coalitions
 from tripwire.detection.ppc_detectors import PPCLSTM, PPCHalfSpaceTrees, PPCIsolationForest
 from tripwire.detection.severity import ALERT_TAIL_PROB, severity_codes
 from tripwire.detection.vote import Combine, CompactTail, TailModel, combine
 from tripwire.features import baseline
+from tripwire.features.lag import completeness as lag_completeness
 from tripwire.features.ppc import FEATURES, INDEX, SALES_SIDE, SALES_SIDE_RISING
 
 DetectorFactory = Callable[..., Detector]
@@ -125,6 +127,8 @@ class PipelineConfig:
     # Per-detector constructor options, e.g. {"lstm": {"epochs": 2, "hidden": 8}}.
     detector_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     baseline: baseline.BaselineConfig = field(default_factory=baseline.BaselineConfig)
+    # Slow conversion collapses (``detection.cusum``): alarms join the vote as its minimum.
+    cusum: CusumConfig = field(default_factory=CusumConfig)
 
     @property
     def window(self) -> int:
@@ -141,6 +145,7 @@ class PipelineConfig:
     def from_dict(cls, state: Mapping[str, Any]) -> PipelineConfig:
         fields = dict(state)
         fields["baseline"] = baseline.BaselineConfig(**fields["baseline"])
+        fields["cusum"] = CusumConfig(**fields.get("cusum", {}))  # older exports: the default
         return cls(**fields)
 
 
@@ -154,6 +159,10 @@ class ScanResult:
     baseline: baseline.Baseline  # deviations (damped when provisional), expected, actual
     # alerting row → Shapley entries (feature, contribution, direction, expected, actual)
     explanations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # (n,) periods before the scanned one the anomaly began (0: this period): a slow
+    # collapse's evidence run starts earlier than the period that crossed the threshold.
+    onset: npt.NDArray[np.int64] | None = None
+    evidence: FloatArray | None = None  # (n,) the CUSUM's statistic (nats), when it ran
 
 
 class ScanPipeline:
@@ -260,9 +269,14 @@ class ScanPipeline:
         *,
         provisional: bool = False,
         explain: bool = True,
+        completeness: npt.ArrayLike | None = None,
     ) -> ScanResult:
         """Score the last period of (n, T, 5) windows (sequence detectors need T ≥ L + 1);
-        explain every alerting row with exact Shapley values (one batch per detector)."""
+        explain every alerting row with exact Shapley values (one batch per detector).
+
+        ``completeness`` (T,): the share of settled orders each period of the window has
+        reported so far (``features.lag``); by default the last period is 0 days old when
+        ``provisional`` (the default curve), else every period is settled."""
         if not self.detectors:
             raise RuntimeError("fit the pipeline before scoring")
         raw = np.asarray(window, dtype=np.float64)[:, -self._periods_needed() :, :]
@@ -275,7 +289,13 @@ class ScanPipeline:
         inputs = _ScanInputs(self, raw, last_weekday, base, current, provisional)
         inputs.earlier = earlier
         tail = {name: self._tail(name, inputs.of(_INPUTS[name])) for name in self.detectors}
-        p = self._combine(tail)
+        p_vote = self._combine(tail)
+        p, onset = p_vote, np.zeros(len(p_vote), dtype=np.int64)
+        cusum = self._cusum(raw, provisional, completeness)
+        if cusum is not None:
+            tail["cusum"] = cusum.tail_prob(self.config.alert_tail_prob)
+            onset = np.where(tail["cusum"] < p_vote, np.maximum(cusum.onset, 0), onset)
+            p = np.minimum(p_vote, tail["cusum"])
         score = 1.0 - p
         alert = p <= self.config.alert_tail_prob
         result = ScanResult(
@@ -285,13 +305,31 @@ class ScanPipeline:
             alert=alert,
             severity=severity_codes(score),
             baseline=baseline.Baseline(current, base.expected, base.actual),
+            onset=onset,
+            evidence=None if cusum is None else cusum.statistic,
         )
-        if explain and alert.any():
-            rows = np.flatnonzero(alert)
+        voted = alert & (p_vote <= self.config.alert_tail_prob)
+        if explain and voted.any():
+            rows = np.flatnonzero(voted)
             phi = self.shapley(inputs, rows)
             for i, row in enumerate(rows.tolist()):
                 result.explanations[row] = _entries(phi[i], result.baseline, row)
+        if cusum is not None:
+            for row in np.flatnonzero(alert & ~voted).tolist():
+                result.explanations[row] = [_cusum_entry(cusum, row)]
         return result
+
+    def _cusum(
+        self, raw: FloatArray, provisional: bool, completeness: npt.ArrayLike | None
+    ) -> CusumResult | None:
+        if not self.config.cusum.enabled:
+            return None
+        periods = raw.shape[1]
+        if completeness is None:
+            share = lag_completeness(periods, 0) if provisional else np.ones(periods)
+        else:
+            share = np.asarray(completeness, dtype=np.float64)[-periods:]
+        return conversion_cusum(raw, share, self.config.cusum)
 
     def alone(self, detector: str) -> ScanPipeline:
         """This pipeline voting with one of its detectors alone (its own calibrated tail);
@@ -573,6 +611,19 @@ def _moved(run: FloatArray, day: baseline.Baseline) -> FloatArray:
     factor = (day.actual + _RUN_EPS) / (day.expected + _RUN_EPS)
     moved = (factor <= 1.0 / _RUN_FACTOR) | (factor >= _RUN_FACTOR)
     return np.where(moved, run, 0.0)
+
+
+def _cusum_entry(cusum: CusumResult, row: int) -> dict[str, Any]:
+    """A slow collapse explained: orders over the evidence run, expected (given the clicks
+    and the baseline conversion, delay-aware) against seen; contribution = the evidence."""
+    return {
+        "feature": "orders",
+        "contribution": float(cusum.statistic[row]),
+        "direction": "below",
+        "expected": float(cusum.expected[row]),
+        "actual": float(cusum.actual[row]),
+        "deviation": -float(cusum.statistic[row]),
+    }
 
 
 def damp_provisional(deviation: FloatArray) -> FloatArray:

@@ -33,6 +33,14 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class Confirmation(StrEnum):
+    """Where an alert raised on provisional figures stands once Amazon restates them."""
+
+    PROVISIONAL = "provisional"  # raised on a day whose orders and sales are still arriving
+    CONFIRMED = "confirmed"  # the restated figures show it too
+    WITHDRAWN = "withdrawn"  # they do not: it was the reporting lag, not an incident
+
+
 class Direction(StrEnum):
     ABOVE = "above"
     BELOW = "below"
@@ -160,6 +168,11 @@ class Alert(BaseModel):
     root_causes: list[RootCause] = Field(default_factory=list)
     impact: Impact | None = None  # None: not money (a ticker)
     group_id: str | None = None
+    # The first period of the anomaly when it began before ``period`` (a slow collapse whose
+    # evidence crossed the threshold days after its onset); None: it began at ``period``.
+    onset: datetime | None = None
+    # None: judged on settled figures (or on measures Amazon does not restate).
+    confirmation: Confirmation | None = None
     status: AlertStatus = AlertStatus.OPEN
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None

@@ -168,7 +168,9 @@ def import_parsed(
     if existing is None:
         catalog.put_profile(profile)
     catalog.put_hierarchy(tenant, profile_id, list(merged.values()), expected=version)
-    written = metrics.write(tenant, profile_id, interval, measures, series)
+    # PPC days are restated: the import's day tells which figures are still first-seen ones
+    seen_on = started.date() if profile.kind is not ProfileKind.MARKET else None
+    written = metrics.write(tenant, profile_id, interval, measures, series, seen_on)
     return ImportReport(
         tenant=tenant,
         profile=profile_id,

@@ -163,7 +163,41 @@ def analyse(
     # ancestors first, so an inherited cause is followed to its end (``_follow``)
     for row in rows[np.argsort(graph.depth[rows], kind="stable")].tolist():
         out[graph.ids[row]] = _follow(out, _causes(graph, scan, row, max_causes), max_causes)
-    return out
+    return {e: _through(graph, out, e, ranked, max_causes) for e, ranked in out.items()}
+
+
+def _through(
+    graph: EntityGraph,
+    done: Mapping[str, list[RootCause]],
+    entity: str,
+    ranked: list[RootCause],
+    limit: int,
+) -> list[RootCause]:
+    """A cause whose own cause is an ancestor of ``entity`` is that ancestor's: a portfolio
+    whose move is its campaign's, where the campaign's is the account's, is the account's
+    (ancestors are followed as they are ranked, ``_follow``; this closes the loop through
+    a descendant, which is ranked after its ancestors)."""
+    top, seen = ranked[0], {entity}
+    end = top
+    while end.entity_id not in seen and done.get(end.entity_id):
+        seen.add(end.entity_id)
+        nxt = done[end.entity_id][0]
+        if nxt.entity_id == end.entity_id:
+            break
+        end = nxt
+    if end is top or not _is_ancestor(graph, end.entity_id, entity):
+        return ranked
+    hops = int(graph.depth[graph.index[entity]] - graph.depth[graph.index[end.entity_id]])
+    return _inherited(ranked, end, hops, limit)
+
+
+def _is_ancestor(graph: EntityGraph, candidate: str, entity: str) -> bool:
+    node = graph.parent_of.get(entity)
+    while node is not None:
+        if node == candidate:
+            return True
+        node = graph.parent_of.get(node)
+    return False
 
 
 def _follow(
@@ -179,19 +213,25 @@ def _follow(
     higher = above[0]
     if higher.relation is not Relation.ANCESTOR:
         return ranked
-    hops = top.hops + higher.hops
-    detail = higher.sentence.split(": ", 1)[-1]
+    return _inherited(ranked, higher, top.hops + higher.hops, limit)
+
+
+def _inherited(ranked: list[RootCause], end: RootCause, hops: int, limit: int) -> list[RootCause]:
+    """``ranked`` with its top cause followed to ``end``, an ancestor ``hops`` levels up."""
+    top = ranked[0]
+    detail = end.sentence.split(": ", 1)[-1]
     via = f"{top.entity_type.value} {top.entity_id}"
-    head = f"Inherited from {higher.entity_type.value} {higher.entity_id}"
+    head = f"Inherited from {end.entity_type.value} {end.entity_id}"
     followed = RootCause.model_construct(
-        entity_id=higher.entity_id,
-        entity_type=higher.entity_type,
+        entity_id=end.entity_id,
+        entity_type=end.entity_type,
+        entity_name=end.entity_name,
         relation=Relation.ANCESTOR,
         hops=hops,
         confidence=top.confidence,
         sentence=f"{head} ({_levels(hops)} up, through {via}): {detail}",
     )
-    rest = [c for c in ranked if c.entity_id != higher.entity_id]
+    rest = [c for c in ranked if c.entity_id != end.entity_id]
     return [followed, *rest][:limit]
 
 

@@ -32,9 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline
-from tripwire.domain import Alert, DetectionRun, Trigger
+from tripwire.domain import Alert, Confirmation, DetectionRun, Trigger
 from tripwire.domain.metrics import INTEGER_MEASURES, PPC_MEASURES
+from tripwire.features.lag import learn_curve
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.ingest.csv_files import Collector, read_entities, read_ppc_metrics
 from tripwire.ingest.rollup import roll_up
@@ -103,7 +107,11 @@ def backtest_profile(
     end: datetime.date,
     progress: bool = False,
     config: PipelineConfig | None = None,
+    first_seen: FirstSeenSeries | None = None,
 ) -> BacktestReport:
+    """The replay. With ``first_seen`` (restatements modelled) each scan day sees its last
+    days' orders and sales as first reported; the settled re-scan sees them restated, and
+    confirms or withdraws the provisional alerts of that period (``confirmation``)."""
     first, last = profile.index_of(start), profile.index_of(end)
     if first < 1 or last >= profile.days or first > last:
         raise ValueError(
@@ -125,7 +133,13 @@ def backtest_profile(
     seen: set[str] = set()
     from tqdm import tqdm  # the CLI's progress bar
 
+    pending: dict[str, dict[str, Any]] = {}  # provisional alert id → its line
     for today in tqdm(range(first, last + 1), desc="backtest", unit="day", disable=not progress):
+        scorer.latest = profile.day(today)
+        if first_seen is not None:
+            scorer.series = first_seen.as_of(profile, today)
+            if today == first:  # learnt once, from the history before the replay
+                scorer.lag_curve = first_seen.lag_curve(profile, today)
         scans = [(today, True)]
         if today - LATE_ATTRIBUTION_PERIODS >= first:
             scans.append((today - LATE_ATTRIBUTION_PERIODS, False))
@@ -133,17 +147,67 @@ def backtest_profile(
             scored = scorer.score(profile.day(period), provisional=provisional)
             if not provisional:
                 pipeline.learn(scored.result)  # online detectors absorb each settled period
+            if not provisional:
+                _judge(pending, scored)
             pairs = zip(scored.alerts, scored.rows, strict=True)
             new = [(a, r) for a, r in pairs if a.alert_id not in seen]
             seen.update(a.alert_id for a, _ in new)
             grouped = with_groups([a for a, _ in new], book.add)
             scan_date = profile.day(today).isoformat()
-            report.alerts.extend(
-                _line(alert, scored, row, scan_date)
-                for alert, (_, row) in zip(grouped, new, strict=True)
-            )
+            for alert, (_, row) in zip(grouped, new, strict=True):
+                line = _line(alert, scored, row, scan_date)
+                report.alerts.append(line)
+                if alert.confirmation is Confirmation.PROVISIONAL:
+                    pending[alert.alert_id] = line
     report.alerts.sort(key=lambda a: (a["date"], a["entity_id"]))
     return report
+
+
+def _judge(pending: dict[str, dict[str, Any]], settled: ScoredPeriod) -> None:
+    """The settled re-scan's verdict on the period's provisional alerts."""
+    again = {a.alert_id for a in settled.alerts}
+    period = settled.day.isoformat()
+    for key in [k for k, line in pending.items() if line["date"] == period]:
+        confirmed = key in again
+        pending.pop(key)["confirmation"] = (
+            Confirmation.CONFIRMED if confirmed else Confirmation.WITHDRAWN
+        ).value
+
+
+@dataclass(frozen=True)
+class FirstSeenSeries:
+    """Orders and sales of every entity (leaves and roll-ups) as first reported at each age
+    before settling: (ages, n, T) each, aligned with the profile's rows and days."""
+
+    orders: npt.NDArray[np.float64]
+    sales: npt.NDArray[np.float64]
+
+    def lag_curve(self, profile: ProfileSeries, today: int) -> tuple[float, ...]:
+        """The profile's reporting-lag curve learnt from the restatements a scan on ``today``
+        knows: every leaf-day settled by then, first seen at each age."""
+        leaves = [i for i, e in enumerate(profile.entities) if e.is_leaf]
+        settled = profile.raw[leaves, : max(0, today - LATE_ATTRIBUTION_PERIODS + 1), _ORDERS]
+        ages = self.orders.shape[0]
+        first = self.orders[:, leaves, : settled.shape[1]]
+        return learn_curve(
+            np.repeat(np.arange(ages), settled.size),
+            first.ravel(),
+            np.tile(settled.ravel(), ages),
+        )
+
+    def as_of(self, profile: ProfileSeries, today: int) -> ProfileSeries:
+        """The profile as a scan on day ``today`` sees it: settled up to the restated days,
+        those as reported so far."""
+        raw = profile.raw[:, : today + 1].copy()
+        for age in range(self.orders.shape[0]):
+            day = today - age
+            if day >= 0:
+                raw[:, day, _ORDERS] = self.orders[age, :, day]
+                raw[:, day, _SALES] = self.sales[age, :, day]
+        return ProfileSeries(profile.entities, profile.first_day, raw, profile.currency)
+
+
+_ORDERS, _SALES = PPC_MEASURES.index("orders"), PPC_MEASURES.index("sales")
 
 
 def _line(alert: Alert, scored: ScoredPeriod, row: int, scan_date: str) -> dict[str, Any]:
@@ -164,4 +228,6 @@ def _line(alert: Alert, scored: ScoredPeriod, row: int, scan_date: str) -> dict[
         "group_id": alert.group_id,
         "entity_name": alert.entity_name,
         "impact": alert.impact.model_dump(mode="json") if alert.impact else None,
+        "onset": alert.onset.date().isoformat() if alert.onset else None,
+        "confirmation": alert.confirmation.value if alert.confirmation else None,
     }

@@ -241,7 +241,7 @@ def _score_and_store(
     tenant, profile = run.tenant_id, run.profile_id
     settled = request.day - datetime.timedelta(days=LATE_ATTRIBUTION_PERIODS)
     history = stored_alerting(stores, tenant, profile, settled, request.day)
-    scorer = ProfileScorer(pipeline, series, run, history)
+    scorer = ProfileScorer(pipeline, series, run, history, latest=request.day)
     # Stored alerts always carry their root causes; the request only trims the answer.
     found = unique(
         [
@@ -251,7 +251,8 @@ def _score_and_store(
             for day in (settled, request.day)
         ]
     )
-    stored = store_found(stores, tenant, profile, found)
+    scored = [series.entities[r].entity_id for r in np.flatnonzero(selected).tolist()]
+    stored = store_found(stores, tenant, profile, found, {settled: scored})
     reported = stored.found
     if not request.root_causes:
         reported = [a.model_copy(update={"root_causes": []}) for a in reported]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from tripwire.domain.alerts import Alert
 from tripwire.domain.incidents import ordinal, period_key, shift
 from tripwire.domain.metrics import Interval
-from tripwire.rootcause.grouping import GroupMember
+from tripwire.rootcause.grouping import GroupMember, resolve_roots
 from tripwire.rootcause.incidents import MAX_GAP, ONSET_LOOKBACK, assign
 from tripwire.store.incidents import IncidentStore
 
@@ -37,7 +37,7 @@ def with_groups(alerts: Sequence[Alert], add: Assign) -> list[Alert]:
         )
         for a in alerts
     ]
-    group_of = add(members)
+    group_of = add(resolve_roots(members))
     return [
         a.model_copy(update={"group_id": group_of[(m.entity_id, m.period)]})
         for a, m in zip(alerts, members, strict=True)

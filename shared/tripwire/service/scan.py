@@ -133,7 +133,7 @@ def detect_slice(
 
     found = _score(pipeline, series, plan, _stub(message, versions), stores)
     # Incident groups persist across scans: a campaign paused three days is one group.
-    found = store_found(stores, tenant, profile, found).found
+    found = store_found(stores, tenant, profile, found, _settled(plan, rows)).found
     # A redelivered message counts what its earlier attempt stored as its own.
     mine = [a for a in found if a.run_id == message.run_id]
     if on_alerts is not None:
@@ -328,7 +328,7 @@ def _score(
     days = sorted(plan.periods)
     # Who alerted in the periods before (stored incidents): which entity moved first.
     history = stored_alerting(stores, run.tenant_id, run.profile_id, days[0], days[-1])
-    scorer = ProfileScorer(pipeline, series, run, history)
+    scorer = ProfileScorer(pipeline, series, run, history, latest=plan.latest)
     return unique(
         [
             scorer.score(day, provisional=plan.provisional(day), rows=plan.periods[day])
@@ -336,6 +336,16 @@ def _score(
             if plan.periods[day].any()
         ]
     )
+
+
+def _settled(plan: Plan, rows: Sequence[Entity]) -> dict[Day, list[str]]:
+    """The periods scored on settled figures and the entities scored in each: their
+    provisional alerts are confirmed or withdrawn (``store_found``)."""
+    return {
+        day: [rows[r].entity_id for r in np.flatnonzero(mask).tolist()]
+        for day, mask in plan.periods.items()
+        if mask.any() and not plan.provisional(day)
+    }
 
 
 def _save_states(

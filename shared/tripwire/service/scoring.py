@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +24,11 @@ import numpy.typing as npt
 from tripwire.detection.impact import impact
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
-from tripwire.domain.alerts import Direction, Impact, alert_id
+from tripwire.domain.alerts import Confirmation, Direction, Impact, alert_id
 from tripwire.domain.incidents import period_key
-from tripwire.domain.metrics import Interval
-from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS
+from tripwire.domain.metrics import PPC_MEASURES, Interval
+from tripwire.features.lag import DEFAULT_CURVE, completeness, learn_curve
+from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS, SALES_SIDE, SALES_SIDE_RISING
 from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
 from tripwire.service.incidents import group_new_alerts, lookback_start
 from tripwire.service.series import ProfileSeries, dense
@@ -35,12 +36,15 @@ from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.incidents import IncidentStore
 from tripwire.store.metadata import MetadataStore
-from tripwire.store.metrics import MetricStore
+from tripwire.store.metrics import FirstSeen, MetricStore, Series
 from tripwire.store.runs import RunStore
 
 Day = datetime.date
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 EXPLAINED_FEATURES = 3  # an alert scored without Shapley values: its most deviating features
+_RESTATED = frozenset(SALES_SIDE + SALES_SIDE_RISING)  # what Amazon's restatements can change
+_STOPPED = [FEATURES.index(f) for f in ("sales", "orders", "cvr")]  # what a stop moves
 _SEVERITIES = list(Severity)
 
 
@@ -74,7 +78,9 @@ def read_window(
     end: Day,
     currency: str = "USD",
 ) -> ProfileSeries:
-    """Every entity's daily measures over [first, end] as one dense array."""
+    """Every entity's daily measures over [first, end] as one dense array, with the
+    profile's reporting-lag curve learnt from the first-seen figures of its keywords."""
+    seen: dict[str, FirstSeen] = {}
     window = metrics.read_window(
         tenant,
         profile,
@@ -82,9 +88,34 @@ def read_window(
         [e.entity_id for e in entities],
         datetime.datetime.combine(first, datetime.time()),
         datetime.datetime.combine(end, datetime.time()),
+        first_seen=seen,
     )
     days = (end - first).days + 1
-    return ProfileSeries(list(entities), first, dense(entities, window, first, days), currency)
+    raw = dense(entities, window, first, days)
+    curve = lag_curve_of(entities, window, seen)
+    return ProfileSeries(list(entities), first, raw, currency, curve)
+
+
+def lag_curve_of(
+    entities: Sequence[Entity], window: Mapping[str, Series], seen: Mapping[str, FirstSeen]
+) -> tuple[float, ...]:
+    """The reporting-lag curve from the leaves' first-seen orders against their settled ones
+    (a period counts once it is ``LATE_ATTRIBUTION_PERIODS`` older than the newest loaded)."""
+    orders = PPC_MEASURES.index("orders")
+    periods = [p for points in window.values() for p in points]
+    if not periods:
+        return DEFAULT_CURVE
+    newest = datetime.date.fromisoformat(max(periods)[:10])
+    settled_by = (newest - datetime.timedelta(days=LATE_ATTRIBUTION_PERIODS)).isoformat()
+    ages, firsts, finals = [], [], []
+    for entity in entities:
+        points = window.get(entity.entity_id, {})
+        for period, (age, values) in seen.get(entity.entity_id, {}).items():
+            if entity.is_leaf and period <= settled_by and period in points:
+                ages.append(age)
+                firsts.append(values[orders])
+                finals.append(points[period][orders])
+    return learn_curve(ages, firsts, finals)
 
 
 def currency_of(catalog: CatalogStore, tenant: str, profile: str) -> str:
@@ -109,7 +140,11 @@ class ProfileScorer:
     """Scores periods of one profile's series with one pipeline, for one run.
 
     ``alerting`` is what is known of earlier periods (period → entities that alerted in it):
-    the temporal precedence root-cause analysis uses. Every period scored adds its own."""
+    the temporal precedence root-cause analysis uses. Every period scored adds its own.
+
+    ``latest`` is the newest period loaded (a provisional period is ``latest - day`` days
+    old; default: the period scored) and ``lag_curve`` the profile's reporting-lag curve
+    (``features.lag``): together they say how complete a provisional period's orders are."""
 
     def __init__(
         self,
@@ -117,8 +152,13 @@ class ProfileScorer:
         series: ProfileSeries,
         run: DetectionRun,
         alerting: Mapping[str, set[str]] | None = None,
+        *,
+        latest: Day | None = None,
+        lag_curve: Sequence[float] | None = None,
     ) -> None:
         self.pipeline, self.series, self.run = pipeline, series, run
+        self.latest = latest
+        self.lag_curve = tuple(lag_curve) if lag_curve is not None else series.lag_curve
         self.graph = graph_for(run.tenant_id, run.profile_id, series.entities)
         self.alerting: dict[str, set[str]] = defaultdict(set, alerting or {})
 
@@ -134,8 +174,16 @@ class ProfileScorer:
         """Score ``day`` seeing the series up to it; alerts for the alerting ``rows``
         (default: all), each with its explanation and ranked root causes."""
         index = self.series.index_of(day)
+        shares = None
+        if provisional:
+            age = max(0, ((self.latest or day) - day).days)
+            shares = completeness(index + 1, age, self.lag_curve)
         result = self.pipeline.score(
-            self.series.raw[:, : index + 1], day.weekday(), provisional=provisional, explain=explain
+            self.series.raw[:, : index + 1],
+            day.weekday(),
+            provisional=provisional,
+            explain=explain,
+            completeness=shares,
         )
         period = day.isoformat()
         causes: dict[str, list[RootCause]] = {}
@@ -146,7 +194,7 @@ class ProfileScorer:
                 self.graph,
                 self.graph.ids,
                 result.alert,
-                base.deviation,
+                with_evidence(base.deviation, result.evidence),
                 base.expected,
                 base.actual,
                 onsets,
@@ -172,6 +220,7 @@ class ProfileScorer:
         ranked = causes.get(entity.entity_id, [])
         root = ranked[0].entity_id if ranked else entity.entity_id
         explained = explain_row(result, row)
+        onset = int(result.onset[row]) if result.onset is not None else 0
         base = result.baseline
         cost = impact(
             base.expected[row],
@@ -197,10 +246,31 @@ class ProfileScorer:
             impact=cost,
             # Provisional: grouping assigns the incident group before the alert is stored.
             group_id=group_id(root, period),
+            onset=datetime.datetime.combine(day - datetime.timedelta(onset), datetime.time())
+            if onset > 0
+            else None,
+            confirmation=Confirmation.PROVISIONAL
+            if provisional and explained and explained[0]["feature"] in _RESTATED
+            else None,
             run_id=run.run_id,
             model_versions=run.model_versions,
             created_at=run.started_at,
         )
+
+
+def with_evidence(deviation: FloatArray, evidence: FloatArray | None) -> FloatArray:
+    """Deviations for root-cause analysis with the CUSUM's evidence of stopped conversions
+    on the sales side: a provisional day's sales-side drops are damped for the detectors,
+    and a slow collapse moves little on any one day, yet that evidence is what tells an
+    account-wide stop (every level) from one keyword's (that keyword alone). The signed root
+    of the likelihood-ratio statistic, ``-sqrt(2 S)``, is on a z-score's scale."""
+    if evidence is None or not (evidence > 0).any():
+        return deviation
+    out = deviation.copy()
+    z = -np.sqrt(2.0 * evidence)
+    for feature in _STOPPED:
+        out[:, feature] = np.minimum(out[:, feature], z)
+    return out
 
 
 def explain_row(result: ScanResult, row: int) -> list[dict[str, Any]]:
@@ -253,16 +323,30 @@ class Stored:
     found: list[Alert]  # every alert found, as stored now (group, workflow state, origin)
 
 
-def store_found(stores: ScanStores, tenant: str, profile: str, found: Sequence[Alert]) -> Stored:
+def store_found(
+    stores: ScanStores,
+    tenant: str,
+    profile: str,
+    found: Sequence[Alert],
+    settled: Mapping[Day, Collection[str]] | None = None,
+) -> Stored:
     """Store what was not stored yet, grouped into incidents first; report every alert as it
     is stored now. Alert ids are deterministic and writes conditional, so a rescan or a
-    concurrent writer stores nothing twice."""
+    concurrent writer stores nothing twice.
+
+    ``settled``: the periods this scan re-scored on settled figures and the entities it
+    scored in each. A provisional alert of theirs is confirmed when found again, withdrawn
+    when not — the same alert, its status updated, never a second one."""
     ids = [a.alert_id for a in found]
     stored = stores.alerts.get_many(tenant, ids)
     for alert in found:  # a settled re-scan restates what a provisional one feared
         before = stored.get(alert.alert_id)
         if before is not None and alert.impact is not None and _settles(before, alert.impact):
             _restate(stores, before, alert.impact)
+            stored[alert.alert_id] = before.model_copy(update={"impact": alert.impact})
+    for before, verdict in _verdicts(stores, tenant, profile, settled or {}, stored, ids):
+        if stores.alerts.restate(before, before.impact, verdict):
+            stored[before.alert_id] = before.model_copy(update={"confirmation": verdict})
     grouped = group_new_alerts(
         tenant, profile, [a for a in found if a.alert_id not in stored], stores.incidents
     )
@@ -283,6 +367,35 @@ def stored_alerting(
     return stores.incidents.alerting(
         tenant, profile, lookback_start(first.isoformat()), last.isoformat()
     )
+
+
+def _verdicts(
+    stores: ScanStores,
+    tenant: str,
+    profile: str,
+    settled: Mapping[Day, Collection[str]],
+    stored: Mapping[str, Alert],
+    found_ids: Sequence[str],
+) -> list[tuple[Alert, Confirmation]]:
+    """Provisional alerts of the settled periods with their verdict: confirmed when the
+    settled scan found them again, withdrawn when it scored their entity and did not."""
+    if not settled:
+        return []
+    first, last = min(settled), max(settled)
+    alerting = stores.incidents.alerting(tenant, profile, first.isoformat(), last.isoformat())
+    ids = [
+        alert_id(tenant, profile, entity, day.isoformat())
+        for day, scored in settled.items()
+        for entity in alerting.get(day.isoformat(), set()) & set(scored)
+    ]
+    found = set(found_ids)
+    known = {i: stored[i] for i in ids if i in stored}
+    known |= stores.alerts.get_many(tenant, [i for i in ids if i not in known])
+    return [
+        (a, Confirmation.CONFIRMED if a.alert_id in found else Confirmation.WITHDRAWN)
+        for a in known.values()
+        if a.confirmation is Confirmation.PROVISIONAL
+    ]
 
 
 def _restate(stores: ScanStores, before: Alert, impact: Impact) -> None:
@@ -314,6 +427,8 @@ _KEPT = (
     "resolution_notes",
     "resolution_minutes",
     "group_id",
+    "onset",
+    "confirmation",
     "run_id",
     "created_at",
 )

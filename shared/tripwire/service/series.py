@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from tripwire.domain.entities import Entity
 from tripwire.domain.metrics import PPC_MEASURES, Interval
+from tripwire.features.lag import DEFAULT_CURVE
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metrics import MetricStore, Series
 
@@ -27,6 +28,9 @@ class ProfileSeries:
     first_day: datetime.date
     raw: npt.NDArray[np.float64]  # (n_entities, n_days, 5) in PPC_MEASURES order
     currency: str = "USD"  # the profile's: what impact is counted in
+    # Share of settled orders reported at ages 0, 1, 2 (``features.lag``): learnt from the
+    # first-seen figures the metrics table keeps (``service.scoring.read_window``).
+    lag_curve: tuple[float, ...] = DEFAULT_CURVE
 
     @property
     def days(self) -> int:

@@ -27,7 +27,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tripwire.domain.alerts import Alert, AlertStatus, Impact, Severity, StatusChange
+from tripwire.domain.alerts import (
+    Alert,
+    AlertStatus,
+    Confirmation,
+    Impact,
+    Severity,
+    StatusChange,
+)
 from tripwire.store import keys, statistics
 from tripwire.store.batch import Item, batch_get, query_all
 from tripwire.store.dynamo import DynamoStore
@@ -235,13 +242,19 @@ class AlertStore(DynamoStore):
         )
         return [from_item(Alert, item) for item in items]
 
-    def restate(self, before: Alert, impact: Impact) -> bool:
-        """Store the alert's impact as its settled sales restate it, if its status is still
-        ``before``'s (its version); False when someone changed it meanwhile."""
+    def restate(
+        self, before: Alert, impact: Impact | None, confirmation: Confirmation | None = None
+    ) -> bool:
+        """Store the alert's impact as its settled sales restate it (and, given, whether they
+        confirm or withdraw it), if its status is still ``before``'s (its version); False
+        when someone changed it meanwhile."""
+        update: dict[str, object] = {"impact": impact}
+        if confirmation is not None:
+            update["confirmation"] = confirmation
         try:
             self._client.put_item(
                 TableName=ALERTS.name,
-                Item=_item(before.model_copy(update={"impact": impact})),
+                Item=_item(before.model_copy(update=update)),
                 ConditionExpression="#status = :status",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":status": {"S": before.status.value}},
