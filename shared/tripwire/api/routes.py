@@ -55,6 +55,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/backfill/{id}", "runs"),
     Route("PUT", "/profiles/{id}/schedule", "runs"),
     Route("DELETE", "/profiles/{id}", "profiles"),
+    Route("POST", "/profiles/{id}/train", "runs"),
+    Route("PUT", "/profiles/{id}/training", "runs"),
     Route("PUT", "/profiles/{id}/connection", "runs"),
     Route("GET", "/profiles/{id}/connection", "runs"),
     Route("DELETE", "/profiles/{id}/connection", "runs"),
@@ -72,6 +74,8 @@ WORKERS: tuple[str, ...] = (
     "learner",
     "landing",
     "sweeper",
+    "train_scheduler",
+    "train_recorder",
 )
 
 

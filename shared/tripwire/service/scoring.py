@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tripwire.detection.impact import impact
+from tripwire.detection.labels import pattern_kind
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
 from tripwire.domain.alerts import Direction, Impact, alert_id
@@ -137,6 +138,7 @@ class ProfileScorer:
         result = self.pipeline.score(
             self.series.raw[:, : index + 1], day.weekday(), provisional=provisional, explain=explain
         )
+        result = silence_labelled(self.pipeline, self.graph.ids, result)
         period = day.isoformat()
         causes: dict[str, list[RootCause]] = {}
         if root_causes:
@@ -201,6 +203,15 @@ class ProfileScorer:
             model_versions=run.model_versions,
             created_at=run.started_at,
         )
+
+
+def silence_labelled(pipeline: ScanPipeline, ids: Sequence[str], result: ScanResult) -> ScanResult:
+    """The result without alerts on patterns users labelled "not an anomaly"."""
+    if not len(pipeline.labels):
+        return result
+    kinds = {r: pattern_kind(explain_row(result, r)) for r in np.flatnonzero(result.alert).tolist()}
+    silenced: ScanResult = pipeline.labels.silence(ids, result, kinds)
+    return silenced
 
 
 def explain_row(result: ScanResult, row: int) -> list[dict[str, Any]]:
