@@ -8,12 +8,13 @@ The tenant comes from the token only.
 
 from __future__ import annotations
 
+import datetime
 import json
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tripwire.api.context import caller_of
 from tripwire.api.errors import not_found
@@ -31,6 +32,22 @@ class TrainingStarted(Closed):
     profile_id: str
     status: str
     started_at: str = Field(description="ISO time")
+
+
+class TrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    end: datetime.date | None = Field(
+        default=None,
+        description="last day to train on (the held-back days included); default: yesterday",
+    )
+
+    @field_validator("end")
+    @classmethod
+    def _not_future(cls, value: datetime.date | None) -> datetime.date | None:
+        if value is not None and value > datetime.datetime.now(datetime.UTC).date():
+            raise ValueError("end must not be in the future")
+        return value
 
 
 class TrainingBody(BaseModel):
@@ -56,19 +73,20 @@ class TrainingSchedule(Closed):
     ),
     summary="Train a profile's models now (published only if not worse than the current)",
 )
-def train(profile_id: PathId) -> Response[str]:
+def train(profile_id: PathId, body: TrainRequest | None = None) -> Response[str]:
     tenant = caller_of(router.current_event.raw_event).tenant
+    end = body.end if body is not None else None
     try:
-        run = training_runs.request_training(tenant, profile_id)
+        run = training_runs.request_training(tenant, profile_id, end)
     except ProfileNotFound:
         return not_found("profile")
-    body = {
+    answer = {
         "run_id": run.run_id,
         "profile_id": profile_id,
         "status": run.status.value,
         "started_at": run.started_at.isoformat(),
     }
-    return Response(HTTPStatus.ACCEPTED.value, content_types.APPLICATION_JSON, json.dumps(body))
+    return Response(HTTPStatus.ACCEPTED.value, content_types.APPLICATION_JSON, json.dumps(answer))
 
 
 @router.put(

@@ -73,7 +73,8 @@ def request_training(
         raise ProfileNotFound(profile)
     run = _training_run(tenant, profile, Trigger.API)
     (runs or RunStore()).put(run)
-    job = TrainingJob(tenant, profile, run.run_id, (end or utcnow().date()).isoformat())
+    last = end or utcnow().date() - datetime.timedelta(days=1)  # the newest finished day
+    job = TrainingJob(tenant, profile, run.run_id, last.isoformat())
     start_execution(run.run_id, [job])
     return run
 
