@@ -114,13 +114,15 @@ def clean_anomalies(
     return out
 
 
-def _fit(
+def fit_labelled(
     history: npt.NDArray[np.float64],
     first_day: datetime.date,
     labels: Labels,
     config: PipelineConfig | None,
     offset: int,
 ) -> ScanPipeline:
+    """A pipeline fitted on ``history`` (series days from ``offset``) with ``labels``: the
+    labelled anomalies cleaned out of it, the false alerts as its labelled patterns."""
     pipeline = ScanPipeline(config)
     needed = pipeline.config.min_history + pipeline.config.history_periods // 2
     if history.shape[1] <= needed:
@@ -151,7 +153,7 @@ def train_profile(
     series = load_series(tenant, profile, end, days)
     first = _active_from(series)
     labels = Labels.of(FeedbackStore().of_profile(tenant, profile), series)
-    pipeline = _fit(series.raw[:, first:], series.day(first), labels, config, first)
+    pipeline = fit_labelled(series.raw[:, first:], series.day(first), labels, config, first)
     artifacts = _artifacts(pipeline, series.day(first), end)
     versions = (registry or RegistryStore()).publish_models(tenant, profile, artifacts)
     return TrainReport(
@@ -301,7 +303,9 @@ def _train_run(
     if train_end - first <= 0:
         raise InsufficientHistory(f"{profile} has no data before its {held_back} held-back days")
     stage("training", entities_checked=len(series.entities))
-    pipeline = _fit(series.raw[:, first:train_end], series.day(first), labels, config, first)
+    pipeline = fit_labelled(
+        series.raw[:, first:train_end], series.day(first), labels, config, first
+    )
     stage("evaluating")
     window = range(train_end, series.days)
     quality = held_back_quality(pipeline, series, window, labels.anomalies)
