@@ -192,3 +192,24 @@ def test_a_failing_training_ends_its_run_failed_with_the_reason(
     run = _train_now(local_stack, account.tenant, TRAINED_UNTIL)
     assert run["status"] == "failed", run
     assert run["error"] == "ValueError: unknown training options: ['epochs']"
+
+
+def test_training_another_tenants_or_an_unknown_profile_is_a_404(
+    local_stack: LocalStack, account: Account, new_tenant: Any
+) -> None:
+    status, _ = call(local_stack, new_tenant(), "POST", f"/profiles/{PROFILE}/train")
+    assert status == 404
+    status, _ = call(local_stack, account.tenant, "POST", "/profiles/NOPE/train")
+    assert status == 404
+    body = {"end": "2999-01-01"}
+    status, answer = call(local_stack, account.tenant, "POST", f"/profiles/{PROFILE}/train", body)
+    assert status == 422 and "end" in json.dumps(answer)
+    status, answer = call(
+        local_stack, account.tenant, "PUT", f"/profiles/{PROFILE}/training", {"every_days": 0}
+    )
+    assert status == 422 and "every_days" in json.dumps(answer)
+    status, answer = call(
+        local_stack, account.tenant, "PUT", f"/profiles/{PROFILE}/training", {"every_days": 14}
+    )
+    assert status == 200 and answer["every_days"] == 14
+    assert answer["last_started"] == (TRAINED_UNTIL).isoformat()  # the scheduled first one

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tripwire.api.context import caller_of
-from tripwire.api.errors import not_found
+from tripwire.api.errors import invalid_field, not_found
 from tripwire.api.resolver import PathId
 from tripwire.api.responses import Closed, documented
 from tripwire.service import training_runs
@@ -80,6 +80,8 @@ def train(profile_id: PathId, body: TrainRequest | None = None) -> Response[str]
         run = training_runs.request_training(tenant, profile_id, end)
     except ProfileNotFound:
         return not_found("profile")
+    except training_runs.NotTrainedHere as rejected:
+        return invalid_field("path", rejected.field, str(rejected))
     answer = {
         "run_id": run.run_id,
         "profile_id": profile_id,

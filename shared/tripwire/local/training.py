@@ -17,6 +17,7 @@ import json
 import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 from tripwire.local.functions import invoke
@@ -73,7 +74,10 @@ class TrainingRunner(_Background):
 
     def _run(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
-            self.run_pending()
+            try:
+                self.run_pending()
+            except Exception:  # printed; the next poll goes on
+                traceback.print_exc(file=sys.stderr)
 
     def pending(self) -> list[str]:
         executions = aws_client("stepfunctions").list_executions(

@@ -22,6 +22,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tripwire.domain.entities import ProfileKind
 from tripwire.domain.metrics import Interval
 from tripwire.domain.runs import DetectionRun, RunStatus, TrainingOutcome, Trigger
 from tripwire.registry.store import RegistryStore
@@ -65,12 +66,23 @@ def _training_run(tenant: str, profile: str, trigger: Trigger) -> DetectionRun:
     )
 
 
+class NotTrainedHere(ValueError):
+    """A market profile: its model is trained with ``tripwire market train``."""
+
+    field = "profile_id"
+
+
 def request_training(
     tenant: str, profile: str, end: datetime.date | None = None, *, runs: RunStore | None = None
 ) -> DetectionRun:
     """Start a training of the tenant's profile now; the run, in progress."""
-    if CatalogStore().get_profile(tenant, profile) is None:
+    found = CatalogStore().get_profile(tenant, profile)
+    if found is None:
         raise ProfileNotFound(profile)
+    if found.kind is not ProfileKind.ADS:
+        raise NotTrainedHere(
+            f"{profile} is a {found.kind} profile: its model is trained by `tripwire market train`"
+        )
     run = _training_run(tenant, profile, Trigger.API)
     (runs or RunStore()).put(run)
     last = end or utcnow().date() - datetime.timedelta(days=1)  # the newest finished day
@@ -95,10 +107,15 @@ def set_every(tenant: str, profile: str, every_days: int, *, by: str) -> Trainin
 
 
 def _candidates() -> list[tuple[str, str]]:
-    """Profiles the schedule knows: scanned daily, or connected to Amazon Ads."""
+    """Ads profiles the schedule knows: scanned daily, or connected to Amazon Ads."""
     found = {(e.tenant_id, e.profile_id) for e in ScheduleStore().active(Interval.D1)}
     found |= {(c.tenant_id, c.profile_id) for c in ConnectionStore().connected()}
-    return sorted(found)
+    catalog = CatalogStore()
+    return sorted(
+        (tenant, profile)
+        for tenant, profile in found
+        if (p := catalog.get_profile(tenant, profile)) is not None and p.kind is ProfileKind.ADS
+    )
 
 
 def days_with_data(tenant: str, profile: str, end: datetime.date) -> int:
@@ -137,7 +154,9 @@ def plan_trainings(as_of: datetime.date) -> list[TrainingJob]:
             continue
         run = _training_run(tenant, profile, Trigger.FIRST_TRAINING if first else Trigger.SCHEDULE)
         runs.put(run)
-        jobs.append(TrainingJob(tenant, profile, run.run_id, as_of.isoformat()))
+        # the schedule's day may still be filling: train through the day before
+        end = as_of - datetime.timedelta(days=1)
+        jobs.append(TrainingJob(tenant, profile, run.run_id, end.isoformat()))
     return jobs
 
 
