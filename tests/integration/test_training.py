@@ -197,9 +197,9 @@ def test_a_failing_training_ends_its_run_failed_with_the_reason(
 def test_training_another_tenants_or_an_unknown_profile_is_a_404(
     local_stack: LocalStack, account: Account, new_tenant: Any
 ) -> None:
-    status, _ = call(local_stack, new_tenant(), "POST", f"/profiles/{PROFILE}/train")
+    status, _ = call(local_stack, new_tenant(), "POST", f"/profiles/{PROFILE}/train", {})
     assert status == 404
-    status, _ = call(local_stack, account.tenant, "POST", "/profiles/NOPE/train")
+    status, _ = call(local_stack, account.tenant, "POST", "/profiles/NOPE/train", {})
     assert status == 404
     body = {"end": "2999-01-01"}
     status, answer = call(local_stack, account.tenant, "POST", f"/profiles/{PROFILE}/train", body)

@@ -20,6 +20,7 @@ from tripwire.api.context import caller_of
 from tripwire.api.errors import invalid_field, not_found
 from tripwire.api.resolver import PathId
 from tripwire.api.responses import Closed, documented
+from tripwire.domain.metrics import Day
 from tripwire.service import training_runs
 from tripwire.service.runs import ProfileNotFound
 from tripwire.store.training import DEFAULT_EVERY_DAYS
@@ -35,12 +36,21 @@ class TrainingStarted(Closed):
 
 
 class TrainRequest(BaseModel):
+    """``{}`` trains through yesterday."""
+
     model_config = ConfigDict(extra="forbid")
 
-    end: datetime.date | None = Field(
+    end: Day | None = Field(
         default=None,
         description="last day to train on (the held-back days included); default: yesterday",
     )
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):  # not a timestamp number
+            raise ValueError("end is an ISO date (YYYY-MM-DD)")
+        return value
 
     @field_validator("end")
     @classmethod
@@ -73,11 +83,10 @@ class TrainingSchedule(Closed):
     ),
     summary="Train a profile's models now (published only if not worse than the current)",
 )
-def train(profile_id: PathId, body: TrainRequest | None = None) -> Response[str]:
+def train(profile_id: PathId, body: TrainRequest) -> Response[str]:
     tenant = caller_of(router.current_event.raw_event).tenant
-    end = body.end if body is not None else None
     try:
-        run = training_runs.request_training(tenant, profile_id, end)
+        run = training_runs.request_training(tenant, profile_id, body.end)
     except ProfileNotFound:
         return not_found("profile")
     except training_runs.NotTrainedHere as rejected:
