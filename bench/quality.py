@@ -2,7 +2,8 @@
 
     python bench/quality.py [--seed 20261123] [--keywords 1000] [--days 120] [--detector ensemble]
                             [--combine bonferroni|geometric] [--weights count=2,lstm=0.5,...]
-                            [--relations] [--ablation]
+                            [--relations] [--ablation] [--alert-tail-prob P]
+                            [--no-feedback | --feedback-only]
 
 ``--relations`` also plants relation incidents (``demo.incidents.RELATION_KINDS``: bot
 clicks, placement shifts — measures broken apart while each stays in its noise);
@@ -29,7 +30,19 @@ Definitions
   incident's end (the echo of an incident leaving the baseline); other false alerts are
   "unattributed" and count in the totals only. F1 = 2PR / (P + R).
 
-Root cause and grouping (a second table)
+Feedback (a third table; ``--no-feedback`` skips it)
+---------------------------------------------------
+A simulated week of labels: the model trained on the history scores the first
+``LABEL_DAYS`` days of the incident period; a user labels every alert of that week — "real
+anomaly" when it is true (as above), "not an anomaly" otherwise. Then three models score
+the rest of the period: the model the user had ("before"), a retrain on the history plus
+the labelled week without the labels ("retrained"), and the same retrain with them
+("with labels": real anomalies cleaned from its history, false alerts its labelled
+patterns, ``service.train.fit_labelled``). Figures on the rest of the period only: false
+alerts per 1,000 entity-days, recall of the incidents overlapping it, and how many false
+alerts repeat a labelled pattern (same entity, same kind).
+
+Root cause and grouping (a fourth table)
 ----------------------------------------
 * **An incident's alerts** are the true alerts matched to it (as above).
 * **Top-1 root cause**: the most common ``root_cause`` among the incident's alerts names the
@@ -67,13 +80,18 @@ import numpy as np
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
 from tripwire.demo.restatements import first_seen_series
 from tripwire.detection.cusum import CusumConfig
+from tripwire.detection.labels import pattern_kind
 from tripwire.detection.pipeline import DEFAULT_WEIGHTS, PipelineConfig, ScanPipeline
 from tripwire.detection.vote import combine, parse_weights
+from tripwire.domain.runs import LabelsUsed
 from tripwire.features.ppc import LATE_ATTRIBUTION_PERIODS
 from tripwire.service.backtest import backtest_profile, load_profile
+from tripwire.service.scoring import explain_row, silence_labelled
+from tripwire.service.train import Labels, fit_labelled
 
 HELD_OUT_SEED = 20261123
 ECHO_DAYS = 7
+LABEL_DAYS = 7  # the simulated week of labels
 
 
 @dataclass
@@ -244,6 +262,17 @@ def main() -> None:
         help="train the ensemble once; print each detector alone and the ensemble without each",
     )
     parser.add_argument(
+        "--alert-tail-prob",
+        type=float,
+        help="alert at this combined tail probability (default 1e-4): a more sensitive profile",
+    )
+    parser.add_argument(
+        "--no-feedback", action="store_true", help="skip the simulated week of labels"
+    )
+    parser.add_argument(
+        "--feedback-only", action="store_true", help="only the simulated week of labels"
+    )
+    parser.add_argument(
         "--market-seeds",
         type=int,
         nargs="*",
@@ -263,6 +292,11 @@ def main() -> None:
     used = account.config
     start = used.start + datetime.timedelta(days=used.days - used.incident_days)
     end = used.start + datetime.timedelta(days=used.days - 1)
+    if args.feedback_only:
+        with tempfile.TemporaryDirectory() as folder:
+            paths = write(account, Path(folder))
+            feedback_section(account, paths, start, end, _pipeline_config(args))
+        return
     with tempfile.TemporaryDirectory() as folder:
         paths = write(account, Path(folder))
         if args.ablation:
@@ -312,6 +346,11 @@ def main() -> None:
     for kind in sorted(causes):
         print(causes[kind].row(kind))
     print(cause_totals.row("TOTAL"))
+    if not args.no_feedback:
+        print()
+        with tempfile.TemporaryDirectory() as folder:
+            paths = write(account, Path(folder))
+            feedback_section(account, paths, start, end, _pipeline_config(args))
     if args.market_seeds:
         # Markets: generated tickers with planted gaps, volume spikes and volatility regimes.
         from market import main as market_main  # bench/market.py, beside this script
@@ -342,6 +381,87 @@ def replay_tail_probs(
             tails = {k: 1.0 - v for k, v in result.detector_scores.items()}
             scans.append((profile.day(period).isoformat(), tails))
     return [e.entity_id for e in profile.entities], scans
+
+
+def _alerting(
+    pipeline: ScanPipeline, profile: Any, day: int, labelled: bool
+) -> tuple[Any, list[int]]:
+    result = pipeline.score(profile.raw[:, : day + 1], profile.day(day).weekday())
+    if labelled:
+        result = silence_labelled(pipeline, [e.entity_id for e in profile.entities], result)
+    return result, np.flatnonzero(result.alert).tolist()
+
+
+def feedback_section(
+    account: Any,
+    paths: dict[str, Path],
+    start: datetime.date,
+    end: datetime.date,
+    config: PipelineConfig,
+) -> None:
+    """False alerts per 1,000 entity-days before and after a simulated week of labels."""
+    profile = load_profile(paths["entities"], paths["metrics"])
+    ids = [e.entity_id for e in profile.entities]
+    first, last = profile.index_of(start), profile.index_of(end)
+    week_end = first + LABEL_DAYS
+    sets = truth_sets(account.entities, account.incidents)
+
+    def true(entity: str, day: datetime.date) -> bool:
+        return any(
+            inc.start <= day <= inc.end and entity in sets[i]
+            for i, inc in enumerate(account.incidents)
+        )
+
+    none = Labels(set(), [], LabelsUsed())
+    day0 = profile.first_day
+    before = fit_labelled(profile.raw[:, :first], day0, none, config, 0)
+    anomalies: set[tuple[int, int]] = set()
+    false_alerts: list[tuple[str, str, float]] = []
+    for d in range(first, week_end):
+        result, rows = _alerting(before, profile, d, labelled=False)
+        for row in rows:
+            if true(ids[row], profile.day(d)):
+                anomalies.add((row, d))
+            else:
+                kind = pattern_kind(explain_row(result, row))
+                false_alerts.append((ids[row], kind, float(result.tail_prob[row])))
+    labels = Labels(
+        anomalies, false_alerts, LabelsUsed(not_anomaly=len(false_alerts), anomaly=len(anomalies))
+    )
+    retrained = fit_labelled(profile.raw[:, :week_end], day0, none, config, 0)
+    with_labels = fit_labelled(profile.raw[:, :week_end], day0, labels, config, 0)
+    after = [inc for inc in account.incidents if inc.end >= profile.day(week_end)]
+    days = last - week_end + 1
+    entity_days = len(ids) * days
+    print(
+        f"feedback: labels on {start}..{profile.day(week_end - 1)} — {len(false_alerts)} "
+        f'"not an anomaly", {len(anomalies)} "real anomaly"; scored '
+        f"{profile.day(week_end)}..{end} ({entity_days:,} entity-days, {len(after)} incidents)"
+    )
+    print(
+        f"{'model':14} {'alerts':>7} {'false':>6} {'FA/1k':>7} {'recall':>7} {'same pattern':>13}"
+    )
+    labelled_patterns = {(e, k) for e, k, _ in false_alerts}
+    for name, pipeline, silenced in (
+        ("before", before, False),
+        ("retrained", retrained, False),
+        ("with labels", with_labels, True),
+    ):
+        alerts, repeats = [], 0
+        for d in range(week_end, last + 1):
+            result, rows = _alerting(pipeline, profile, d, labelled=silenced)
+            for row in rows:
+                day = profile.day(d)
+                alerts.append({"entity_id": ids[row], "date": day.isoformat()})
+                if not true(ids[row], day):
+                    kind = pattern_kind(explain_row(result, row))
+                    repeats += (ids[row], kind) in labelled_patterns
+        _, totals, _ = evaluate(account.entities, after, alerts)
+        per_1k = 1000.0 * totals.false_alerts / entity_days
+        print(
+            f"{name:14} {len(alerts):>7} {totals.false_alerts:>6} {per_1k:>7.2f} "
+            f"{totals.recall:>7.3f} {repeats:>13}"
+        )
 
 
 def direct_recalls(incidents: list[Incident], alerts: list[dict[str, Any]]) -> Counter[str]:
@@ -408,12 +528,13 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
     cusum = CusumConfig(enabled=not args.no_cusum)
     if args.cusum_threshold is not None:
         cusum = dataclasses.replace(cusum, threshold=args.cusum_threshold)
-    weights = dict(DEFAULT_WEIGHTS)
-    if args.weights:
-        weights = {name: 0.0 for name in DEFAULT_WEIGHTS} | parse_weights(args.weights)
-    return PipelineConfig(
-        detector=args.detector, combine=args.combine, weights=weights, cusum=cusum
-    )
+    chosen: dict[str, Any] = {"detector": args.detector, "combine": args.combine, "cusum": cusum}
+    if args.alert_tail_prob is not None:
+        chosen["alert_tail_prob"] = args.alert_tail_prob
+    if not args.weights:
+        return PipelineConfig(**chosen)
+    weights = {name: 0.0 for name in DEFAULT_WEIGHTS} | parse_weights(args.weights)
+    return PipelineConfig(**chosen, weights=weights)
 
 
 def _print_row(

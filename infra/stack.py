@@ -8,6 +8,10 @@ Context (cdk.json, or ``-c key=value``):
 - ``tripwire:hourlyScanSchedule``: the same for profiles with hourly bars;
 - ``tripwire:layerAssets``: ``build`` (the real layers) or ``recipe`` (the layer recipes as
   assets, for fast unit tests);
+- ``tripwire:trainingSchedule``: when the training scheduler looks for profiles due
+  (daily; each profile is retrained every ``every_days``, weekly by default);
+- ``tripwire:trainingImage``: the training job's image URI (default: AWS's PyTorch
+  training DLC for the region);
 - ``tripwire:authDomainPrefix``: the Cognito hosted UI's domain prefix, unique per region
   across AWS (default ``tripwire-<account id>``).
 """
@@ -32,6 +36,7 @@ from infra.components.api import WebAccess, hosted_ui_domain
 from infra.components.dashboard import Dashboard, SignIn
 from infra.components.landing import Landing
 from infra.components.pipeline import DEFAULT_HOURLY_SCAN_SCHEDULE, DEFAULT_SCAN_SCHEDULE
+from infra.components.training import DEFAULT_TRAINING_SCHEDULE, Training
 
 
 class TripwireStack(Stack):
@@ -98,6 +103,14 @@ class TripwireStack(Stack):
             alerts_table=self.storage.tables["alerts"],
         )
         self.landing = Landing(self, "Landing", functions=self.functions)
+        self.training = Training(
+            self,
+            "Training",
+            functions=self.functions,
+            schedule=str(
+                self.node.try_get_context("tripwire:trainingSchedule") or DEFAULT_TRAINING_SCHEDULE
+            ),
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",

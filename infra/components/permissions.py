@@ -108,6 +108,8 @@ class Access:
     # Ads API / LWA URLs; "manage" — create, replace and delete them (the connection routes);
     # "delete" — DeleteSecret (deleting a profile).
     ads_secrets: Literal["read", "manage", "delete"] | None = None
+    # states:StartExecution on the training state machine (POST /profiles/{id}/train).
+    start_training: bool = False
     extra_env: tuple[str, ...] = field(default=())  # names only; values come from the stack
 
     def table_names(self) -> set[str]:
@@ -119,6 +121,20 @@ _ALERT_WRITE = (
     TableAccess(ALERTS, "RW", indexes=("active", "by_entity", "by_profile")),
     TableAccess(HISTORY, "W"),
     TableAccess(STATISTICS, "W"),
+)
+
+# The training job (SageMaker, ``service/train.py`` run_training): the run's progress and
+# outcome, the profile's hierarchy, metrics and labels; the registry read (the model in
+# use) and written (the new or candidate model).
+TRAINING_JOB = Access(
+    tables=(
+        TableAccess(RUNS, "RW"),
+        TableAccess(CATALOG, "R"),
+        TableAccess(METRICS, "R"),
+        TableAccess(FEEDBACK, "R"),
+    ),
+    read_models=True,
+    write_models=True,
 )
 
 FUNCTIONS: dict[str, Access] = {
@@ -177,7 +193,9 @@ FUNCTIONS: dict[str, Access] = {
     ),
     # api/runs.py + api/backfill.py: runs by profile, models, backfill → the scan queue,
     # schedules (ScheduleStore in the metadata table); api/connections.py: a profile's
-    # Amazon Ads connection (metadata table) and its credentials (Secrets Manager).
+    # Amazon Ads connection (metadata table) and its credentials (Secrets Manager);
+    # api/training.py: a training run written, its execution started (Step Functions), the
+    # profile's retraining interval (metadata, ``#TRAINING``).
     "runs": Access(
         tables=(
             TableAccess(RUNS, "RW", indexes=("by_profile",)),
@@ -187,6 +205,7 @@ FUNCTIONS: dict[str, Access] = {
         read_models=True,
         send_scans=True,
         ads_secrets="manage",
+        start_training=True,
     ),
     # service/fanout.py schedule_scans: active schedules, hierarchies, runs, the queue.
     "scan_scheduler": Access(
@@ -293,6 +312,21 @@ FUNCTIONS: dict[str, Access] = {
         ads_secrets="delete",
         numeric=False,
     ),
+    # service/training_runs.py plan_trainings: scheduled and connected profiles (metadata),
+    # their training entries claimed, whether a model set exists (the registry), an
+    # untrained profile's top-level series (catalog, metrics), a run per profile due.
+    "train_scheduler": Access(
+        tables=(
+            TableAccess(METADATA, "RW"),
+            TableAccess(CATALOG, "R"),
+            TableAccess(METRICS, "R"),
+            TableAccess(RUNS, "RW"),
+        ),
+        read_models=True,
+        numeric=False,
+    ),
+    # service/training_runs.py record_failure: the failed job's run read and failed.
+    "train_recorder": Access(tables=(TableAccess(RUNS, "RW"),), numeric=False),
     # store/archive.py: the expired alert (from the stream record) into history.
     "archiver": Access(tables=(TableAccess(HISTORY, "W"),), numeric=False),
 }

@@ -24,6 +24,11 @@ from tripwire.service.backfill import MAX_PERIODS
 from tripwire.service.entities import MAX_INTRADAY_DAYS
 
 
+def _not_future(value: Any) -> str:
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    return min(_day(value) or yesterday, yesterday).isoformat()
+
+
 def _day(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value))
@@ -137,7 +142,8 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
     elif (method, path) == ("POST", "/metrics"):
         _metrics(body)
     elif (method, path) == ("POST", "/detect") and body.get("date") is not None:
-        yesterday = datetime.now(UTC).date() - timedelta(days=1)
-        body["date"] = min(_day(body["date"]) or yesterday, yesterday).isoformat()
+        body["date"] = _not_future(body["date"])
+    elif (method, path) == ("POST", "/profiles/{profile_id}/train") and body.get("end"):
+        body["end"] = _not_future(body["end"])  # "not in the future": said in words only
     elif (method, path) == ("PUT", "/profiles/{profile_id}/schedule"):
         body["interval"] = "1d"  # 1h for market profiles only

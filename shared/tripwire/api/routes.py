@@ -57,6 +57,8 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/profiles/{id}", "profiles"),
     Route("PUT", "/profiles/{id}/channels", "profiles"),
     Route("GET", "/profiles/{id}/channels", "profiles"),
+    Route("POST", "/profiles/{id}/train", "runs"),
+    Route("PUT", "/profiles/{id}/training", "runs"),
     Route("PUT", "/profiles/{id}/connection", "runs"),
     Route("GET", "/profiles/{id}/connection", "runs"),
     Route("DELETE", "/profiles/{id}/connection", "runs"),
@@ -74,6 +76,8 @@ WORKERS: tuple[str, ...] = (
     "learner",
     "landing",
     "sweeper",
+    "train_scheduler",
+    "train_recorder",
 )
 
 

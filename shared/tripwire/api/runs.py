@@ -3,8 +3,9 @@
 ``GET /runs?profile_id=`` (newest first, cursor paged) · ``GET /runs/{id}`` ·
 ``GET /models`` (the registry's current model set per profile, and whether this container
 holds each one loaded). Another tenant's run or profile is a 404, as is an unknown one.
-The backfill routes (``api.backfill``'s router) and the Amazon Ads connection routes
-(``api.connections``) are served by this function too.
+The backfill routes (``api.backfill``'s router), the Amazon Ads connection routes
+(``api.connections``) and the training routes (``api.training``) are served by this
+function too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tripwire.api.errors import invalid_field, not_found
 from tripwire.api.resolver import JsonApi, PathId
 from tripwire.api.responses import Closed, documented
 from tripwire.api.schemas import Cursor
+from tripwire.api.training import router as training_router
 from tripwire.domain.entities import Identifier
 from tripwire.domain.runs import DetectionRun
 from tripwire.service import runs as service
@@ -129,3 +131,4 @@ def _bad_cursor(bad: cursor.InvalidCursor) -> Response[str]:
 
 app.include_router(backfill_router)  # POST /backfill · GET /backfill/{id} · PUT .../schedule
 app.include_router(connections_router)  # PUT · GET · DELETE /profiles/{id}/connection
+app.include_router(training_router)  # POST /profiles/{id}/train · PUT /profiles/{id}/training

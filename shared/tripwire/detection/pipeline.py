@@ -49,6 +49,7 @@ from tripwire.detection.base import Detector, FloatArray
 from tripwire.detection.count_model import CountModel
 from tripwire.detection.cusum import CusumConfig, CusumResult, conversion_cusum
 from tripwire.detection.explain import coalitions
+from tripwire.detection.labels import LabelledPatterns
 from tripwire.detection.ppc_detectors import PPCLSTM, PPCHalfSpaceTrees, PPCIsolationForest
 from tripwire.detection.severity import ALERT_TAIL_PROB, severity_codes
 from tripwire.detection.vote import Combine, CompactTail, TailModel, combine
@@ -175,6 +176,7 @@ class ScanPipeline:
         self.calibrators: dict[str, CompactTail] = {}
         self.weights = {n: self._weight(n) for n in self.names}
         self.training: dict[str, Any] = {}
+        self.labels = LabelledPatterns()  # users' "not an anomaly" labels (``labels.py``)
         # Deviations of earlier periods, by window content: consecutive scans (a backtest's
         # days; a scan's provisional and settled passes) share all but one of their L - 1.
         self._earlier: OrderedDict[tuple[bytes, int], FloatArray] = OrderedDict()
@@ -481,6 +483,7 @@ class ScanPipeline:
             "calibrators": {n: c.to_dict() for n, c in self.calibrators.items()},
             "count": _count_state(count) if isinstance(count, CountModel) else None,
             "training": self.training,
+            "labels": self.labels.to_list(),
         }
         data = json.dumps(state, sort_keys=True, separators=(",", ":")).encode()
         meta = {
@@ -504,6 +507,7 @@ class ScanPipeline:
         pipe.names = tuple(state["names"])
         pipe.weights = {n: pipe._weight(n) for n in pipe.names}
         pipe.training = state["training"]
+        pipe.labels = LabelledPatterns.from_list(state.get("labels", []))
         for name in pipe.names:
             if name == "count":
                 pipe.detectors[name] = _count_from(state["count"])

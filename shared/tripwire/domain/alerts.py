@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -230,9 +231,21 @@ class Feedback(BaseModel):
     score: Probability
     model_versions: dict[str, str] = Field(default_factory=dict)
     is_anomaly: bool
+    kind: str = Field(
+        default="", description="the alert's leading feature and direction, e.g. clicks_above"
+    )
     note: str = ""
     by: str
     at: datetime
+
+
+def pattern_kind(explanation: Sequence[Mapping[str, Any]]) -> str:
+    """The alert's kind: its largest attribution's feature and direction ("" if none)."""
+    if not explanation:
+        return ""
+    top = max(explanation, key=lambda e: abs(float(e["contribution"])))
+    direction = getattr(top["direction"], "value", top["direction"])
+    return f"{top['feature']}_{direction}"
 
 
 def _utc(moment: datetime) -> datetime:

@@ -60,6 +60,12 @@ from tripwire.local.poller import (
     fire_schedule,
     fire_sweep,
 )
+from tripwire.local.training import (
+    TrainingRunner,
+    TrainingTicker,
+    create_state_machine,
+    fire_training_schedule,
+)
 from tripwire.store import provision as store
 from tripwire.store.connections import SECRET_PREFIX_ENV
 from tripwire.store.queues import LANDING, LEARN, MAX_RECEIVES_ENV, SCAN, Queue
@@ -121,6 +127,8 @@ class LocalStack:
         self._ticker: ScheduleTicker | None = None
         self._sweeper: SweepTicker | None = None
         self._digests: DigestTicker | None = None
+        self.trainer: TrainingRunner | None = None  # the training state machine's stand-in
+        self._train_ticker: TrainingTicker | None = None
         # The market data source's stand-in (Yahoo's chart endpoint), serving this book.
         self.market = LocalMarketProvider(market_book)
         # Amazon Ads' stand-in (Login with Amazon + v3 reporting), serving this book.
@@ -263,6 +271,10 @@ class LocalStack:
         if self._digests is not None:
             self._digests.stop()
             self._digests = None
+        for background in (self._train_ticker, self.trainer):
+            if background is not None:
+                background.stop()
+        self._train_ticker = self.trainer = None
         for poller in (self.poller, self.learner, self.landing):
             if poller is not None:
                 poller.stop()
@@ -330,6 +342,17 @@ class LocalStack:
             self._ticker = ScheduleTicker(self.scan_every).start()
         self._sweeper = SweepTicker().start()  # overdue runs failed, as the deployed rule does
         self._digests = DigestTicker().start()  # the daily and weekly digest rules
+        self._start_training()
+
+    def _start_training(self) -> None:
+        """The training state machine (in moto) and its stand-in runner; with a schedule,
+        the daily training rule too."""
+        env = create_state_machine(self.prefix)
+        self._add_env(env)
+        (arn,) = env.values()
+        self.trainer = TrainingRunner(arn).start()
+        if self.scan_every > 0:
+            self._train_ticker = TrainingTicker(arn).start()
 
     def _start_landing(self) -> None:
         """The landing bucket notifies its queue (+DLQ) of every created object, as in AWS
@@ -369,6 +392,15 @@ class LocalStack:
         if wait:
             self.drain()
         return runs
+
+    def train(self, as_of: datetime.date | None = None, *, wait: bool = True) -> None:
+        """One tick of the training rule now (the real scheduler → the jobs due), and
+        wait for every training execution to finish when ``wait``."""
+        if self.trainer is None:
+            raise RuntimeError("the local stack has not been started")
+        fire_training_schedule(self.trainer.machine_arn, as_of)
+        if wait:
+            self.trainer.drain()
 
     def sweep(self) -> list[dict[str, str]]:
         """One run sweep now (the real sweeper handler); the runs it failed."""

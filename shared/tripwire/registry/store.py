@@ -6,6 +6,7 @@ Layout (every key starts with the tenant)::
     {tenant}/{profile}/{detector}/{version}.json   its metadata
     {tenant}/{profile}/{detector}/CURRENT.json     pointer to the detector's newest version
     {tenant}/{profile}/MODELSET.json               the current version of every detector
+    {tenant}/{profile}/CANDIDATE.json              the last trained set held back (worse)
 
 A version is the hex SHA-256 of the artifact's bytes, so an object is immutable once
 written and a load can prove it got what was published. Readers only follow
@@ -27,6 +28,7 @@ from tripwire.store.tables import MODELS
 
 MODELSET = "MODELSET.json"
 CURRENT = "CURRENT.json"
+CANDIDATE = "CANDIDATE.json"
 _VERSION = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -101,18 +103,7 @@ class RegistryStore:
         The model set is not touched: call ``publish_set`` once every detector is published.
         """
         prefix = detector_prefix(tenant, profile, detector)
-        version = version_of(data)
-        document = {
-            "tenant": tenant,
-            "profile": profile,
-            "detector": detector,
-            "version": version,
-            "size": len(data),
-            "published_at": _now(),
-            "metadata": dict(metadata),
-        }
-        self._put(f"{prefix}/{version}.bin", data, "application/octet-stream")
-        self._put_json(f"{prefix}/{version}.json", document)
+        version = self._store(tenant, profile, detector, data, metadata, published_at=_now())
         self._put_json(f"{prefix}/{CURRENT}", {"version": version, "published_at": _now()})
         return version
 
@@ -178,6 +169,37 @@ class RegistryStore:
         self.publish_set(tenant, profile, versions, if_match=None if based_on is None else etag)
         return versions
 
+    def store_candidate(
+        self,
+        tenant: str,
+        profile: str,
+        artifacts: Mapping[str, tuple[bytes, Mapping[str, Any]]],
+        *,
+        run_id: str,
+    ) -> dict[str, str]:
+        """Keep artifacts that were not published (a model worse than the one in use):
+        each stored under its version, CURRENT.json and the model set untouched, and the
+        profile's CANDIDATE.json naming them with the run that trained them."""
+        versions = {
+            detector: self._store(
+                tenant,
+                profile,
+                detector,
+                data,
+                metadata,
+                published_at=None,
+                candidate_of_run=run_id,
+            )
+            for detector, (data, metadata) in artifacts.items()
+        }
+        candidate = {"models": dict(sorted(versions.items())), "run_id": run_id, "at": _now()}
+        self._put_json(f"{profile_prefix(tenant, profile)}/{CANDIDATE}", candidate)
+        return versions
+
+    def candidate(self, tenant: str, profile: str) -> dict[str, Any] | None:
+        """The last candidate kept (``models``, ``run_id``, ``at``), if any."""
+        return self._get_json(f"{profile_prefix(tenant, profile)}/{CANDIDATE}")
+
     def current_set(self, tenant: str, profile: str) -> dict[str, str] | None:
         """The profile's model set (detector -> version), or None if nothing is published."""
         document = self._get_json(f"{profile_prefix(tenant, profile)}/{MODELSET}")
@@ -205,6 +227,31 @@ class RegistryStore:
         if document is None or document.get("version") != version:
             raise IntegrityError(f"{detector} {version} for {profile!r}: metadata missing")
         return data, dict(document["metadata"])
+
+    def _store(
+        self,
+        tenant: str,
+        profile: str,
+        detector: str,
+        data: bytes,
+        metadata: Mapping[str, Any],
+        **extra: Any,
+    ) -> str:
+        """The artifact and its metadata document under its version; returns the version."""
+        prefix = detector_prefix(tenant, profile, detector)
+        version = version_of(data)
+        document = {
+            "tenant": tenant,
+            "profile": profile,
+            "detector": detector,
+            "version": version,
+            "size": len(data),
+            **extra,
+            "metadata": dict(metadata),
+        }
+        self._put(f"{prefix}/{version}.bin", data, "application/octet-stream")
+        self._put_json(f"{prefix}/{version}.json", document)
+        return version
 
     def _put(self, key: str, body: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=MODELS.name, Key=key, Body=body, ContentType=content_type)

@@ -20,6 +20,7 @@ from tripwire.domain.alerts import (
     Feedback,
     Severity,
     StatusChange,
+    pattern_kind,
     with_resolution,
 )
 from tripwire.domain.deliveries import Delivery
@@ -116,6 +117,7 @@ class AlertService:
             score=alert.score,
             model_versions=alert.model_versions,
             is_anomaly=is_anomaly,
+            kind=pattern_kind([a.model_dump() for a in alert.explanation]),
             note=note,
             by=user,
             at=datetime.now(UTC),

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tripwire.detection.impact import impact
+from tripwire.detection.labels import pattern_kind
 from tripwire.detection.pipeline import PipelineConfig, ScanPipeline, ScanResult
 from tripwire.domain import Alert, Attribution, DetectionRun, Entity, RootCause, Severity
 from tripwire.domain.alerts import Confirmation, Direction, Impact, alert_id
@@ -185,6 +186,7 @@ class ProfileScorer:
             explain=explain,
             completeness=shares,
         )
+        result = silence_labelled(self.pipeline, self.graph.ids, result)
         period = day.isoformat()
         causes: dict[str, list[RootCause]] = {}
         if root_causes:
@@ -271,6 +273,15 @@ def with_evidence(deviation: FloatArray, evidence: FloatArray | None) -> FloatAr
     for feature in _STOPPED:
         out[:, feature] = np.minimum(out[:, feature], z)
     return out
+
+
+def silence_labelled(pipeline: ScanPipeline, ids: Sequence[str], result: ScanResult) -> ScanResult:
+    """The result without alerts on patterns users labelled "not an anomaly"."""
+    if not len(pipeline.labels):
+        return result
+    kinds = {r: pattern_kind(explain_row(result, r)) for r in np.flatnonzero(result.alert).tolist()}
+    silenced: ScanResult = pipeline.labels.silence(ids, result, kinds)
+    return silenced
 
 
 def explain_row(result: ScanResult, row: int) -> list[dict[str, Any]]:

@@ -53,6 +53,7 @@ from tripwire.store.tables import (
     Bucket,
     Table,
 )
+from tripwire.store.training import PK as TRAINING_PK
 
 # Partitions ``{tenant}#{profile}``: the profile's own data, whole.
 PROFILE_PARTITIONS: tuple[Table, ...] = (METRICS, METADATA, FEEDBACK, STATISTICS, INCIDENTS)
@@ -98,8 +99,10 @@ class ProfilePurge(DynamoStore):
         return self.partition(CATALOG)
 
     def schedules(self) -> int:
-        """The profile's schedule entries (every interval): first, so no scan starts."""
+        """The profile's schedule entries (every interval, and its training schedule):
+        first, so no scan or training starts."""
         sks = [{"pk": {"S": f"{keys.SEP}SCHEDULE{keys.SEP}{i.value}"}} for i in Interval]
+        sks.append({"pk": {"S": TRAINING_PK}})
         present = [
             key
             for key in ({**k, "sk": {"S": self.pk}} for k in sks)
