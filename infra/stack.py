@@ -32,6 +32,7 @@ from infra.components.api import WebAccess, hosted_ui_domain
 from infra.components.dashboard import Dashboard, SignIn
 from infra.components.landing import Landing
 from infra.components.pipeline import DEFAULT_HOURLY_SCAN_SCHEDULE, DEFAULT_SCAN_SCHEDULE
+from infra.components.stream import Stream
 
 
 class TripwireStack(Stack):
@@ -96,6 +97,7 @@ class TripwireStack(Stack):
             alerts_table=self.storage.tables["alerts"],
         )
         self.landing = Landing(self, "Landing", functions=self.functions)
+        self.stream = Stream(self, "Stream", functions=self.functions)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -108,6 +110,7 @@ class TripwireStack(Stack):
             key=self.notifications.key,
             alert_email=alert_email,
             landing_dlq=self.landing.dlq,
+            stream_dlq=self.stream.dlq,
         )
         self.functions.acknowledge_wildcards()
         CfnOutput(self, "ApiUrl", value=self.api.url)
@@ -119,3 +122,4 @@ class TripwireStack(Stack):
         CfnOutput(self, "AlertsTopicArn", value=self.notifications.topic.topic_arn)
         landing = self.storage.buckets["landing"]
         CfnOutput(self, "LandingBucketName", value=landing.bucket_name)
+        CfnOutput(self, "StreamQueueArn", value=self.stream.queue.queue_arn)

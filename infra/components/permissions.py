@@ -258,6 +258,15 @@ FUNCTIONS: dict[str, Access] = {
         read_landing=True,
         write_reports=True,
     ),
+    # service/ads_stream.py: stream records merged into keyword-hour cells (metrics table,
+    # conditional writes), routes read (metadata), hourly points imported (catalog, metrics).
+    "stream_ingest": Access(
+        tables=(
+            TableAccess(CATALOG, "RW"),
+            TableAccess(METRICS, "RW"),
+            TableAccess(METADATA, "R"),
+        ),
+    ),
     # service/sweep.py: overdue runs from the sparse ``open`` index, each run's slices
     # (fanout.progress), the failed run written conditionally.
     "sweeper": Access(tables=(TableAccess(RUNS, "RW", indexes=("open",)),)),

@@ -494,6 +494,7 @@ def test_alarms_cover_errors_throttles_dlq_and_scan_age(synth: Synth) -> None:
     expected = {f"{n}-{kind}" for n in ALL_FUNCTIONS for kind in ("errors", "throttles")}
     others = {"scan-dlq-depth", "learn-dlq-depth", "scan-age", "notifier-failures"}
     others.add("landing-dlq-depth")
+    others.add("stream-dlq-depth")
     others.add("runs-swept")
     assert expected | others == set(alarms)
     by_metric = {

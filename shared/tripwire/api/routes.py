@@ -71,6 +71,7 @@ WORKERS: tuple[str, ...] = (
     "archiver",
     "learner",
     "landing",
+    "stream_ingest",
     "sweeper",
 )
 

@@ -39,7 +39,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -65,6 +65,8 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 DETECTOR_SLOTS = ("count", "isolation_forest", "streaming", "lstm")
 EXPORT_FORMAT = 1
 EXPLAINED_FEATURES = 5
+HOURLY_DETECTOR = "count"  # the detector an hourly scan votes with (``for_hours``)
+HOURLY_HISTORY = 14 * 24  # hours an hourly scan's baseline sees: each hour of the week twice
 
 # What a detector is fed: "deviation" (n, 10) the scanned period's deviations; "run" (n, 20)
 # those plus the deviations of the last ``run_periods`` periods summed (sustained moves);
@@ -195,7 +197,7 @@ class ScanPipeline:
                 f"need more than {self.config.min_history} periods of history, got {days}"
             )
         count = days - self.config.min_history
-        last_weekday = (first_weekday + days - 1) % 7
+        last_weekday = (first_weekday + days - 1) % self._season
         cfg, hp = self.config.baseline, self.config.history_periods
         # Every training period at once (each against its own trailing history).
         days_seen = baseline.compute_many(history, last_weekday, cfg, count, history=hp)
@@ -230,7 +232,7 @@ class ScanPipeline:
         itself has at least halved or doubled: a sustained collapse, not the echo of
         yesterday's incident in a run that still holds it while today merely wobbles."""
         lo = max(0, t - self.config.history_periods - self.config.run_periods + 1)
-        weekday = (first_weekday + t) % 7
+        weekday = (first_weekday + t) % self._season
         cfg, k = self.config.baseline, self.config.run_periods
         run = baseline.compute(raw[:, lo : t + 1], weekday, cfg, periods=k).deviation
         return _moved(run, day)
@@ -292,6 +294,26 @@ class ScanPipeline:
             for i, row in enumerate(rows.tolist()):
                 result.explanations[row] = _entries(phi[i], result.baseline, row)
         return result
+
+    @property
+    def _season(self) -> int:
+        """Periods in the baseline's rhythm: 7 days, or 168 hours of the week."""
+        return self.config.baseline.period_length
+
+    def for_hours(self) -> ScanPipeline:
+        """This pipeline's count model judging hours: the same fitted detector and
+        calibrator, fed deviations from an hour-of-week baseline over ``HOURLY_HISTORY``.
+        The baseline's deviations are unit-free (Poisson-stabilised, scaled by the entity's
+        own spread), so the count model's per-feature tails carry over from days to hours;
+        the learnt detectors saw daily sequences only and stay out."""
+        hourly = self.alone(HOURLY_DETECTOR)
+        hourly.config = replace(
+            self.config,
+            detector=HOURLY_DETECTOR,
+            history_periods=HOURLY_HISTORY,
+            baseline=baseline.HOUR_OF_WEEK,
+        )
+        return hourly
 
     def alone(self, detector: str) -> ScanPipeline:
         """This pipeline voting with one of its detectors alone (its own calibrated tail);
@@ -390,7 +412,10 @@ class ScanPipeline:
         digests = [hashlib.sha256(by_day[d].data.cast("B")).digest() for d in range(days)]
         targets = range(days - length, days - 1)
         keys = {
-            t: (b"".join(digests[max(0, t - hp) : t + 1]), (last_weekday - (days - 1 - t)) % 7)
+            t: (
+                b"".join(digests[max(0, t - hp) : t + 1]),
+                (last_weekday - (days - 1 - t)) % self._season,
+            )
             for t in targets
         }
         missing = [t for t in targets if keys[t] not in self._earlier]
@@ -400,7 +425,7 @@ class ScanPipeline:
             last = days - 1 if scanned is not None else targets[-1]
             many = baseline.compute_many(
                 raw[:, : last + 1],
-                (last_weekday - (days - 1 - last)) % 7,
+                (last_weekday - (days - 1 - last)) % self._season,
                 self.config.baseline,
                 last - first + 1,
                 history=hp,

@@ -26,6 +26,7 @@ from tripwire.store.provision import aws_client, region
 WORKER = "scan_worker"
 LEARNER = "learner"
 LANDING = "landing"
+STREAM_INGEST = "stream_ingest"
 SWEEPER = "sweeper"
 SWEEP_EVERY = 900.0  # seconds: the deployed rule's rate(15 minutes)
 BATCH = 10  # SQS's receive limit and the mapping's default batch size
@@ -177,6 +178,14 @@ class LandingPoller(ScanPoller):
 
     thread_name = "landing-poller"
     function = LANDING
+
+
+class StreamPoller(ScanPoller):
+    """The stream queue's mapping: Marketing Stream records (the Amazon Ads stand-in
+    delivers them, as Amazon's publishers do) to the real stream_ingest function."""
+
+    thread_name = "stream-poller"
+    function = STREAM_INGEST
 
 
 def queue_depth(queue_url: str) -> int:

@@ -21,22 +21,41 @@ from tripwire.store.metrics import MetricStore, Series
 
 @dataclass(frozen=True)
 class ProfileSeries:
-    """Every entity's daily raw measures as one dense array."""
+    """Every entity's daily (or hourly) raw measures as one dense array."""
 
     entities: list[Entity]
     first_day: datetime.date
-    raw: npt.NDArray[np.float64]  # (n_entities, n_days, 5) in PPC_MEASURES order
+    raw: npt.NDArray[np.float64]  # (n_entities, n_periods, 5) in PPC_MEASURES order
     currency: str = "USD"  # the profile's: what impact is counted in
+    interval: Interval = Interval.D1
+    first_hour: int = 0  # an hourly series' first period is this hour of ``first_day``
 
     @property
     def days(self) -> int:
         return int(self.raw.shape[1])
 
-    def index_of(self, day: datetime.date) -> int:
-        return (day - self.first_day).days
+    @property
+    def start(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.first_day, datetime.time(self.first_hour))
+
+    def index_of(self, period: datetime.date) -> int:
+        if self.interval is Interval.H1:
+            assert isinstance(period, datetime.datetime)
+            return int((period - self.start).total_seconds()) // 3600
+        return (period - self.first_day).days
 
     def day(self, index: int) -> datetime.date:
         return self.first_day + datetime.timedelta(days=index)
+
+    def hour(self, index: int) -> datetime.datetime:
+        return self.start + datetime.timedelta(hours=index)
+
+    def season_of(self, period: datetime.date) -> int:
+        """The period's place in the baseline's rhythm: its weekday, or hour of the week."""
+        if self.interval is Interval.H1:
+            assert isinstance(period, datetime.datetime)
+            return period.weekday() * 24 + period.hour
+        return period.weekday()
 
 
 class UnknownProfile(LookupError):
@@ -57,6 +76,22 @@ def dense(
         if keep:
             values = list(points.values())
             raw[row, [cols[i] for i in keep]] = np.array([values[i] for i in keep], dtype=float)
+    return raw
+
+
+def dense_hours(
+    entities: Sequence[Entity],
+    series: Mapping[str, Series],
+    start: datetime.datetime,
+    hours: int,
+) -> npt.NDArray[np.float64]:
+    """``dense`` for hourly points (ISO hours) from ``start``."""
+    raw = np.zeros((len(entities), hours, len(PPC_MEASURES)))
+    for row, entity in enumerate(entities):
+        for period, values in series.get(entity.entity_id, {}).items():
+            col = int((datetime.datetime.fromisoformat(period) - start).total_seconds()) // 3600
+            if 0 <= col < hours:
+                raw[row, col] = values
     return raw
 
 
