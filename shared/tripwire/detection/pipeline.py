@@ -39,7 +39,7 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -65,8 +65,6 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 DETECTOR_SLOTS = ("count", "isolation_forest", "streaming", "lstm")
 EXPORT_FORMAT = 1
 EXPLAINED_FEATURES = 5
-HOURLY_DETECTOR = "count"  # the detector an hourly scan votes with (``for_hours``)
-HOURLY_HISTORY = 14 * 24  # hours an hourly scan's baseline sees: each hour of the week twice
 
 # What a detector is fed: "deviation" (n, 10) the scanned period's deviations; "run" (n, 20)
 # those plus the deviations of the last ``run_periods`` periods summed (sustained moves);
@@ -144,6 +142,14 @@ class PipelineConfig:
         fields = dict(state)
         fields["baseline"] = baseline.BaselineConfig(**fields["baseline"])
         return cls(**fields)
+
+
+# An Ads profile's hourly scans (Marketing Stream): the count model alone, on deviations from
+# an hour-of-week baseline over two weeks of hours (each hour of the week seen twice), fitted
+# on the profile's own hours from the second week on. The learnt detectors stay daily.
+HOURLY = PipelineConfig(
+    detector="count", history_periods=14 * 24, min_history=7 * 24, baseline=baseline.HOUR_OF_WEEK
+)
 
 
 @dataclass(frozen=True)
@@ -299,21 +305,6 @@ class ScanPipeline:
     def _season(self) -> int:
         """Periods in the baseline's rhythm: 7 days, or 168 hours of the week."""
         return self.config.baseline.period_length
-
-    def for_hours(self) -> ScanPipeline:
-        """This pipeline's count model judging hours: the same fitted detector and
-        calibrator, fed deviations from an hour-of-week baseline over ``HOURLY_HISTORY``.
-        The baseline's deviations are unit-free (Poisson-stabilised, scaled by the entity's
-        own spread), so the count model's per-feature tails carry over from days to hours;
-        the learnt detectors saw daily sequences only and stay out."""
-        hourly = self.alone(HOURLY_DETECTOR)
-        hourly.config = replace(
-            self.config,
-            detector=HOURLY_DETECTOR,
-            history_periods=HOURLY_HISTORY,
-            baseline=baseline.HOUR_OF_WEEK,
-        )
-        return hourly
 
     def alone(self, detector: str) -> ScanPipeline:
         """This pipeline voting with one of its detectors alone (its own calibrated tail);

@@ -21,9 +21,11 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tripwire.domain.metrics import Interval
 from tripwire.local import state_dir
 from tripwire.local.ads_provider import (
     DEMO_ADS_PROFILE,
@@ -382,11 +384,15 @@ class LocalStack:
         self.learner.drain(timeout)
 
     def scan(
-        self, as_of: datetime.date | None = None, *, wait: bool = True
+        self,
+        as_of: datetime.date | None = None,
+        *,
+        wait: bool = True,
+        intervals: Sequence[Interval] = (Interval.D1,),
     ) -> list[dict[str, str]]:
-        """One schedule tick now (the real scheduler → queue → poller → worker path);
-        returns the runs started, after they finished when ``wait``."""
-        runs = fire_schedule(as_of)
+        """One schedule tick now (the real scheduler → queue → poller → worker path) of the
+        ``intervals``' rules; returns the runs started, after they finished when ``wait``."""
+        runs = fire_schedule(as_of, intervals=intervals)
         if wait:
             self.drain()
         return runs

@@ -21,6 +21,7 @@ consumed: retrying it cannot help.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,9 +39,10 @@ from tripwire.domain.stream import (
     TrafficRecord,
     parse_message,
 )
-from tripwire.ingest.ads_source import AdsCredentials, AdsReports
+from tripwire.ingest.ads_source import AdsApiError, AdsCredentials, AdsReports
 from tripwire.ingest.importer import import_parsed
 from tripwire.service.ads_sync import SECRET_FIELDS, SyncRefused, SyncStores
+from tripwire.store.queues import STREAM_ARN_ENV
 from tripwire.store.stream import StreamStore, hour_values
 from tripwire.telemetry import logger
 
@@ -82,6 +84,22 @@ def subscribe(
         extra={"tenant_id": tenant, "profile_id": profile, "subscriptions": subscriptions},
     )
     return subscriptions
+
+
+def subscribe_when_configured(tenant: str, profile: str) -> dict[str, str] | None:
+    """After a sync: subscribe the profile to the stream queue once (``STREAM_ARN_ENV``
+    names it; unset, there is no stream). A failure is logged and retried by the next
+    sync: the daily data does not wait for the hourly."""
+    arn = os.environ.get(STREAM_ARN_ENV)
+    streams = StreamStore()
+    if not arn or streams.subscribed(tenant, profile):
+        return None
+    try:
+        return subscribe(tenant, profile, arn, streams=streams)
+    except (AdsApiError, SyncRefused) as failed:
+        where = {"tenant_id": tenant, "profile_id": profile, "error": str(failed)}
+        logger.warning("Marketing Stream subscription failed; the next sync retries", extra=where)
+        return None
 
 
 def _client(stores: SyncStores, connection: Connection) -> AdsReports:

@@ -46,7 +46,7 @@ from tripwire.service.incremental import (
 from tripwire.service.market import MarketScanReport, scan_market
 from tripwire.service.market_sync import Fetched, fetch_ticker, not_trained, refresh_tickers
 from tripwire.service.messages import ScanMessage
-from tripwire.service.models import current_pipeline
+from tripwire.service.models import current_pipeline, hourly_pipeline
 from tripwire.service.runs import UnsupportedInterval, run_expiry, utcnow
 from tripwire.service.scoring import (
     ProfileScorer,
@@ -60,6 +60,7 @@ from tripwire.service.scoring import (
     unique,
 )
 from tripwire.service.series import ProfileSeries, UnknownProfile
+from tripwire.service.train import InsufficientHistory, train_hours
 from tripwire.store.metadata import SeriesState, unit_of
 from tripwire.store.runs import SliceRecord
 from tripwire.store.stream import StreamStore
@@ -179,21 +180,24 @@ def _detect_ads_hours(
     message: ScanMessage, stores: ScanStores, attempt: int, on_alerts: AlertsHook | None
 ) -> SliceOutcome:
     """The Marketing Stream hours since the slice's last hourly scan (at most a day's; the
-    first scan: the latest hour), scored by the scoring core with the profile's pipeline in
-    its hour-of-week form (``ScanPipeline.for_hours``). Every hour is provisional: Amazon
+    first scan: the latest hour), scored by the scoring core with the profile's hourly
+    pipeline (``detection.pipeline.HOURLY``: an hour-of-week baseline), trained on its
+    streamed hours by the first scan that finds none. Every hour is provisional: Amazon
     restates an hour's conversions later, so its sales-side drops are not alerted."""
     tenant, profile = message.tenant_id, message.profile_id
-    pipeline, versions = current_pipeline(tenant, profile)
-    try:
-        hourly = pipeline.for_hours()
-    except KeyError:
-        why = "the profile's models have no count model to scan hours"
-        raise UnsupportedInterval(why) from None
     _, rows, owned, states = _slice_rows(stores, message)
     latest = StreamStore().latest_hour(tenant, profile)
     hours = _hours_to_scan(states, latest)
     found: list[Alert] = []
-    if hours:
+    loaded = hourly_pipeline(tenant, profile) if hours else None
+    if hours and loaded is None:
+        try:
+            loaded = train_hours(tenant, profile, hours[-1])
+        except InsufficientHistory as short:
+            return _not_scanned(message, attempt, int(owned.sum()), str(short))
+    versions: dict[str, str] = {}
+    if hours and loaded is not None:
+        hourly, versions = loaded
         first = hours[0] - datetime.timedelta(hours=history_periods(hourly.config) - 1)
         currency = currency_of(stores.catalog, tenant, profile)
         series = read_hours(stores.metrics, tenant, profile, rows, first, hours[-1], currency)
@@ -218,6 +222,17 @@ def _detect_ads_hours(
         warnings=[] if hours else [_no_new_hour(latest)],
     )
     return SliceOutcome(record, mine, found, [])  # hours are not learnt (daily trees)
+
+
+def _not_scanned(message: ScanMessage, attempt: int, entities: int, why: str) -> SliceOutcome:
+    record = SliceRecord(
+        index=message.slice_index,
+        status="complete",
+        attempts=attempt,
+        entities=entities,
+        warnings=[why],
+    )
+    return SliceOutcome(record, [], [], [])
 
 
 def _hours_to_scan(states: dict[str, SeriesState], latest: str | None) -> list[datetime.datetime]:

@@ -11,11 +11,23 @@ import datetime
 import time
 from dataclasses import dataclass, field
 
-from tripwire.detection.pipeline import PipelineConfig, ScanPipeline
+import numpy as np
+
+from tripwire.detection.pipeline import HOURLY, PipelineConfig, ScanPipeline
 from tripwire.registry.store import RegistryStore
+from tripwire.service.models import HOURLY_ARTIFACT
+from tripwire.service.scoring import read_hours
 from tripwire.service.series import load_series
+from tripwire.store.catalog import CatalogStore
+from tripwire.store.metrics import MetricStore
 
 TRAINING_DAYS = 90  # history a model learns from: three months of weekday patterns
+# Hours the hourly model learns from (each training hour against up to two weeks before it),
+# and the leaves it learns on: every non-leaf entity, a seeded sample of the leaves — the
+# count model learns per-feature tails, which a few hundred series pin down, and the
+# hour-of-week baselines of 10,000 keywords would not fit a Lambda's memory.
+HOURLY_TRAINING_HOURS = 21 * 24
+HOURLY_TRAINING_LEAVES = 400
 
 
 class InsufficientHistory(ValueError):
@@ -75,3 +87,37 @@ def train_profile(
         versions,
         time.perf_counter() - started,
     )
+
+
+def train_hours(
+    tenant: str,
+    profile: str,
+    end: datetime.datetime,
+    *,
+    registry: RegistryStore | None = None,
+    seed: int = 0,
+) -> tuple[ScanPipeline, dict[str, str]]:
+    """Fit the profile's hourly pipeline (``HOURLY``) on its streamed hours up to ``end`` and
+    publish it as the ``HOURLY_ARTIFACT`` of its model set; (pipeline, model set)."""
+    _, entities = CatalogStore().get_hierarchy(tenant, profile)
+    leaves = [e for e in entities if e.is_leaf]
+    picked = np.random.default_rng(seed).permutation(len(leaves))[:HOURLY_TRAINING_LEAVES]
+    rows = [e for e in entities if not e.is_leaf] + [leaves[i] for i in sorted(picked)]
+    first = end - datetime.timedelta(hours=HOURLY_TRAINING_HOURS - 1)
+    series = read_hours(MetricStore(), tenant, profile, rows, first, end)
+    active = series.raw.sum(axis=(0, 2)) > 0
+    start = int(active.argmax()) if active.any() else series.days
+    history = series.raw[:, start:]
+    needed = HOURLY.min_history + HOURLY.history_periods // 2
+    if history.shape[1] <= needed:
+        raise InsufficientHistory(
+            f"{profile} has {history.shape[1]} hours of streamed data up to {end}; its hourly "
+            f"model needs more than {needed}"
+        )
+    pipeline = ScanPipeline(HOURLY).fit(history, series.season_of(series.hour(start)))
+    data, metadata = pipeline.export()["pipeline"]
+    metadata.update(training_start=series.hour(start).isoformat(), training_end=end.isoformat())
+    versions = (registry or RegistryStore()).publish_models(
+        tenant, profile, {HOURLY_ARTIFACT: (data, metadata)}
+    )
+    return pipeline, versions

@@ -7,8 +7,9 @@ and every ``idempotency_id`` seen for it. A record whose id was seen changes not
 redelivery); a new record for a cell replaces its values (a restated hour). Writes are
 conditional on the item's version, so two consumers of the same hour never lose a record.
 
-**The hourly marker.** ``S#LATEST`` holds the latest hour streamed for the profile: a profile
-has hourly data once it exists (the hourly schedule asks).
+**Markers.** ``S#SUBSCRIBED`` records the profile's subscriptions; ``S#LATEST`` holds the
+latest hour streamed for the profile: a profile has hourly data once it exists (the hourly
+schedule asks).
 
 **Routes.** One item per (advertiser, marketplace) in the metadata table under the partition
 ``#STREAM#amazon-ads`` (a record names its advertiser, not a Tripwire profile), written when
@@ -33,6 +34,7 @@ from tripwire.store.tables import METADATA, METRICS
 SEEN_KEPT = 50  # idempotency ids remembered per cell (Amazon restates an hour a few times)
 MAX_ATTEMPTS = 8  # conditional-write retries when a concurrent consumer wrote the item first
 LATEST_SK = f"S{keys.SEP}LATEST"
+SUBSCRIBED_SK = f"S{keys.SEP}SUBSCRIBED"
 _ROUTES = f"{keys.SEP}STREAM{keys.SEP}amazon-ads"
 
 
@@ -173,6 +175,22 @@ class StreamStore(DynamoStore):
                 "subscriptions": {"S": json.dumps(subscriptions, sort_keys=True)},
             },
         )
+        self._client.put_item(  # the profile's own record of it (deleted with the profile)
+            TableName=METRICS.name,
+            Item={
+                "pk": {"S": keys.profile_pk(tenant, profile)},
+                "sk": {"S": SUBSCRIBED_SK},
+                "route": {"S": f"{advertiser}{keys.SEP}{marketplace}"},
+                "subscriptions": {"S": json.dumps(subscriptions, sort_keys=True)},
+            },
+        )
+
+    def subscribed(self, tenant: str, profile: str) -> bool:
+        item = self._client.get_item(
+            TableName=METRICS.name,
+            Key={"pk": {"S": keys.profile_pk(tenant, profile)}, "sk": {"S": SUBSCRIBED_SK}},
+        ).get("Item")
+        return item is not None
 
     def routes(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
         """(advertiser, marketplace) → (tenant, profile) for the pairs that are routed."""
