@@ -100,7 +100,7 @@ class StreamStore(DynamoStore):
                 applied.duplicates += len(offered) - sum(counts)
                 applied.touched[key] = cells
             if not retry:
-                self._mark_latest(pk, max(hour for _, hour in by_item))
+                self.mark_latest(tenant, profile, max(hour for _, hour in by_item))
                 return applied
             by_item = retry
         raise RuntimeError(f"{len(by_item)} keyword-hours kept changing under the stream consumer")
@@ -134,7 +134,9 @@ class StreamStore(DynamoStore):
             raise
         return True
 
-    def _mark_latest(self, pk: str, hour: str) -> None:
+    def mark_latest(self, tenant: str, profile: str, hour: str) -> None:
+        """Record ``hour`` as the latest streamed, unless a later one is recorded."""
+        pk = keys.profile_pk(tenant, profile)
         try:
             self._client.put_item(
                 TableName=METRICS.name,
