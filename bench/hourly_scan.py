@@ -57,8 +57,10 @@ def _hours(rng: np.random.Generator, n: int, hours: list[dt.datetime]) -> np.nda
     return np.stack([impressions, clicks, clicks * 0.9, orders * 30.0, orders], axis=2)
 
 
-def _write(tenant: str, profile: str, keywords: list[str], hours: list[dt.datetime]) -> None:
-    raw = _hours(np.random.default_rng(len(hours)), len(keywords), hours)
+def _write(
+    tenant: str, profile: str, keywords: list[str], hours: list[dt.datetime], raw: np.ndarray
+) -> None:
+    """Keyword-hours ``raw`` (keywords × hours × 5) imported; the last hour marked streamed."""
     leaves = {
         k: {h.isoformat(): tuple(float(v) for v in raw[i, j]) for j, h in enumerate(hours)}
         for i, k in enumerate(keywords)
@@ -68,7 +70,7 @@ def _write(tenant: str, profile: str, keywords: list[str], hours: list[dt.dateti
     StreamStore().mark_latest(tenant, profile, hours[-1].isoformat())
 
 
-def prepare(keywords: int) -> tuple[str, str, int, list[str]]:
+def prepare(keywords: int) -> tuple[str, str, int, list[str], np.ndarray]:
     config = GeneratorConfig(seed=7, keywords=keywords, campaigns=max(40, keywords // 25), days=2)
     account = generate(config)
     tenant, profile = f"hourly-{uuid.uuid4().hex[:6]}", account.config.account_id
@@ -78,14 +80,15 @@ def prepare(keywords: int) -> tuple[str, str, int, list[str]]:
     started = time.perf_counter()
     import_parsed(Profile(tenant_id=tenant, profile_id=profile), entities, {}, rows=0, skipped=[])
     leaves = [e.entity_id for e in entities if e.entity_type == "keyword"]
-    history = [HOUR - dt.timedelta(hours=HISTORY_HOURS - k) for k in range(HISTORY_HOURS)]
-    _write(tenant, profile, leaves, history)
+    hours = [HOUR - dt.timedelta(hours=HISTORY_HOURS - k) for k in range(HISTORY_HOURS + 1)]
+    raw = _hours(np.random.default_rng(keywords), len(leaves), hours)  # the history and H
+    _write(tenant, profile, leaves, hours[:-1], raw[:, :-1])
     print(
-        f"  {len(entities):,} entities, {len(leaves) * len(history):,} keyword-hours written "
+        f"  {len(entities):,} entities, {len(leaves) * HISTORY_HOURS:,} keyword-hours written "
         f"in {time.perf_counter() - started:.1f}s"
     )
     ScheduleStore().set(tenant, profile, True, interval=Interval.H1)
-    return tenant, profile, len(entities), leaves
+    return tenant, profile, len(entities), leaves, raw[:, -1:]
 
 
 def tick(stack: LocalStack, meter: AwsMeter, tenant: str, entities: int) -> Tick:
@@ -103,10 +106,10 @@ def tick(stack: LocalStack, meter: AwsMeter, tenant: str, entities: int) -> Tick
 
 def measure(stack: LocalStack, meter: AwsMeter, keywords: int) -> Tick:
     print(f"{keywords:,}-keyword profile:")
-    tenant, profile, entities, leaves = prepare(keywords)
+    tenant, profile, entities, leaves, hour = prepare(keywords)
     warm = tick(stack, meter, tenant, entities)
     print(f"  first tick (hour H-1; the hourly model trained): {warm.seconds:.1f}s")
-    _write(tenant, profile, leaves, [HOUR])
+    _write(tenant, profile, leaves, [HOUR], hour)
     steady = tick(stack, meter, tenant, entities)
     ScheduleStore().set(tenant, profile, False, interval=Interval.H1)
     return steady

@@ -8,13 +8,16 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from tripwire.domain.entities import Profile, ProfileKind
+from tripwire.domain.entities import Entity, Profile, ProfileKind
 from tripwire.domain.metrics import Interval
 from tripwire.domain.runs import DetectionMetadata
 from tripwire.domain.stream import TrafficRecord
 from tripwire.features import baseline
+from tripwire.ingest.importer import import_parsed
+from tripwire.service.models import HOURLY_ARTIFACT, hourly_pipeline
 from tripwire.service.scan import HOURLY_CATCHUP, _hours_to_scan
 from tripwire.service.schedule import IntervalRejected, set_schedule
+from tripwire.service.train import InsufficientHistory, train_hours
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metadata import SeriesState
 from tripwire.store.stream import StreamStore
@@ -144,3 +147,47 @@ def test_a_scan_catches_up_on_a_day_at_most() -> None:
 def test_nothing_new_or_no_hourly_data_scores_nothing() -> None:
     assert _hours_to_scan({"kw-1": _state(HOUR)}, HOUR.isoformat()) == []
     assert _hours_to_scan({}, None) == []
+
+
+# -- the hourly model ----------------------------------------------------------------------
+
+
+def _streamed(tenant: str, profile: str, hours: int) -> dt.datetime:
+    """A campaign of 4 keywords with ``hours`` hours of a daily rhythm, ending at HOUR."""
+    entities = [Entity(entity_id=profile, entity_type="account")]
+    entities.append(Entity(entity_id="cp-1", entity_type="campaign", parent_id=profile))
+    entities += [
+        Entity(entity_id=f"kw-{k}", entity_type="keyword", parent_id="cp-1") for k in range(4)
+    ]
+    rng = np.random.default_rng(1)
+    leaves: dict[str, dict[str, tuple[float, ...]]] = {f"kw-{k}": {} for k in range(4)}
+    for k in range(4):
+        for h in range(hours):
+            at = HOUR - dt.timedelta(hours=hours - 1 - h)
+            imp = int(rng.poisson(20 + 15 * np.sin(at.hour / 24 * 2 * np.pi)))
+            leaves[f"kw-{k}"][at.isoformat()] = (imp, imp // 10, imp / 10 * 0.8, 0.0, 0)
+    import_parsed(
+        Profile(tenant_id=tenant, profile_id=profile),
+        entities,
+        leaves,
+        rows=0,
+        skipped=[],
+        interval=Interval.H1,
+    )
+    return HOUR
+
+
+def test_the_hourly_model_needs_more_than_two_weeks_of_streamed_hours(moto_aws: None) -> None:
+    end = _streamed("acme", "A1", 14 * 24)
+    with pytest.raises(InsufficientHistory, match="336 hours of streamed data"):
+        train_hours("acme", "A1", end)
+    assert hourly_pipeline("acme", "A1") is None
+
+
+def test_the_hourly_model_is_published_beside_the_daily_one(moto_aws: None) -> None:
+    end = _streamed("acme", "A1", 15 * 24)
+    pipeline, versions = train_hours("acme", "A1", end)
+    assert set(versions) == {HOURLY_ARTIFACT}
+    assert pipeline.config.baseline.period_length == 168
+    loaded = hourly_pipeline("acme", "A1")
+    assert loaded is not None and loaded[0].names == ("count",)
