@@ -172,13 +172,15 @@ FUNCTIONS: dict[str, Access] = {
         read_landing=True,
     ),
     # api/runs.py + api/backfill.py: runs by profile, models, backfill → the scan queue,
-    # schedules (ScheduleStore in the metadata table); api/connections.py: a profile's
+    # schedules (ScheduleStore in the metadata table; an Ads profile's hourly schedule reads
+    # its latest streamed hour in the metrics table); api/connections.py: a profile's
     # Amazon Ads connection (metadata table) and its credentials (Secrets Manager).
     "runs": Access(
         tables=(
             TableAccess(RUNS, "RW", indexes=("by_profile",)),
             TableAccess(CATALOG, "R"),
             TableAccess(METADATA, "RW"),
+            TableAccess(METRICS, "R"),
         ),
         read_models=True,
         send_scans=True,
@@ -210,6 +212,9 @@ FUNCTIONS: dict[str, Access] = {
             TableAccess(INCIDENTS, "RW"),
         ),
         read_models=True,
+        # An Ads profile's first hourly scan trains and publishes its hourly model
+        # (service/train.py train_hours: a count model, numpy only).
+        write_models=True,
         send_scans=True,
         send_learning=True,
         publish_alerts=True,

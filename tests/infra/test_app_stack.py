@@ -282,7 +282,8 @@ def test_only_the_worker_asks_for_learning(synth: Synth) -> None:
         assert ("TRIPWIRE_LEARN_QUEUE_URL" in _env(synth, name)) is sends, name
 
 
-def test_only_the_learner_writes_models(synth: Synth) -> None:
+def test_only_the_learner_and_the_worker_write_models(synth: Synth) -> None:
+    # the worker: an Ads profile's hourly model, trained by its first hourly scan
     bucket = _id(synth, synth.stack.storage.buckets["models"])
     for name in ALL_FUNCTIONS:
         s3 = {
@@ -292,7 +293,7 @@ def test_only_the_learner_writes_models(synth: Synth) -> None:
             if a.startswith("s3:") and bucket in json.dumps(s["Resource"])
         }
         expected = {"s3:GetObject"} if FUNCTIONS[name].read_models else set()
-        if name == "learner":
+        if name in ("learner", "scan_worker"):
             expected.add("s3:PutObject")
         if name == "profiles":  # deleting a profile deletes its models, every version
             expected |= {"s3:DeleteObject", "s3:DeleteObjectVersion"}

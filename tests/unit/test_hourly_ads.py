@@ -177,15 +177,15 @@ def _streamed(tenant: str, profile: str, hours: int) -> dt.datetime:
     return HOUR
 
 
-def test_the_hourly_model_needs_more_than_two_weeks_of_streamed_hours(moto_aws: None) -> None:
-    end = _streamed("acme", "A1", 14 * 24)
-    with pytest.raises(InsufficientHistory, match="336 hours of streamed data"):
+def test_the_hourly_model_needs_twelve_days_of_streamed_hours(moto_aws: None) -> None:
+    end = _streamed("acme", "A1", 12 * 24 - 1)
+    with pytest.raises(InsufficientHistory, match="287 hours of streamed data"):
         train_hours("acme", "A1", end)
     assert hourly_pipeline("acme", "A1") is None
 
 
 def test_the_hourly_model_is_published_beside_the_daily_one(moto_aws: None) -> None:
-    end = _streamed("acme", "A1", 15 * 24)
+    end = _streamed("acme", "A1", 12 * 24)  # the first day with 11 days before it
     pipeline, versions = train_hours("acme", "A1", end)
     assert set(versions) == {HOURLY_ARTIFACT}
     assert pipeline.config.baseline.period_length == 168

@@ -146,9 +146,10 @@ class PipelineConfig:
 
 # An Ads profile's hourly scans (Marketing Stream): the count model alone, on deviations from
 # an hour-of-week baseline over two weeks of hours (each hour of the week seen twice), fitted
-# on the profile's own hours from the second week on. The learnt detectors stay daily.
+# on the profile's own hours that have at least 11 days before them. The learnt detectors
+# stay daily.
 HOURLY = PipelineConfig(
-    detector="count", history_periods=14 * 24, min_history=7 * 24, baseline=baseline.HOUR_OF_WEEK
+    detector="count", history_periods=14 * 24, min_history=11 * 24, baseline=baseline.HOUR_OF_WEEK
 )
 
 

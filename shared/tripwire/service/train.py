@@ -22,11 +22,13 @@ from tripwire.store.catalog import CatalogStore
 from tripwire.store.metrics import MetricStore
 
 TRAINING_DAYS = 90  # history a model learns from: three months of weekday patterns
-# Hours the hourly model learns from (each training hour against up to two weeks before it),
-# and the leaves it learns on: every non-leaf entity, a seeded sample of the leaves — the
-# count model learns per-feature tails, which a few hundred series pin down, and the
-# hour-of-week baselines of 10,000 keywords would not fit a Lambda's memory.
-HOURLY_TRAINING_HOURS = 21 * 24
+# The hours the hourly model learns from — the latest three days, each against the hours
+# before it — and the leaves it learns on: every non-leaf entity, a seeded sample of the
+# leaves. The count model learns per-feature tails, which 72 hours of a few hundred series
+# pin down; the hour-of-week baselines of every hour of 10,000 keywords would cost minutes
+# (bench/hourly_scan.py measures the training the first hourly scan does).
+HOURLY_TRAINING_TARGETS = 72
+HOURLY_MIN_TARGETS = 24  # hours with ``HOURLY.min_history`` before them: a day at least
 HOURLY_TRAINING_LEAVES = 400
 
 
@@ -103,12 +105,12 @@ def train_hours(
     leaves = [e for e in entities if e.is_leaf]
     picked = np.random.default_rng(seed).permutation(len(leaves))[:HOURLY_TRAINING_LEAVES]
     rows = [e for e in entities if not e.is_leaf] + [leaves[i] for i in sorted(picked)]
-    first = end - datetime.timedelta(hours=HOURLY_TRAINING_HOURS - 1)
+    first = end - datetime.timedelta(hours=HOURLY.min_history + HOURLY_TRAINING_TARGETS - 1)
     series = read_hours(MetricStore(), tenant, profile, rows, first, end)
     active = series.raw.sum(axis=(0, 2)) > 0
     start = int(active.argmax()) if active.any() else series.days
     history = series.raw[:, start:]
-    needed = HOURLY.min_history + HOURLY.history_periods // 2
+    needed = HOURLY.min_history + HOURLY_MIN_TARGETS - 1
     if history.shape[1] <= needed:
         raise InsufficientHistory(
             f"{profile} has {history.shape[1]} hours of streamed data up to {end}; its hourly "
