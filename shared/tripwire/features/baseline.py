@@ -128,7 +128,8 @@ def _weekday_profile(
     onehot = (weekdays[:, None] == np.arange(cfg.period_length)[None, :]).astype(np.float64)
     days = onehot.sum(axis=0)  # periods per weekday in the history
     seen = days > 0
-    sums = np.einsum("nhm,hw->nwm", hist, onehot)  # (n, 7, 5)
+    # (n, 7, 5) as one BLAS product: einsum's loop took seconds on 168 hours of the week
+    sums = np.swapaxes(np.matmul(np.swapaxes(hist, 1, 2), onehot), 1, 2)
     means = sums / np.where(seen, days, 1.0)[None, :, None]
     own = _normalise(means, seen)
     pooled = _normalise(means.sum(axis=0, keepdims=True), seen)

@@ -60,19 +60,17 @@ def _others(versions: dict[str, str] | None) -> dict[str, str]:
 
 
 def hourly_pipeline(
-    tenant: str, profile: str, manager: ModelManager | None = None
+    tenant: str, profile: str, registry: RegistryStore | None = None
 ) -> tuple[ScanPipeline, dict[str, str]] | None:
-    """The profile's hourly pipeline and model set; None while it has none trained."""
-    manager = manager or default_manager()
-    try:
-        versions = manager.versions(tenant, profile)
-    except NoModels:
-        return None
+    """The profile's hourly pipeline and model set; None while it has none trained. Read
+    from the registry itself, not the manager's cache: a slice must see the model another
+    slice of the same first hourly scan has just trained (a small JSON artifact)."""
+    registry = registry or RegistryStore()
+    versions = registry.current_set(tenant, profile) or {}
     if HOURLY_ARTIFACT not in versions:
         return None
-    artifact = manager.get(tenant, profile, HOURLY_ARTIFACT, bytes)
-    metadata = manager.metadata(tenant, profile, HOURLY_ARTIFACT)
-    return ScanPipeline.from_export({"pipeline": (artifact, metadata)}), versions
+    artifact = registry.load(tenant, profile, HOURLY_ARTIFACT, versions[HOURLY_ARTIFACT])
+    return ScanPipeline.from_export({"pipeline": artifact}), versions
 
 
 def current_pipeline(

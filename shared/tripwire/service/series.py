@@ -87,11 +87,15 @@ def dense_hours(
 ) -> npt.NDArray[np.float64]:
     """``dense`` for hourly points (ISO hours) from ``start``."""
     raw = np.zeros((len(entities), hours, len(PPC_MEASURES)))
+    # the window's hours by their stored spelling: no timestamp parsed per point
+    column = {(start + datetime.timedelta(hours=k)).isoformat(): k for k in range(hours)}
     for row, entity in enumerate(entities):
-        for period, values in series.get(entity.entity_id, {}).items():
-            col = int((datetime.datetime.fromisoformat(period) - start).total_seconds()) // 3600
-            if 0 <= col < hours:
-                raw[row, col] = values
+        points = series.get(entity.entity_id, {})
+        cols = [column.get(p, -1) for p in points]
+        keep = [i for i, c in enumerate(cols) if c >= 0]
+        if keep:
+            values = list(points.values())
+            raw[row, [cols[i] for i in keep]] = np.array([values[i] for i in keep], dtype=float)
     return raw
 
 
