@@ -17,7 +17,9 @@ from tripwire.domain.metrics import Interval
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
 from tripwire.store.alerts import AlertStore
+from tripwire.store.connections import ConnectionStore
 from tripwire.store.runs import RunStore
+from tripwire.store.schedule import ScheduleStore
 
 pytestmark = pytest.mark.xdist_group("ads_stream")
 
@@ -47,6 +49,9 @@ def test_a_budget_out_at_14_00_is_an_alert_of_the_15_00_hourly_scan(
     finally:
         local_stack.ads.book = kept
         local_stack.ads.today = None
+        # connected profiles are synced by every daily tick, whoever's test fires it
+        ConnectionStore().delete(tenant, PROFILE)
+        ScheduleStore().set(tenant, PROFILE, False, interval=Interval.H1)
     text = "\n".join(lines)
     print(text)
     assert set(local_stack.ads.subscriptions[book.ads_profile_id]) == {
