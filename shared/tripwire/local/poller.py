@@ -18,6 +18,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
+# Imported here, on the thread that starts the stack: the pollers load their handlers on
+# their own threads, and two of them importing Powertools' batch utilities at once fail on
+# its circular imports ("partially initialized module"), as a restored stack's landing and
+# scan pollers did.
+import aws_lambda_powertools.utilities.batch  # noqa: F401
+
 from tripwire.domain.metrics import Interval
 from tripwire.local.functions import invoke
 from tripwire.service.schedule import SCHEDULED
