@@ -36,6 +36,7 @@ from infra.components.api import WebAccess, hosted_ui_domain
 from infra.components.dashboard import Dashboard, SignIn
 from infra.components.landing import Landing
 from infra.components.pipeline import DEFAULT_HOURLY_SCAN_SCHEDULE, DEFAULT_SCAN_SCHEDULE
+from infra.components.stream import Stream
 from infra.components.training import DEFAULT_TRAINING_SCHEDULE, Training
 
 
@@ -111,6 +112,7 @@ class TripwireStack(Stack):
                 self.node.try_get_context("tripwire:trainingSchedule") or DEFAULT_TRAINING_SCHEDULE
             ),
         )
+        self.stream = Stream(self, "Stream", functions=self.functions)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -123,6 +125,7 @@ class TripwireStack(Stack):
             key=self.notifications.key,
             alert_email=alert_email,
             landing_dlq=self.landing.dlq,
+            stream_dlq=self.stream.dlq,
         )
         self.functions.acknowledge_wildcards()
         CfnOutput(self, "ApiUrl", value=self.api.url)
@@ -135,3 +138,4 @@ class TripwireStack(Stack):
         CfnOutput(self, "AlertsTopicArn", value=self.notifications.topic.topic_arn)
         landing = self.storage.buckets["landing"]
         CfnOutput(self, "LandingBucketName", value=landing.bucket_name)
+        CfnOutput(self, "StreamQueueArn", value=self.stream.queue.queue_arn)

@@ -11,14 +11,14 @@ A refused file is not a failure: its report says why, and the message is consume
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as notifications
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.components.functions import Functions
+from infra.components.queues import dead_lettered
 from tripwire.store.queues import LANDING
 from tripwire.store.tables import LANDING as LANDING_BUCKET
 
@@ -31,34 +31,7 @@ class Landing(Construct):
         super().__init__(scope, construct_id)
         function = functions.functions[FUNCTION]
         bucket = functions.storage.buckets[LANDING_BUCKET.logical]
-        self.dlq = sqs.Queue(
-            self,
-            "LandingDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        assert self.dlq.node.default_child is not None
-        Validations.of(self.dlq.node.default_child).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This is the dead-letter queue of the landing queue; a DLQ of a DLQ "
-                "would only move the same failed notifications further from their alarm.",
-            )
-        )
-        assert function.timeout is not None
-        self.queue = sqs.Queue(
-            self,
-            "LandingQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,  # S3 may send to SSE-SQS queues
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(
-                LANDING.visibility_seconds(function.timeout.to_seconds())
-            ),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dlq, max_receive_count=LANDING.max_receives
-            ),
-        )
+        self.queue, self.dlq = dead_lettered(self, "Landing", LANDING, function)
         function.add_event_source(
             sources.SqsEventSource(
                 self.queue, batch_size=BATCH_SIZE, report_batch_item_failures=True

@@ -35,6 +35,7 @@ class Monitoring(Construct):
         key: kms.IKey,
         alert_email: str,
         landing_dlq: sqs.IQueue | None = None,
+        stream_dlq: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "OperationsTopic", master_key=key, enforce_ssl=True)
@@ -60,15 +61,19 @@ class Monitoring(Construct):
             notify,
             description="Learn messages failed every retry: the half-space trees stopped learning",
         )
-        if landing_dlq is not None:
-            self._alarm(
-                "landing-dlq-depth",
-                landing_dlq.metric_approximate_number_of_messages_visible(
-                    period=_PERIOD, statistic="Maximum"
-                ),
-                notify,
-                description="Dropped files whose import failed every retry (no report written)",
-            )
+        for name, dead, why in (
+            ("landing", landing_dlq, "Dropped files whose import failed every retry (no report)"),
+            ("stream", stream_dlq, "Marketing Stream records whose ingest failed every retry"),
+        ):
+            if dead is not None:
+                self._alarm(
+                    f"{name}-dlq-depth",
+                    dead.metric_approximate_number_of_messages_visible(
+                        period=_PERIOD, statistic="Maximum"
+                    ),
+                    notify,
+                    description=why,
+                )
         self._alarm(
             "notifier-failures",
             notifier_failures.metric_approximate_number_of_messages_visible(

@@ -192,7 +192,8 @@ FUNCTIONS: dict[str, Access] = {
         read_landing=True,
     ),
     # api/runs.py + api/backfill.py: runs by profile, models, backfill → the scan queue,
-    # schedules (ScheduleStore in the metadata table); api/connections.py: a profile's
+    # schedules (ScheduleStore in the metadata table; an Ads profile's hourly schedule reads
+    # its latest streamed hour in the metrics table); api/connections.py: a profile's
     # Amazon Ads connection (metadata table) and its credentials (Secrets Manager);
     # api/training.py: a training run written, its execution started (Step Functions), the
     # profile's retraining interval (metadata, ``#TRAINING``).
@@ -201,6 +202,7 @@ FUNCTIONS: dict[str, Access] = {
             TableAccess(RUNS, "RW", indexes=("by_profile",)),
             TableAccess(CATALOG, "R"),
             TableAccess(METADATA, "RW"),
+            TableAccess(METRICS, "R"),
         ),
         read_models=True,
         send_scans=True,
@@ -233,6 +235,9 @@ FUNCTIONS: dict[str, Access] = {
             TableAccess(INCIDENTS, "RW"),
         ),
         read_models=True,
+        # An Ads profile's first hourly scan trains and publishes its hourly model
+        # (service/train.py train_hours: a count model, numpy only).
+        write_models=True,
         send_scans=True,
         send_learning=True,
         publish_alerts=True,
@@ -289,6 +294,15 @@ FUNCTIONS: dict[str, Access] = {
         ),
         read_landing=True,
         write_reports=True,
+    ),
+    # service/ads_stream.py: stream records merged into keyword-hour cells (metrics table,
+    # conditional writes), routes read (metadata), hourly points imported (catalog, metrics).
+    "stream_ingest": Access(
+        tables=(
+            TableAccess(CATALOG, "RW"),
+            TableAccess(METRICS, "RW"),
+            TableAccess(METADATA, "R"),
+        ),
     ),
     # service/sweep.py: overdue runs from the sparse ``open`` index, each run's slices
     # (fanout.progress), the failed run written conditionally.

@@ -289,7 +289,8 @@ def test_only_the_worker_asks_for_learning(synth: Synth) -> None:
         assert ("TRIPWIRE_LEARN_QUEUE_URL" in _env(synth, name)) is sends, name
 
 
-def test_only_the_learner_writes_models(synth: Synth) -> None:
+def test_only_the_learner_and_the_worker_write_models(synth: Synth) -> None:
+    # the worker: an Ads profile's hourly model, trained by its first hourly scan
     bucket = _id(synth, synth.stack.storage.buckets["models"])
     for name in ALL_FUNCTIONS:
         s3 = {
@@ -299,7 +300,7 @@ def test_only_the_learner_writes_models(synth: Synth) -> None:
             if a.startswith("s3:") and bucket in json.dumps(s["Resource"])
         }
         expected = {"s3:GetObject"} if FUNCTIONS[name].read_models else set()
-        if name == "learner":
+        if name in ("learner", "scan_worker"):
             expected.add("s3:PutObject")
         if name == "profiles":  # deleting a profile deletes its models, every version
             expected |= {"s3:DeleteObject", "s3:DeleteObjectVersion"}
@@ -552,6 +553,7 @@ def test_alarms_cover_errors_throttles_dlq_and_scan_age(synth: Synth) -> None:
     expected = {f"{n}-{kind}" for n in ALL_FUNCTIONS for kind in ("errors", "throttles")}
     others = {"scan-dlq-depth", "learn-dlq-depth", "scan-age", "notifier-failures"}
     others.add("landing-dlq-depth")
+    others.add("stream-dlq-depth")
     others.add("runs-swept")
     assert expected | others == set(alarms)
     by_metric = {

@@ -167,8 +167,10 @@ def test_the_first_sync_pulls_the_history_through_polls_and_a_429_storm(
     calls = local_stack.ads.requests[asked:]
     assert calls[0] == ("POST", "/auth/o2/token")  # LWA: the refresh token → access token
     # 10 authorised calls (the 429s never reach the token check) on tokens lasting 6:
-    # one 401, one refresh, then the call again
-    assert calls.count(("POST", "/auth/o2/token")) == 2
+    # one 401, one refresh, then the call again; then the Marketing Stream subscription
+    # that follows a profile's first sync (its own client: one more token)
+    assert calls.count(("POST", "/auth/o2/token")) == 2 + 1
+    assert calls.count(("POST", "/streams/subscriptions")) == 2  # sp-traffic, sp-conversion
     assert calls.count(("POST", "/reporting/reports")) == 2 + 3  # two reports, 3 × 429
     polls = [c for c in calls if c[0] == "GET" and c[1].startswith("/reporting/reports/")]
     assert len(polls) == 2 * 4 + 1  # each report: PENDING, PROCESSING ×2, COMPLETED; one 401

@@ -226,3 +226,30 @@ def test_regions_use_their_hosts_unless_the_variables_point_elsewhere(
     monkeypatch.setenv(URL_ENV, "http://127.0.0.1:9/")
     monkeypatch.setenv(TOKEN_URL_ENV, "http://127.0.0.1:9/auth/o2/token")
     assert endpoints(AdsRegion.FE) == ("http://127.0.0.1:9", "http://127.0.0.1:9/auth/o2/token")
+
+
+# -- Marketing Stream subscriptions ---------------------------------------------------------
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:tripwire-stream"
+
+
+def test_a_stream_subscription_is_made_once_per_request_token(provider: LocalAdsProvider) -> None:
+    client = _client(provider, Sleeps())
+    first = client.subscribe("sp-traffic", QUEUE_ARN, "token-1")
+    assert client.subscribe("sp-traffic", QUEUE_ARN, "token-1") == first  # a retried call
+    assert client.subscribe("sp-conversion", QUEUE_ARN, "token-2") != first
+    assert provider.subscriptions[SCOPE]["sp-traffic"] == (first, QUEUE_ARN, "token-1")
+
+
+@pytest.mark.parametrize(
+    ("dataset", "arn", "why"),
+    [
+        ("sb-traffic", QUEUE_ARN, "dataSetId 'sb-traffic' is not offered"),
+        ("sp-traffic", "arn:aws:sns:us-east-1:123456789012:topic", "SQS queue ARN"),
+    ],
+)
+def test_a_subscription_amazon_would_refuse_is_refused(
+    provider: LocalAdsProvider, dataset: str, arn: str, why: str
+) -> None:
+    with pytest.raises(Refused, match=why):
+        _client(provider, Sleeps()).subscribe(dataset, arn, "token-1")

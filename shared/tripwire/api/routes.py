@@ -75,6 +75,7 @@ WORKERS: tuple[str, ...] = (
     "archiver",
     "learner",
     "landing",
+    "stream_ingest",
     "sweeper",
     "train_scheduler",
     "train_recorder",

@@ -24,11 +24,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from tripwire.demo.ads_book import SyntheticAdsBook
+from tripwire.demo.ads_hours import show_hourly
+from tripwire.demo.ads_sync_demo import PROFILE as ADS_DEMO_PROFILE
 from tripwire.demo.ads_sync_demo import demo_book, show_ads_sync
 from tripwire.demo.channels import set_demo_channels, show_deliveries
 from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
 from tripwire.demo.market_book import SyntheticBook, show_market_demo
 from tripwire.domain import Alert, DetectionRun, Severity
+from tripwire.domain.metrics import Interval
 from tripwire.ingest.importer import import_account
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
@@ -226,6 +230,14 @@ def _show_ads_sync(stack: LocalStack, token: str) -> None:
     print("\nAmazon Ads API: a second advertiser, connected once and synced on schedule")
     tick = lambda day: stack.scan(day)  # noqa: E731  (a schedule tick: sync messages → worker)
     for line in show_ads_sync(TENANT, stack.api_url, token, stack.ads, tick):
+        print(line)
+    print("\nMarketing Stream by the hour: the same advertiser, scanned hourly")
+    book = stack.ads.book
+    assert isinstance(book, SyntheticAdsBook)
+    hourly = lambda at: stack.scan(at.date(), intervals=(Interval.H1,))  # noqa: E731
+    for line in show_hourly(
+        TENANT, ADS_DEMO_PROFILE, stack.api_url, token, book, stack.ads, stack.drain_stream, hourly
+    ):
         print(line)
 
 

@@ -150,6 +150,21 @@ class PipelineConfig:
         return cls(**fields)
 
 
+# An Ads profile's hourly scans (Marketing Stream): the count model alone, on deviations from
+# an hour-of-week baseline over two weeks of hours (each hour of the week seen twice), fitted
+# on the profile's own hours that have at least 11 days before them. The learnt detectors
+# stay daily.
+# Hours are all provisional (conversions are restated for days): the CUSUM of orders given
+# clicks, a daily judgement, stays off.
+HOURLY = PipelineConfig(
+    detector="count",
+    history_periods=14 * 24,
+    min_history=11 * 24,
+    baseline=baseline.HOUR_OF_WEEK,
+    cusum=CusumConfig(enabled=False),
+)
+
+
 @dataclass(frozen=True)
 class ScanResult:
     score: FloatArray  # (n,) 1 - p
@@ -206,7 +221,7 @@ class ScanPipeline:
                 f"need more than {self.config.min_history} periods of history, got {days}"
             )
         count = days - self.config.min_history
-        last_weekday = (first_weekday + days - 1) % 7
+        last_weekday = (first_weekday + days - 1) % self._season
         cfg, hp = self.config.baseline, self.config.history_periods
         # Every training period at once (each against its own trailing history).
         days_seen = baseline.compute_many(history, last_weekday, cfg, count, history=hp)
@@ -241,7 +256,7 @@ class ScanPipeline:
         itself has at least halved or doubled: a sustained collapse, not the echo of
         yesterday's incident in a run that still holds it while today merely wobbles."""
         lo = max(0, t - self.config.history_periods - self.config.run_periods + 1)
-        weekday = (first_weekday + t) % 7
+        weekday = (first_weekday + t) % self._season
         cfg, k = self.config.baseline, self.config.run_periods
         run = baseline.compute(raw[:, lo : t + 1], weekday, cfg, periods=k).deviation
         return _moved(run, day)
@@ -332,6 +347,11 @@ class ScanPipeline:
         else:
             share = np.asarray(completeness, dtype=np.float64)[-periods:]
         return conversion_cusum(raw, share, self.config.cusum)
+
+    @property
+    def _season(self) -> int:
+        """Periods in the baseline's rhythm: 7 days, or 168 hours of the week."""
+        return self.config.baseline.period_length
 
     def alone(self, detector: str) -> ScanPipeline:
         """This pipeline voting with one of its detectors alone (its own calibrated tail);
@@ -430,7 +450,10 @@ class ScanPipeline:
         digests = [hashlib.sha256(by_day[d].data.cast("B")).digest() for d in range(days)]
         targets = range(days - length, days - 1)
         keys = {
-            t: (b"".join(digests[max(0, t - hp) : t + 1]), (last_weekday - (days - 1 - t)) % 7)
+            t: (
+                b"".join(digests[max(0, t - hp) : t + 1]),
+                (last_weekday - (days - 1 - t)) % self._season,
+            )
             for t in targets
         }
         missing = [t for t in targets if keys[t] not in self._earlier]
@@ -440,7 +463,7 @@ class ScanPipeline:
             last = days - 1 if scanned is not None else targets[-1]
             many = baseline.compute_many(
                 raw[:, : last + 1],
-                (last_weekday - (days - 1 - last)) % 7,
+                (last_weekday - (days - 1 - last)) % self._season,
                 self.config.baseline,
                 last - first + 1,
                 history=hp,

@@ -19,6 +19,11 @@ python-amazon-ad-api was measured and not used):
    ``MAX_POLL``; after ``poll_budget`` seconds it gives up with ``ReportPending`` (the
    message is retried later and step 2 finds the same report again).
 4. **Download** the ``url`` (a pre-signed S3 address: no Amazon headers sent) — gzip JSON.
+5. **Marketing Stream.** ``POST {api_url}/streams/subscriptions`` (content type
+   ``STREAM_CONTENT``) with ``dataSetId`` (``sp-traffic``, ``sp-conversion``),
+   ``destinationArn`` (the SQS queue Amazon delivers the hourly records to) and
+   ``clientRequestToken`` (the same token never makes a second subscription) →
+   ``subscriptionId``.
 
 Every call: a 401 refreshes the access token and retries once; 429 and 5xx (and no answer)
 are retried with exponential backoff from ``backoff`` seconds (``TRIPWIRE_ADS_BACKOFF``),
@@ -54,6 +59,8 @@ DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 REPORT_TYPE = "spTargeting"
 REPORT_CONTENT = "application/vnd.createasyncreportrequest.v3+json"
 MAX_REPORT_DAYS = 31  # spTargeting's longest date range per report
+STREAM_PATH = "/streams/subscriptions"
+STREAM_CONTENT = "application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json"
 # What the import reads (ingest.ads_api) plus names; ``date`` makes DAILY rows datable.
 COLUMNS = (
     "date",
@@ -260,6 +267,21 @@ class AdsReports:
         # A pre-signed S3 address: Amazon's headers would break its signature.
         return self._call("GET", url, None, {}, what="report download").body
 
+    def subscribe(self, dataset: str, destination_arn: str, request_token: str) -> str:
+        """Subscribe the Ads profile's ``dataset`` to the queue ``destination_arn``; the
+        subscription's id. The same ``request_token`` names the same subscription."""
+        body = {
+            "dataSetId": dataset,
+            "destinationArn": destination_arn,
+            "clientRequestToken": request_token,
+            "notes": "tripwire hourly scans",
+        }
+        found = self._api("POST", STREAM_PATH, body, content=STREAM_CONTENT).json()
+        subscription = found.get("subscriptionId")
+        if not subscription:
+            raise Refused(f"Ads API: the {dataset} subscription has no subscriptionId")
+        return str(subscription)
+
     def profiles(self) -> list[dict[str, Any]]:
         """``GET /v2/profiles``: the Ads profiles the refresh token opens (no scope header)."""
         answer = self._api("GET", "/v2/profiles", scoped=False)
@@ -309,6 +331,7 @@ class AdsReports:
         *,
         accept: tuple[int, ...] = (200,),
         scoped: bool = True,
+        content: str = REPORT_CONTENT,
     ) -> Answer:
         """An Ads API call with its headers; a 401 refreshes the token and retries once."""
         data = json.dumps(body).encode() if body is not None else None
@@ -325,8 +348,8 @@ class AdsReports:
                     raise Refused("Ads API: no Ads profile (Amazon-Advertising-API-Scope) chosen")
                 headers["Amazon-Advertising-API-Scope"] = self.ads_profile_id
             if data is not None:
-                headers["Content-Type"] = REPORT_CONTENT
-                headers["Accept"] = REPORT_CONTENT
+                headers["Content-Type"] = content
+                headers["Accept"] = content
             answer = self._call(
                 method, self.api_url + path, data, headers, what=path, accept=(*accept, 401)
             )

@@ -18,6 +18,12 @@ Built to the documented contract (``ingest.ads_source`` speaks it), as moto is f
   reads) COMPLETED with ``url`` — or FAILED when ``fail_reports`` asked for it.
 - ``GET {url}``: the report as gzip JSON, like the pre-signed S3 address it stands for
   (which refuses an ``Authorization`` header).
+- ``POST /streams/subscriptions`` (scoped like the reports): ``dataSetId`` (``sp-traffic``
+  or ``sp-conversion``), ``destinationArn`` (an SQS queue) and ``clientRequestToken`` →
+  ``{"subscriptionId", "clientRequestToken"}``; the same token answers the same
+  subscription. ``deliver`` then sends Marketing Stream records to the subscribed queue, one
+  per message, as Amazon's publishers do; ``traffic`` and ``conversion`` write records with
+  the documented fields (a restated hour is ``conversion`` again for the same cell).
 
 The figures come from a *book* (Ads profile id, first day, last day → rows with final
 figures) the caller supplies — ``tripwire.demo.ads_book`` draws a synthetic account. Like
@@ -44,20 +50,24 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tripwire.domain.stream import CONVERSION, DATASETS, TRAFFIC
 from tripwire.ingest.ads_source import (
     BACKOFF_ENV,
     MAX_REPORT_DAYS,
     POLL_ENV,
     REPORT_TYPE,
+    STREAM_PATH,
     TOKEN_URL_ENV,
     URL_ENV,
 )
+from tripwire.store.provision import aws_client
 
 HOST = "127.0.0.1"
 TOKEN_PATH = "/auth/o2/token"
 REPORTS_PATH = "/reporting/reports"
 PROFILES_PATH = "/v2/profiles"
 DOWNLOAD_PATH = "/download/"
+MARKETPLACE = "ATVPDKIKX0DER"  # the US marketplace every stand-in Ads profile sells in
 # The advertiser `tripwire local up` registers (its book: ``demo.ads_book``).
 DEMO_CLIENT_ID = "amzn1.application-oa2-client.tripwire-demo"
 DEMO_CLIENT_SECRET = "demo-client-secret"
@@ -107,6 +117,8 @@ class LocalAdsProvider:
         self._failing: list[str] = []  # failure reasons for the next reports
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        # Ads profile -> dataset -> (subscription id, destination ARN, request token)
+        self.subscriptions: dict[str, dict[str, tuple[str, str, str]]] = {}
 
     @property
     def url(self) -> str:
@@ -201,7 +213,7 @@ class LocalAdsProvider:
             return self._token(body)
         if method == "GET" and parts.path.startswith(DOWNLOAD_PATH):
             return self._download(parts.path[len(DOWNLOAD_PATH) :], headers)
-        if not parts.path.startswith((REPORTS_PATH, PROFILES_PATH)):
+        if not parts.path.startswith((REPORTS_PATH, PROFILES_PATH, STREAM_PATH)):
             return 404, {"code": "NOT_FOUND", "details": f"no resource {parts.path}"}, {}
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
@@ -217,6 +229,8 @@ class LocalAdsProvider:
         scope = next(v for k, v in headers.items() if k.lower() == "amazon-advertising-api-scope")
         if method == "POST" and parts.path == REPORTS_PATH:
             return self._create(scope, body)
+        if method == "POST" and parts.path == STREAM_PATH:
+            return self._subscribe(scope, body)
         if method == "GET":
             return self._status(scope, urllib.parse.unquote(parts.path[len(REPORTS_PATH) + 1 :]))
         return 405, {"code": "METHOD_NOT_ALLOWED", "details": method}, {}
@@ -255,8 +269,8 @@ class LocalAdsProvider:
                 "timezone": "America/Los_Angeles",
                 "accountInfo": {
                     "type": "seller",
-                    "id": f"A{p}",
-                    "marketplaceStringId": "ATVPDKIKX0DER",
+                    "id": advertiser_of(p),
+                    "marketplaceStringId": MARKETPLACE,
                 },
             }
             for p in sorted(account.ads_profiles)
@@ -353,6 +367,104 @@ class LocalAdsProvider:
             restated["purchases7d"] = int(row["purchases7d"] * share)
             rows.append(restated)
         return rows
+
+    # -- Marketing Stream ------------------------------------------------------------------
+
+    def _subscribe(self, ads_profile: str, body: bytes) -> Answer:
+        try:
+            request = json.loads(body)
+            dataset, arn = request["dataSetId"], request["destinationArn"]
+            token = str(request["clientRequestToken"])
+        except (ValueError, KeyError, TypeError) as bad:
+            return 400, {"code": "400", "detail": f"bad request: {bad}"}, {}
+        if dataset not in DATASETS:
+            return 400, {"code": "400", "detail": f"dataSetId {dataset!r} is not offered"}, {}
+        if not re.fullmatch(r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+", str(arn)):
+            return 400, {"code": "400", "detail": "destinationArn must be an SQS queue ARN"}, {}
+        with self._lock:
+            mine = self.subscriptions.setdefault(ads_profile, {})
+            found = mine.get(dataset)
+            if found is None or found[2] != token:
+                found = (f"amzn1.fead.cs1.{uuid.uuid4().hex}", str(arn), token)
+                mine[dataset] = found
+        return 200, {"subscriptionId": found[0], "clientRequestToken": token}, {}
+
+    def deliver(self, ads_profile: str, records: list[dict[str, Any]]) -> int:
+        """Send records to the queue their dataset is subscribed to, one per message (as
+        delivered, duplicates included); returns how many were sent."""
+        sqs = aws_client("sqs")
+        sent = 0
+        for dataset in DATASETS:
+            mine = [r for r in records if r["dataset_id"] == dataset]
+            if not mine:
+                continue
+            subscribed = self.subscriptions.get(ads_profile, {}).get(dataset)
+            if subscribed is None:
+                raise LookupError(f"Ads profile {ads_profile} has no {dataset} subscription")
+            url = sqs.get_queue_url(QueueName=subscribed[1].rsplit(":", 1)[1])["QueueUrl"]
+            for start in range(0, len(mine), 10):
+                entries = [
+                    {"Id": str(i), "MessageBody": json.dumps(r)}
+                    for i, r in enumerate(mine[start : start + 10])
+                ]
+                sqs.send_message_batch(QueueUrl=url, Entries=entries)
+                sent += len(entries)
+        return sent
+
+
+def advertiser_of(ads_profile: str) -> str:
+    """The advertiser id the stand-in's ``accountInfo`` (and its stream records) name."""
+    return f"A{ads_profile}"
+
+
+def _stream_fields(
+    dataset: str, ads_profile: str, hour: dt.datetime, keyword: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "idempotency_id": str(uuid.uuid4()),
+        "dataset_id": dataset,
+        "marketplace_id": MARKETPLACE,
+        "currency": "USD",
+        "advertiser_id": advertiser_of(ads_profile),
+        "campaign_id": keyword["campaign_id"],
+        "ad_group_id": keyword["ad_group_id"],
+        "ad_id": keyword.get("ad_id", f"ad-{keyword['keyword_id']}"),
+        "keyword_id": keyword["keyword_id"],
+        "placement": keyword.get("placement", "Top of Search on-Amazon"),
+        "time_window_start": hour.replace(tzinfo=dt.UTC).isoformat(),
+    }
+
+
+def traffic(
+    ads_profile: str,
+    hour: dt.datetime,
+    keyword: dict[str, str],
+    impressions: int,
+    clicks: int,
+    cost: float,
+) -> dict[str, Any]:
+    """An ``sp-traffic`` record of one keyword-hour (``keyword``: its ids and text)."""
+    return {
+        **_stream_fields(TRAFFIC, ads_profile, hour, keyword),
+        "keyword_text": keyword.get("keyword_text"),
+        "match_type": keyword.get("match_type", "EXACT"),
+        "impressions": impressions,
+        "clicks": clicks,
+        "cost": round(cost, 2),
+    }
+
+
+def conversion(
+    ads_profile: str, hour: dt.datetime, keyword: dict[str, str], sales: float, orders: int
+) -> dict[str, Any]:
+    """An ``sp-conversion`` record: ``sales``/``orders`` at 7 days; 1 day sees 70 % of them,
+    14 and 30 days the same as 7 (a stand-in's simplification, not Amazon's)."""
+    fields = _stream_fields(CONVERSION, ads_profile, hour, keyword)
+    for window, share in ((1, 0.7), (7, 1.0), (14, 1.0), (30, 1.0)):
+        fields[f"attributed_sales_{window}d"] = round(sales * share, 2)
+        fields[f"attributed_conversions_{window}d"] = int(orders * share)
+        fields[f"attributed_units_ordered_{window}d"] = int(orders * share)
+    return fields
 
 
 def _check(config: dict[str, Any], first: dt.date, last: dt.date) -> str | None:

@@ -18,6 +18,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
+# Imported here, on the thread that starts the stack: the pollers load their handlers on
+# their own threads, and two of them importing Powertools' batch utilities at once fail on
+# its circular imports ("partially initialized module"), as a restored stack's landing and
+# scan pollers did.
+import aws_lambda_powertools.utilities.batch  # noqa: F401
+
 from tripwire.domain.metrics import Interval
 from tripwire.local.functions import invoke
 from tripwire.service.schedule import SCHEDULED
@@ -26,6 +32,7 @@ from tripwire.store.provision import aws_client, region
 WORKER = "scan_worker"
 LEARNER = "learner"
 LANDING = "landing"
+STREAM_INGEST = "stream_ingest"
 SWEEPER = "sweeper"
 SWEEP_EVERY = 900.0  # seconds: the deployed rule's rate(15 minutes)
 BATCH = 10  # SQS's receive limit and the mapping's default batch size
@@ -177,6 +184,14 @@ class LandingPoller(ScanPoller):
 
     thread_name = "landing-poller"
     function = LANDING
+
+
+class StreamPoller(ScanPoller):
+    """The stream queue's mapping: Marketing Stream records (the Amazon Ads stand-in
+    delivers them, as Amazon's publishers do) to the real stream_ingest function."""
+
+    thread_name = "stream-poller"
+    function = STREAM_INGEST
 
 
 def queue_depth(queue_url: str) -> int:

@@ -21,9 +21,11 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tripwire.domain.metrics import Interval
 from tripwire.local import state_dir
 from tripwire.local.ads_provider import (
     DEMO_ADS_PROFILE,
@@ -56,6 +58,7 @@ from tripwire.local.poller import (
     LearnPoller,
     ScanPoller,
     ScheduleTicker,
+    StreamPoller,
     SweepTicker,
     fire_schedule,
     fire_sweep,
@@ -68,7 +71,15 @@ from tripwire.local.training import (
 )
 from tripwire.store import provision as store
 from tripwire.store.connections import SECRET_PREFIX_ENV
-from tripwire.store.queues import LANDING, LEARN, MAX_RECEIVES_ENV, SCAN, Queue
+from tripwire.store.queues import (
+    LANDING,
+    LEARN,
+    MAX_RECEIVES_ENV,
+    SCAN,
+    STREAM,
+    STREAM_ARN_ENV,
+    Queue,
+)
 from tripwire.store.tables import LANDING as LANDING_BUCKET
 from tripwire.store.tables import physical_names
 from tripwire.telemetry import LOCAL_ENVIRONMENT
@@ -123,6 +134,7 @@ class LocalStack:
         self.poller: ScanPoller | None = None
         self.learner: LearnPoller | None = None
         self.landing: LandingPoller | None = None
+        self.stream: StreamPoller | None = None
         self.notifications: Any = None  # LocalNotifications, when started
         self._ticker: ScheduleTicker | None = None
         self._sweeper: SweepTicker | None = None
@@ -275,10 +287,10 @@ class LocalStack:
             if background is not None:
                 background.stop()
         self._train_ticker = self.trainer = None
-        for poller in (self.poller, self.learner, self.landing):
+        for poller in (self.poller, self.learner, self.landing, self.stream):
             if poller is not None:
                 poller.stop()
-        self.poller = self.learner = self.landing = None
+        self.poller = self.learner = self.landing = self.stream = None
         if self.notifications is not None:
             self.notifications.stop()
             self.notifications = None
@@ -338,6 +350,7 @@ class LocalStack:
         self.poller = ScanPoller(urls[SCAN.name][0]).start()
         self.learner = LearnPoller(urls[LEARN.name][0]).start()
         self._start_landing()
+        self._start_stream()
         if self.scan_every > 0:
             self._ticker = ScheduleTicker(self.scan_every).start()
         self._sweeper = SweepTicker().start()  # overdue runs failed, as the deployed rule does
@@ -375,6 +388,22 @@ class LocalStack:
         )
         self.landing = LandingPoller(queue).start()
 
+    def _start_stream(self) -> None:
+        """The Marketing Stream queue (+DLQ): the Amazon Ads stand-in delivers a subscribed
+        profile's hourly records to it; the poller hands them to the real function."""
+        queue, dlq = _queue_with_dlq(self.prefix, STREAM)
+        arn = store.aws_client("sqs").get_queue_attributes(
+            QueueUrl=queue, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self._add_env({STREAM.url_env: queue, STREAM.dlq_env: dlq, STREAM_ARN_ENV: arn})
+        self.stream = StreamPoller(queue).start()
+
+    def drain_stream(self, timeout: float = 120.0) -> None:
+        """Wait until every stream record delivered so far was ingested."""
+        if self.stream is None:
+            raise RuntimeError("the local stack has not been started")
+        self.stream.drain(timeout)
+
     def drain(self, timeout: float = 900.0) -> None:
         """Wait until every scan message was handled (or moved to the DLQ), then every learn
         message the finished runs sent."""
@@ -384,11 +413,15 @@ class LocalStack:
         self.learner.drain(timeout)
 
     def scan(
-        self, as_of: datetime.date | None = None, *, wait: bool = True
+        self,
+        as_of: datetime.date | None = None,
+        *,
+        wait: bool = True,
+        intervals: Sequence[Interval] = (Interval.D1,),
     ) -> list[dict[str, str]]:
-        """One schedule tick now (the real scheduler → queue → poller → worker path);
-        returns the runs started, after they finished when ``wait``."""
-        runs = fire_schedule(as_of)
+        """One schedule tick now (the real scheduler → queue → poller → worker path) of the
+        ``intervals``' rules; returns the runs started, after they finished when ``wait``."""
+        runs = fire_schedule(as_of, intervals=intervals)
         if wait:
             self.drain()
         return runs

@@ -260,6 +260,9 @@ def sync_then_scan(message: ScanMessage, *, attempt: int = 1) -> DetectionRun | 
         if final:
             count(SYNC_FAILURES)
         raise
+    from tripwire.service.ads_stream import subscribe_when_configured
+
+    subscribe_when_configured(tenant, profile)  # the hourly stream, once per profile
     entry = ScheduleStore().get(tenant, profile, message.interval)
     if entry is None or not entry.enabled:
         return None  # not scanned (yet): no trained model, or switched off

@@ -26,9 +26,11 @@ from tripwire.detection.base import FloatArray
 from tripwire.detection.pipeline import ScanPipeline, ScanResult
 from tripwire.detection.ppc_detectors import PPCHalfSpaceTrees
 from tripwire.registry.manager import ModelManager, default_manager
-from tripwire.registry.store import ModelSetChanged, RegistryStore
+from tripwire.registry.store import ModelSetChanged, NoModels, RegistryStore
 from tripwire.service.runs import DetectorUnavailable
 
+DAILY_ARTIFACT = "pipeline"
+HOURLY_ARTIFACT = "hourly"  # service.train.train_hours publishes it
 ONLINE_DETECTOR = "streaming"  # the pipeline slot that learns online (half-space trees)
 
 _VersionKey = tuple[tuple[str, str], ...]
@@ -57,6 +59,20 @@ def _others(versions: dict[str, str] | None) -> dict[str, str]:
     return {k: v for k, v in (versions or {}).items() if k != ONLINE_DETECTOR}
 
 
+def hourly_pipeline(
+    tenant: str, profile: str, registry: RegistryStore | None = None
+) -> tuple[ScanPipeline, dict[str, str]] | None:
+    """The profile's hourly pipeline and model set; None while it has none trained. Read
+    from the registry itself, not the manager's cache: a slice must see the model another
+    slice of the same first hourly scan has just trained (a small JSON artifact)."""
+    registry = registry or RegistryStore()
+    versions = registry.current_set(tenant, profile) or {}
+    if HOURLY_ARTIFACT not in versions:
+        return None
+    artifact = registry.load(tenant, profile, HOURLY_ARTIFACT, versions[HOURLY_ARTIFACT])
+    return ScanPipeline.from_export({"pipeline": artifact}), versions
+
+
 def current_pipeline(
     tenant: str, profile: str, manager: ModelManager | None = None, *, detector: str = "ensemble"
 ) -> tuple[ScanPipeline, dict[str, str]]:
@@ -75,6 +91,8 @@ def _current(
     tenant: str, profile: str, manager: ModelManager
 ) -> tuple[ScanPipeline, dict[str, str]]:
     versions = manager.versions(tenant, profile)
+    if DAILY_ARTIFACT not in versions:  # only an hourly model: no daily one trained yet
+        raise NoModels(f"no daily models are published for profile {profile!r}")
     key = _key(versions)
     with _lock:
         cached = _pipelines.get((tenant, profile))

@@ -46,21 +46,24 @@ from tripwire.service.incremental import (
 from tripwire.service.market import MarketScanReport, scan_market
 from tripwire.service.market_sync import Fetched, fetch_ticker, not_trained, refresh_tickers
 from tripwire.service.messages import ScanMessage
-from tripwire.service.models import current_pipeline
+from tripwire.service.models import current_pipeline, hourly_pipeline
 from tripwire.service.runs import UnsupportedInterval, run_expiry, utcnow
 from tripwire.service.scoring import (
     ProfileScorer,
     ScanStores,
     currency_of,
     history_periods,
+    read_hours,
     read_window,
     store_found,
     stored_alerting,
     unique,
 )
 from tripwire.service.series import ProfileSeries, UnknownProfile
+from tripwire.service.train import InsufficientHistory, train_hours
 from tripwire.store.metadata import SeriesState, unit_of
 from tripwire.store.runs import SliceRecord
+from tripwire.store.stream import StreamStore
 
 Day = datetime.date
 AlertsHook = Callable[[list[Alert]], None]
@@ -90,18 +93,13 @@ def detect_slice(
     fetched = fetch_ticker(message, stores) if message.fetch is not None else None
     if _is_market(stores, message):  # any interval: market bars may be intraday
         return _detect_market_slice(message, stores, attempt, on_alerts, fetched)
+    if message.interval is Interval.H1 and message.kind == "scan":
+        return _detect_ads_hours(message, stores, attempt, on_alerts)
     if message.interval is not Interval.D1:
         raise UnsupportedInterval(f"interval {message.interval.value} cannot be scanned yet")
     tenant, profile = message.tenant_id, message.profile_id
     pipeline, versions = current_pipeline(tenant, profile, detector=message.detector)
-    _, hierarchy = stores.catalog.get_hierarchy(tenant, profile)
-    if not hierarchy:
-        raise UnknownProfile(profile)
-    wanted = set(message.entity_ids) if message.entity_ids is not None else None
-    rows = [e for e in hierarchy if wanted is None or not e.is_leaf or e.entity_id in wanted]
-    owned = np.array([wanted is None or e.entity_id in wanted for e in rows])
-    units = {unit_of(e) for e, mine in zip(rows, owned, strict=True) if mine}
-    states = stores.metadata.read(tenant, profile, message.interval, units)
+    hierarchy, rows, owned, states = _slice_rows(stores, message)
     detected = [_detected(states.get(e.entity_id)) for e in rows]
 
     needed = history_periods(pipeline.config)
@@ -155,6 +153,140 @@ def detect_slice(
         warnings=_warnings(plan, latest, periods),
     )
     return SliceOutcome(record, mine, found, periods)
+
+
+def _slice_rows(
+    stores: ScanStores, message: ScanMessage
+) -> tuple[list[Entity], list[Entity], np.ndarray[Any, np.dtype[np.bool_]], dict[str, SeriesState]]:
+    """The profile's hierarchy; the rows a slice scores (its leaves and every non-leaf, as
+    context); which of them it owns; the owned series' detection states at its interval."""
+    _, hierarchy = stores.catalog.get_hierarchy(message.tenant_id, message.profile_id)
+    if not hierarchy:
+        raise UnknownProfile(message.profile_id)
+    wanted = set(message.entity_ids) if message.entity_ids is not None else None
+    rows = [e for e in hierarchy if wanted is None or not e.is_leaf or e.entity_id in wanted]
+    owned = np.array([wanted is None or e.entity_id in wanted for e in rows])
+    units = {unit_of(e) for e, mine in zip(rows, owned, strict=True) if mine}
+    states = stores.metadata.read(message.tenant_id, message.profile_id, message.interval, units)
+    return list(hierarchy), rows, owned, states
+
+
+# -- an Ads profile by the hour ------------------------------------------------------------
+
+HOURLY_CATCHUP = 24  # hours one hourly scan catches up on
+
+
+def _detect_ads_hours(
+    message: ScanMessage, stores: ScanStores, attempt: int, on_alerts: AlertsHook | None
+) -> SliceOutcome:
+    """The Marketing Stream hours since the slice's last hourly scan (at most a day's; the
+    first scan: the latest hour), scored by the scoring core with the profile's hourly
+    pipeline (``detection.pipeline.HOURLY``: an hour-of-week baseline), trained on its
+    streamed hours by the first scan that finds none. Every hour is provisional: Amazon
+    restates an hour's conversions later, so its sales-side drops are not alerted."""
+    tenant, profile = message.tenant_id, message.profile_id
+    _, rows, owned, states = _slice_rows(stores, message)
+    latest = StreamStore().latest_hour(tenant, profile)
+    hours = _hours_to_scan(states, latest)
+    found: list[Alert] = []
+    loaded = hourly_pipeline(tenant, profile) if hours else None
+    if hours and loaded is None:
+        try:
+            loaded = train_hours(tenant, profile, hours[-1])
+        except InsufficientHistory as short:
+            return _not_scanned(message, attempt, int(owned.sum()), str(short))
+    versions: dict[str, str] = {}
+    if hours and loaded is not None:
+        hourly, versions = loaded
+        first = hours[0] - datetime.timedelta(hours=history_periods(hourly.config) - 1)
+        currency = currency_of(stores.catalog, tenant, profile)
+        series = read_hours(stores.metrics, tenant, profile, rows, first, hours[-1], currency)
+        history = stored_alerting(stores, tenant, profile, hours[0], hours[-1])
+        scorer = ProfileScorer(hourly, series, _stub(message, versions), history)
+        scored = [scorer.score(h, provisional=True, rows=owned) for h in hours]
+        found = store_found(stores, tenant, profile, unique(scored)).found
+    mine = [a for a in found if a.run_id == message.run_id]
+    if on_alerts is not None:
+        on_alerts(found)
+    if hours:
+        _save_hour_states(stores, message, rows, owned, states, hours, mine, versions)
+    record = SliceRecord(
+        index=message.slice_index,
+        status="complete",
+        attempts=attempt,
+        entities=int(owned.sum()),
+        rows_processed=int(owned.sum()) * len(hours),
+        anomalies_found=len(mine),
+        alert_ids=sorted(a.alert_id for a in mine),
+        model_versions=versions,
+        warnings=[] if hours else [_no_new_hour(latest)],
+    )
+    return SliceOutcome(record, mine, found, [])  # hours are not learnt (daily trees)
+
+
+def _not_scanned(message: ScanMessage, attempt: int, entities: int, why: str) -> SliceOutcome:
+    record = SliceRecord(
+        index=message.slice_index,
+        status="complete",
+        attempts=attempt,
+        entities=entities,
+        warnings=[why],
+    )
+    return SliceOutcome(record, [], [], [])
+
+
+def _hours_to_scan(states: dict[str, SeriesState], latest: str | None) -> list[datetime.datetime]:
+    if latest is None:
+        return []
+    last = datetime.datetime.fromisoformat(latest)
+    detected = [s.meta.last_detected for s in states.values() if s.meta.last_detected]
+    step = datetime.timedelta(hours=1)
+    first = last if not detected else max(max(detected) + step, last - (HOURLY_CATCHUP - 1) * step)
+    return [first + k * step for k in range(int((last - first) / step) + 1)]
+
+
+def _no_new_hour(latest: str | None) -> str:
+    if latest is None:
+        return "no hourly data: subscribe the profile to Marketing Stream"
+    return f"nothing new to detect: every hour is detected up to {latest}"
+
+
+def _save_hour_states(
+    stores: ScanStores,
+    message: ScanMessage,
+    rows: Sequence[Entity],
+    owned: np.ndarray[Any, np.dtype[np.bool_]],
+    states: dict[str, SeriesState],
+    hours: list[datetime.datetime],
+    alerts: list[Alert],
+    versions: dict[str, str],
+) -> None:
+    """Each owned series detected up to the last hour scored (its unit's item rewritten)."""
+    by_unit: dict[str, dict[str, SeriesState]] = {}
+    for entity, mine in zip(rows, owned, strict=True):
+        old = states.get(entity.entity_id)
+        state = old
+        if mine:
+            meta = DetectionMetadata(
+                tenant_id=message.tenant_id,
+                profile_id=message.profile_id,
+                entity_id=entity.entity_id,
+                interval=Interval.H1,
+                last_detected=hours[-1],
+                model_version=model_set_version(versions),
+                rows_processed=(old.meta.rows_processed if old else 0) + len(hours),
+                anomalies_found=(old.meta.anomalies_found if old else 0)
+                + sum(1 for a in alerts if a.entity_id == entity.entity_id),
+            )
+            state = SeriesState(meta, old.first_detected if old else hours[0])
+        if state is not None:
+            by_unit.setdefault(unit_of(entity), {})[entity.entity_id] = state
+    stores.metadata.write(
+        message.tenant_id,
+        message.profile_id,
+        Interval.H1,
+        {unit: list(series.values()) for unit, series in by_unit.items()},
+    )
 
 
 def _is_market(stores: ScanStores, message: ScanMessage) -> bool:

@@ -6,14 +6,17 @@ from tripwire.domain.entities import ProfileKind
 from tripwire.domain.metrics import Interval
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.schedule import ScheduleEntry, ScheduleStore
+from tripwire.store.stream import StreamStore
 
 # The intervals a profile of each kind can be scanned at — declared here only. Ads (PPC)
-# scans score whole days (the pipeline is trained on days); market bars are scanned daily
-# or hourly. The CDK app and the local stack fire both (daily and hourly schedules).
+# profiles are scanned daily, or hourly once Marketing Stream has brought them hourly data
+# (``HOURLY_DATA``); market bars are scanned daily or hourly. The CDK app and the local
+# stack fire both (daily and hourly schedules).
 SCAN_INTERVALS: dict[ProfileKind, tuple[Interval, ...]] = {
-    ProfileKind.ADS: (Interval.D1,),
+    ProfileKind.ADS: (Interval.D1, Interval.H1),
     ProfileKind.MARKET: (Interval.D1, Interval.H1),
 }
+HOURLY_DATA = frozenset({ProfileKind.ADS})  # kinds whose hourly scans need streamed hours
 # Every interval some profile can be scheduled at: each has its schedule rule.
 SCHEDULED: tuple[Interval, ...] = tuple(sorted({i for v in SCAN_INTERVALS.values() for i in v}))
 
@@ -41,6 +44,12 @@ def set_schedule(
         names = ", ".join(i.value for i in allowed)
         raise IntervalRejected(
             f"a {profile.kind} profile is scanned at {names} only, not {interval.value}"
+        )
+    hourly_data = interval is Interval.H1 and profile.kind in HOURLY_DATA
+    if enabled and hourly_data and StreamStore().latest_hour(tenant, profile_id) is None:
+        raise IntervalRejected(
+            f"profile {profile_id} has no hourly data yet: an Amazon Ads profile is "
+            "scanned hourly once Marketing Stream delivers its hours (subscribe it first)"
         )
     store = ScheduleStore()
     entry = store.set(tenant, profile_id, enabled, interval=interval, by=by)

@@ -32,7 +32,7 @@ from tripwire.features.lag import DEFAULT_CURVE, completeness, learn_curve
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS, SALES_SIDE, SALES_SIDE_RISING
 from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
 from tripwire.service.incidents import group_new_alerts, lookback_start
-from tripwire.service.series import ProfileSeries, dense
+from tripwire.service.series import ProfileSeries, dense, dense_hours
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.incidents import IncidentStore
@@ -119,6 +119,26 @@ def lag_curve_of(
     return learn_curve(ages, firsts, finals)
 
 
+def read_hours(
+    metrics: MetricStore,
+    tenant: str,
+    profile: str,
+    entities: Sequence[Entity],
+    first: datetime.datetime,
+    end: datetime.datetime,
+    currency: str = "USD",
+) -> ProfileSeries:
+    """Every entity's hourly measures over [first, end] as one dense array."""
+    window = metrics.read_window(
+        tenant, profile, Interval.H1, [e.entity_id for e in entities], first, end
+    )
+    hours = int((end - first).total_seconds()) // 3600 + 1
+    raw = dense_hours(entities, window, first, hours)
+    return ProfileSeries(
+        list(entities), first.date(), raw, currency, interval=Interval.H1, first_hour=first.hour
+    )
+
+
 def currency_of(catalog: CatalogStore, tenant: str, profile: str) -> str:
     """The profile's currency (what impact is counted in); USD for a profile not stored."""
     found = catalog.get_profile(tenant, profile)
@@ -172,22 +192,23 @@ class ProfileScorer:
         explain: bool = True,
         root_causes: bool = True,
     ) -> ScoredPeriod:
-        """Score ``day`` seeing the series up to it; alerts for the alerting ``rows``
-        (default: all), each with its explanation and ranked root causes."""
+        """Score ``day`` (a date; an hourly series: a datetime) seeing the series up to it;
+        alerts for the alerting ``rows`` (default: all), each with its explanation and
+        ranked root causes."""
         index = self.series.index_of(day)
         shares = None
-        if provisional:
+        if provisional and self.series.interval is Interval.D1:
             age = max(0, ((self.latest or day) - day).days)
             shares = completeness(index + 1, age, self.lag_curve)
         result = self.pipeline.score(
             self.series.raw[:, : index + 1],
-            day.weekday(),
+            self.series.season_of(day),
             provisional=provisional,
             explain=explain,
             completeness=shares,
         )
         result = silence_labelled(self.pipeline, self.graph.ids, result)
-        period = day.isoformat()
+        period = period_key(day, self.series.interval)
         causes: dict[str, list[RootCause]] = {}
         if root_causes:
             base = result.baseline
@@ -218,7 +239,8 @@ class ProfileScorer:
         provisional: bool,
     ) -> Alert:
         entity, run = self.series.entities[row], self.run
-        period = day.isoformat()
+        interval = self.series.interval
+        period = period_key(day, interval)
         ranked = causes.get(entity.entity_id, [])
         root = ranked[0].entity_id if ranked else entity.entity_id
         explained = explain_row(result, row)
@@ -232,13 +254,16 @@ class ProfileScorer:
             currency=self.series.currency,
         )
         return Alert(
-            alert_id=alert_id(run.tenant_id, run.profile_id, entity.entity_id, period),
+            alert_id=alert_id(
+                run.tenant_id, run.profile_id, entity.entity_id, period, interval.value
+            ),
             tenant_id=run.tenant_id,
             profile_id=run.profile_id,
             entity_id=entity.entity_id,
             entity_type=entity.entity_type,
             entity_name=entity.name,
             period=datetime.datetime.fromisoformat(period),
+            interval=interval,
             score=float(result.score[row]),
             threshold=1.0 - self.pipeline.config.alert_tail_prob,
             severity=_SEVERITIES[int(result.severity[row])],

@@ -22,25 +22,44 @@ from tripwire.store.metrics import MetricStore, Series
 
 @dataclass(frozen=True)
 class ProfileSeries:
-    """Every entity's daily raw measures as one dense array."""
+    """Every entity's daily (or hourly) raw measures as one dense array."""
 
     entities: list[Entity]
     first_day: datetime.date
-    raw: npt.NDArray[np.float64]  # (n_entities, n_days, 5) in PPC_MEASURES order
+    raw: npt.NDArray[np.float64]  # (n_entities, n_periods, 5) in PPC_MEASURES order
     currency: str = "USD"  # the profile's: what impact is counted in
     # Share of settled orders reported at ages 0, 1, 2 (``features.lag``): learnt from the
     # first-seen figures the metrics table keeps (``service.scoring.read_window``).
     lag_curve: tuple[float, ...] = DEFAULT_CURVE
+    interval: Interval = Interval.D1
+    first_hour: int = 0  # an hourly series' first period is this hour of ``first_day``
 
     @property
     def days(self) -> int:
         return int(self.raw.shape[1])
 
-    def index_of(self, day: datetime.date) -> int:
-        return (day - self.first_day).days
+    @property
+    def start(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.first_day, datetime.time(self.first_hour))
+
+    def index_of(self, period: datetime.date) -> int:
+        if self.interval is Interval.H1:
+            assert isinstance(period, datetime.datetime)
+            return int((period - self.start).total_seconds()) // 3600
+        return (period - self.first_day).days
 
     def day(self, index: int) -> datetime.date:
         return self.first_day + datetime.timedelta(days=index)
+
+    def hour(self, index: int) -> datetime.datetime:
+        return self.start + datetime.timedelta(hours=index)
+
+    def season_of(self, period: datetime.date) -> int:
+        """The period's place in the baseline's rhythm: its weekday, or hour of the week."""
+        if self.interval is Interval.H1:
+            assert isinstance(period, datetime.datetime)
+            return period.weekday() * 24 + period.hour
+        return period.weekday()
 
 
 class UnknownProfile(LookupError):
@@ -58,6 +77,26 @@ def dense(
         points = series.get(entity.entity_id, {})
         cols = [(datetime.date.fromisoformat(p[:10]) - first).days for p in points]
         keep = [i for i, c in enumerate(cols) if 0 <= c < days]
+        if keep:
+            values = list(points.values())
+            raw[row, [cols[i] for i in keep]] = np.array([values[i] for i in keep], dtype=float)
+    return raw
+
+
+def dense_hours(
+    entities: Sequence[Entity],
+    series: Mapping[str, Series],
+    start: datetime.datetime,
+    hours: int,
+) -> npt.NDArray[np.float64]:
+    """``dense`` for hourly points (ISO hours) from ``start``."""
+    raw = np.zeros((len(entities), hours, len(PPC_MEASURES)))
+    # the window's hours by their stored spelling: no timestamp parsed per point
+    column = {(start + datetime.timedelta(hours=k)).isoformat(): k for k in range(hours)}
+    for row, entity in enumerate(entities):
+        points = series.get(entity.entity_id, {})
+        cols = [column.get(p, -1) for p in points]
+        keep = [i for i, c in enumerate(cols) if c >= 0]
         if keep:
             values = list(points.values())
             raw[row, [cols[i] for i in keep]] = np.array([values[i] for i in keep], dtype=float)

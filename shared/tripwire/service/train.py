@@ -30,14 +30,17 @@ import numpy as np
 import numpy.typing as npt
 
 from tripwire.detection.labels import LabelledPatterns
-from tripwire.detection.pipeline import PipelineConfig, ScanPipeline
+from tripwire.detection.pipeline import HOURLY, PipelineConfig, ScanPipeline
 from tripwire.domain.alerts import Feedback
 from tripwire.domain.runs import DetectionRun, HeldBackQuality, LabelsUsed, RunStatus
 from tripwire.registry.store import RegistryStore
+from tripwire.service.models import HOURLY_ARTIFACT
 from tripwire.service.runs import utcnow
-from tripwire.service.scoring import silence_labelled
+from tripwire.service.scoring import read_hours, silence_labelled
 from tripwire.service.series import ProfileSeries, load_series
+from tripwire.store.catalog import CatalogStore
 from tripwire.store.feedback import FeedbackStore
+from tripwire.store.metrics import MetricStore
 from tripwire.store.runs import RunStore
 
 TRAINING_DAYS = 90  # history a model learns from: three months of weekday patterns
@@ -45,6 +48,14 @@ HELD_BACK_DAYS = 14  # two weeks (each weekday twice) scored by the new and the 
 # "Worse" means more false alerts than the current model's count could differ by chance:
 # two standard deviations of a Poisson count (at least 1 alert of slack).
 NOISE_SIGMAS = 2.0
+# The hours the hourly model learns from — the latest three days, each against the hours
+# before it — and the leaves it learns on: every non-leaf entity, a seeded sample of the
+# leaves. The count model learns per-feature tails, which 72 hours of a few hundred series
+# pin down; the hour-of-week baselines of every hour of 10,000 keywords would cost minutes
+# (bench/hourly_scan.py measures the training the first hourly scan does).
+HOURLY_TRAINING_TARGETS = 72
+HOURLY_MIN_TARGETS = 24  # hours with ``HOURLY.min_history`` before them: a day at least
+HOURLY_TRAINING_LEAVES = 400
 
 
 class InsufficientHistory(ValueError):
@@ -332,3 +343,37 @@ def _train_run(
         rows_processed=int(series.raw[:, first:].shape[1] * len(series.entities)),
         deadline=None,
     )
+
+
+def train_hours(
+    tenant: str,
+    profile: str,
+    end: datetime.datetime,
+    *,
+    registry: RegistryStore | None = None,
+    seed: int = 0,
+) -> tuple[ScanPipeline, dict[str, str]]:
+    """Fit the profile's hourly pipeline (``HOURLY``) on its streamed hours up to ``end`` and
+    publish it as the ``HOURLY_ARTIFACT`` of its model set; (pipeline, model set)."""
+    _, entities = CatalogStore().get_hierarchy(tenant, profile)
+    leaves = [e for e in entities if e.is_leaf]
+    picked = np.random.default_rng(seed).permutation(len(leaves))[:HOURLY_TRAINING_LEAVES]
+    rows = [e for e in entities if not e.is_leaf] + [leaves[i] for i in sorted(picked)]
+    first = end - datetime.timedelta(hours=HOURLY.min_history + HOURLY_TRAINING_TARGETS - 1)
+    series = read_hours(MetricStore(), tenant, profile, rows, first, end)
+    active = series.raw.sum(axis=(0, 2)) > 0
+    start = int(active.argmax()) if active.any() else series.days
+    history = series.raw[:, start:]
+    needed = HOURLY.min_history + HOURLY_MIN_TARGETS - 1
+    if history.shape[1] <= needed:
+        raise InsufficientHistory(
+            f"{profile} has {history.shape[1]} hours of streamed data up to {end}; its hourly "
+            f"model needs more than {needed}"
+        )
+    pipeline = ScanPipeline(HOURLY).fit(history, series.season_of(series.hour(start)))
+    data, metadata = pipeline.export()["pipeline"]
+    metadata.update(training_start=series.hour(start).isoformat(), training_end=end.isoformat())
+    versions = (registry or RegistryStore()).publish_models(
+        tenant, profile, {HOURLY_ARTIFACT: (data, metadata)}
+    )
+    return pipeline, versions

@@ -61,4 +61,10 @@ LEARN = Queue("learn", "TRIPWIRE_LEARN_QUEUE_URL", "TRIPWIRE_LEARN_DLQ_URL", fif
 # report) moves to the DLQ after ``max_receives``.
 LANDING = Queue("landing", "TRIPWIRE_LANDING_QUEUE_URL", "TRIPWIRE_LANDING_DLQ_URL")
 
-QUEUES = (SCAN, LEARN, LANDING)
+# Amazon Marketing Stream: Amazon delivers the subscribed hourly datasets here (the queue's
+# policy lets Amazon's stream publishers send); the stream_ingest function consumes.
+STREAM = Queue("stream", "TRIPWIRE_STREAM_QUEUE_URL", "TRIPWIRE_STREAM_DLQ_URL")
+# The stream queue's ARN: the ``destinationArn`` a profile's subscriptions name.
+STREAM_ARN_ENV = "TRIPWIRE_STREAM_QUEUE_ARN"
+
+QUEUES = (SCAN, LEARN, LANDING, STREAM)

@@ -35,6 +35,9 @@ RUNS_SWEPT = "RunsSwept"  # queued runs failed for making no progress by their d
 PROFILES_DELETED = "ProfilesDeleted"  # DELETE /profiles/{id} (service/profiles.py)
 CONNECTIONS_LOST = "ConnectionsLost"  # Amazon Ads connections disconnected (service/ads_sync.py)
 SYNC_FAILURES = "SyncFailures"  # Amazon Ads syncs refused, or failed for good (to the DLQ)
+STREAM_RECORDS = "StreamRecords"  # Marketing Stream records received (service/ads_stream.py)
+STREAM_DUPLICATES = "StreamDuplicates"  # … already seen (redeliveries): nothing changed
+STREAM_DROPPED = "StreamRecordsDropped"  # … unreadable or unrouted, consumed with a log line
 SEVERITIES = ("low", "medium", "high", "critical")
 CHANNELS = ("sns", "slack", "line", "sms", "email")
 
