@@ -21,6 +21,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -203,6 +204,9 @@ class LocalStack:
         if self.aws_port:
             _check_free(self.aws_port)  # moto's start() would wait forever on a taken port
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call
+        # Metrics are off here (LOCAL_ENVIRONMENT): a handler that counted nothing has nothing
+        # to flush, and Powertools' warning about it is noise in every local run.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         serialize_dynamodb()  # conditional writes and transactions must be atomic
         self._moto = ThreadedMotoServer(HOST, self.aws_port, verbose=False)
         self._moto.start()
