@@ -18,7 +18,7 @@
   delivery has no branch for them (nobody is texted). ``_text_sms_subscriptions`` adds that
   branch to the in-process moto server: a message that passes a number's filter policy is
   recorded as ``Publish PhoneNumber=`` records it (the ``sms`` text of the message
-  structure), read back from moto server's ``/moto-api/data.json`` (``sms_messages``);
+  structure), read back from that in-process SNS backend (``sms_messages``);
 - the notifier's on-failure queue: Lambda retries a failed asynchronous invocation twice
   (``ASYNC_RETRIES``), then sends the event to its on-failure destination — here, at once
   rather than after Lambda's minutes of back-off, into an SQS queue in moto server.
@@ -35,7 +35,6 @@ import secrets
 import sys
 import threading
 import traceback
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -198,11 +197,16 @@ class LocalNotifications:
         return [json.loads(m["Body"]) for m in found.get("Messages", [])]
 
     def sms_messages(self) -> list[tuple[str, str]]:
-        """(number, text) of every SMS moto server recorded, oldest first."""
-        url = self.env["AWS_ENDPOINT_URL"].rstrip("/") + "/moto-api/data.json"
-        with urllib.request.urlopen(url, timeout=30) as response:
-            data = json.loads(response.read())
-        return [(m["phone_number"], m["message"]) for m in data.get("sns", {}).get("SMS", [])]
+        """(number, text) of every SMS the in-process moto server recorded, oldest first.
+
+        Read from its SNS backend, where ``_text_sms_subscriptions`` records them: moto's
+        ``/moto-api/data.json`` serialises every model instance the process ever made and
+        fails (500) on one that won't serialise, which a long-running stack soon has."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sns.models import sns_backends
+
+        backend = sns_backends[DEFAULT_ACCOUNT_ID][self.env["AWS_REGION"]]
+        return [(number, text) for number, text in backend.sms_messages.values()]
 
     def _put_secret(self, name: str, value: str) -> str:
         manager = self.client("secretsmanager")
