@@ -60,6 +60,7 @@ from tripwire.ingest.ads_source import (
     TOKEN_URL_ENV,
     URL_ENV,
 )
+from tripwire.local.serving import serve, shut_down
 from tripwire.store.provision import aws_client
 
 HOST = "127.0.0.1"
@@ -117,6 +118,7 @@ class LocalAdsProvider:
         self._failing: list[str] = []  # failure reasons for the next reports
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
         # Ads profile -> dataset -> (subscription id, destination ARN, request token)
         self.subscriptions: dict[str, dict[str, tuple[str, str, str]]] = {}
 
@@ -159,9 +161,7 @@ class LocalAdsProvider:
 
         self._server = ThreadingHTTPServer((HOST, self.port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        self._thread = serve(self._server)
         return {
             URL_ENV: self.url,
             TOKEN_URL_ENV: self.url + TOKEN_PATH,
@@ -171,9 +171,8 @@ class LocalAdsProvider:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            shut_down(self._server, self._thread)
+        self._server = self._thread = None
 
     # -- the advertiser's side ------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote
 import tripwire
 from tripwire.api.routes import ROUTES, Route, resolve
 from tripwire.local.auth import AuthError, bearer_token, verify
+from tripwire.local.serving import serve
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -257,10 +258,7 @@ class Gateway:
         return f"{self.url}{APP_PREFIX}"
 
     def start(self) -> Gateway:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve(self._server)
         return self
 
     def stop(self) -> None:

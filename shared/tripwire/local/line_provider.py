@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tripwire.local.serving import serve, shut_down
+
 HOST = "127.0.0.1"
 PATH = "/v2/bot/message/push"
 MAX_MESSAGES = 5
@@ -63,20 +65,13 @@ class LocalLineProvider:
         server.daemon_threads = True
         server.owner = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve(server)
         return self.url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+            shut_down(self._server, self._thread)
+        self._server = self._thread = None
 
     def fail(self, times: int, status: int = 500) -> None:
         """Answer the next ``times`` pushes with ``status`` (before any other check)."""

@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tripwire.ingest.market_source import BACKOFF_ENV, URL_ENV
+from tripwire.local.serving import serve, shut_down
 
 HOST = "127.0.0.1"
 PATH = "/v8/finance/chart/"
@@ -87,17 +88,13 @@ class LocalMarketProvider:
 
         self._server = ThreadingHTTPServer((HOST, self.port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve(self._server)
         return {URL_ENV: self.url, BACKOFF_ENV: "0.01"}
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            shut_down(self._server, self._thread)
+        self._server = self._thread = None
 
     # -- failures the provider can have ---------------------------------------------------
 

@@ -45,6 +45,7 @@ import boto3
 from tripwire.local.environ import export, restore
 from tripwire.local.functions import invoke
 from tripwire.local.line_provider import LocalLineProvider
+from tripwire.local.serving import serve, shut_down
 from tripwire.notify.line import BASE_URL_ENV as LINE_URL_ENV
 from tripwire.notify.line import SECRET_ENV as LINE_SECRET_ENV
 from tripwire.notify.messages import EMAIL_ENV, EMAIL_FILTER, LINK_ENV
@@ -120,10 +121,7 @@ class LocalNotifications:
         """Create topic, secret, receivers and subscriptions; export and return the env."""
         self._server = _Server((HOST, 0), _Handler)
         self._server.owner = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve(self._server)
         try:
             sns = self.client("sns")
             self.topic_arn = sns.create_topic(Name=f"{self.prefix}-alerts")["TopicArn"]
@@ -172,12 +170,8 @@ class LocalNotifications:
                 sns.unsubscribe(SubscriptionArn=arn)
             self._subscriptions = []
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+            shut_down(self._server, self._thread)
+        self._server = self._thread = None
         self.line.stop()
         restore(self._saved_env)
 
