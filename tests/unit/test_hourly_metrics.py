@@ -1,4 +1,4 @@
-"""Hourly points are stored a week per item (Monday-named, binary) and read back alike as
+"""Hourly points are stored a week per item (Monday-named, packed) and read back alike as
 points (``read_window``) and as the scan's dense window (``read_hours``) — DynamoDB
 in-process."""
 
@@ -91,6 +91,6 @@ def test_a_full_week_of_a_keyword_stays_a_small_item() -> None:
         TableName=METRICS.name,
         Key={"pk": {"S": "acme#A1"}, "sk": {"S": f"M#1h#K1#{monday.date().isoformat()}"}},
     )["Item"]
-    assert len(item["week"]["B"]) < 8 * 1024  # 400 KB is the item limit
+    assert len(item["week"]["S"]) < 8 * 1024  # 400 KB is the item limit
     raw = store.read_hours("acme", "A1", ["K1"], PPC_MEASURES, monday, 168)
     assert raw[0].tolist() == [list(v) for v in week.values()]

@@ -1,18 +1,19 @@
 """The metrics table: fat items, one per entity, interval and time bucket (keys.bucket_of).
 
 A daily or intraday point is stored as ``period -> [values in MEASURES order]`` inside a
-JSON string attribute. An hourly week is one binary attribute instead: each point's offset
-from the week's Monday in seconds (int32) then its values (float64), zlib-compressed —
-about 0.5 KB for a keyword's week where the JSON spelling took 8 KB, and decoded with
-``np.frombuffer`` rather than ``json.loads`` (an hourly scan reads three or four weeks of
-every entity of a profile: the decoding was most of its time). ``read_hours`` places those
-arrays straight into the scan's dense window.
+JSON string attribute. An hourly week is one packed attribute instead: the measures (a JSON
+line), each point's offset from the week's Monday in seconds (int32), then its values
+(float64), zlib-compressed and base64-spelled (a string: local snapshots write items as
+JSON) — under 1 KB for a keyword's week where the JSON spelling took 8 KB; decoded with
+``np.frombuffer`` rather than ``json.loads``, and read as that one attribute (moto server's
+answer costs per attribute value, whatever its size). An hourly scan reads three or four
+weeks of every entity of a profile: ``read_hours`` places the arrays straight into its
+dense window.
 
-Hourly items of the month layout used before (``M#1h#{entity}#2026-06``, JSON) are not
-read: the hourly pipeline needs two weeks of history, which the Marketing Stream refills
-in two weeks (a profile without them is reported "not scanned", saying why), and reading
-both layouts would double the keys every hourly scan asks for. They are deleted with the
-profile.
+Hourly items of the month layout used before (``M#1h#{entity}#2026-06``, JSON; in local
+snapshots taken before) are not read: reading both layouts would double the keys every
+hourly scan asks for, for two weeks of history the Marketing Stream refills in two weeks
+(README, "Marketing Stream"). They are deleted with the profile.
 
 A restatement replaces a period's values; the values a period had when it was first written
 young (within ``FIRST_SEEN_DAYS`` of the write) are kept beside them as
@@ -22,6 +23,7 @@ against settled). Items without any keep their old encoding.
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 from collections import defaultdict
@@ -62,19 +64,24 @@ def _encode(measures: Sequence[str], points: Mapping[str, Values], first: FirstS
     return json.dumps(body, separators=(",", ":"))
 
 
-def _encode_week(monday: datetime, measures: int, points: Mapping[str, Values]) -> bytes:
+def _encode_week(monday: datetime, measures: Sequence[str], points: Mapping[str, Values]) -> str:
     periods = sorted(points)
     offsets = [int((datetime.fromisoformat(p) - monday).total_seconds()) for p in periods]
-    values = np.array([points[p] for p in periods], dtype=np.float64).reshape(-1, measures)
-    return zlib.compress(np.array(offsets, dtype=np.int32).tobytes() + values.tobytes())
+    values = np.array([points[p] for p in periods], dtype=np.float64).reshape(-1, len(measures))
+    head = json.dumps(list(measures)).encode() + b"\n"
+    blob = zlib.compress(head + np.array(offsets, dtype=np.int32).tobytes() + values.tobytes())
+    return base64.b64encode(blob).decode()
 
 
-def _week_arrays(item: Item, measures: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
-    """An hourly week item's points: offsets from its Monday (s) and values (n × measures)."""
-    n = int(item["n"]["N"])
-    blob = zlib.decompress(item["week"]["B"])
-    offsets = np.frombuffer(blob, dtype=np.int32, count=n)
-    return offsets, np.frombuffer(blob, dtype=np.float64, offset=4 * n).reshape(n, measures)
+def _week_arrays(item: Item) -> tuple[list[str], npt.NDArray[np.int32], npt.NDArray[Any]]:
+    """An hourly week item's measures and points: offsets from its Monday (s) and values
+    (n × measures). One attribute holds it all: moto server's answer costs per attribute."""
+    head, _, body = zlib.decompress(base64.b64decode(item["week"]["S"])).partition(b"\n")
+    measures = json.loads(head)
+    n = len(body) // (4 + 8 * len(measures))
+    offsets = np.frombuffer(body, dtype=np.int32, count=n)
+    values = np.frombuffer(body, dtype=np.float64, offset=4 * n).reshape(n, len(measures))
+    return measures, offsets, values
 
 
 def _monday(sk: str) -> datetime:
@@ -83,8 +90,7 @@ def _monday(sk: str) -> datetime:
 
 def _decode(item: Item) -> tuple[list[str], Series, FirstSeen]:
     if "week" in item:
-        measures = json.loads(item["measures"]["S"])
-        offsets, values = _week_arrays(item, len(measures))
+        measures, offsets, values = _week_arrays(item)
         monday = _monday(item["sk"]["S"])
         periods = [(monday + timedelta(seconds=int(s))).isoformat() for s in offsets]
         return measures, dict(zip(periods, map(tuple, values.tolist()), strict=True)), {}
@@ -197,22 +203,21 @@ class MetricStore(DynamoStore):
         sks = [keys.metric_sk(Interval.H1, e, w) for e in entity_ids for w in weeks]
         row = {e: i for i, e in enumerate(entity_ids)}
         raw = np.zeros((len(entity_ids), hours, len(measures)))
-        for item in self._fetch(pk, sks):
-            stored = json.loads(item["measures"]["S"])
+        for item in self._fetch(pk, sks, ProjectionExpression="sk, week"):
+            sk = item["sk"]["S"]
+            stored, offsets, values = _week_arrays(item)
             try:
                 columns = [stored.index(m) for m in measures]
             except ValueError:
-                raise ValueError(f"{item['sk']['S']} is stored with measures {stored}") from None
-            offsets, values = _week_arrays(item, len(stored))
-            sk = item["sk"]["S"]
+                raise ValueError(f"{sk} is stored with measures {stored}") from None
             since = offsets.astype(np.int64) + int((_monday(sk) - start).total_seconds())
             keep = (since % 3600 == 0) & (since >= 0) & (since < hours * 3600)
             raw[row[_entity_and_bucket(sk)[0]], since[keep] // 3600] = values[keep][:, columns]
         return raw
 
-    def _fetch(self, pk: str, sks: Sequence[str]) -> list[Item]:
+    def _fetch(self, pk: str, sks: Sequence[str], **options: Any) -> list[Item]:
         request = [{"pk": {"S": pk}, "sk": {"S": sk}} for sk in sks]
-        items = batch_get(self._client, METRICS.name, request)
+        items = batch_get(self._client, METRICS.name, request, **options)
         self.reads += len(items)
         return items
 
@@ -229,10 +234,7 @@ class MetricStore(DynamoStore):
         first: FirstSeen | None = None,
     ) -> Item:
         if interval is Interval.H1:
-            body = {
-                "measures": {"S": json.dumps(list(measures))},
-                "week": {"B": _encode_week(_monday(sk), len(measures), points)},
-            }
+            body = {"week": {"S": _encode_week(_monday(sk), measures, points)}}
         else:
             body = {"points": {"S": _encode(measures, points, first or {})}}
         return {"pk": {"S": pk}, "sk": {"S": sk}, **body, "n": {"N": str(len(points))}}
