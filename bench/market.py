@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="several alert thresholds")
     args = parser.parse_args(argv)
     thresholds = (
-        [1e-2, 3e-3, 1e-3, 5e-4, ALERT_TAIL_PROB, 1e-4, 1e-5] if args.sweep else [ALERT_TAIL_PROB]
+        [ALERT_TAIL_PROB, 1e-2, 5e-3, 4e-3, 3e-3, 1e-3, 5e-4, 1e-4, 1e-5]
+        if args.sweep
+        else [ALERT_TAIL_PROB]
     )
     started = time.perf_counter()
     totals: dict[tuple[str, float], Tally] = {}
