@@ -27,17 +27,11 @@ Ties go to the point that spends most of the budget: with three to six labels pe
 recall plateaus, and the fewest-alerts point of a plateau is its edge (it cost ^N225 two
 of six labels in development).
 
-``--budget`` replaces the one global threshold by one per index learnt from its training
-window: the combined p below which the training rows raise ``B`` alerts per ticker-year
-(``BARS_PER_YEAR`` bars a year), ``B`` in ``BUDGETS`` chosen leave-one-index-out like the
-threshold it replaces.
-
-``--run`` adds an experimental detector that is not in the model (bench/RESULTS.md,
-Markets): ``run``, the return of the last ``RUN_BARS`` bars in units of √RUN_BARS daily
-moves (1.4826·MAD of the ``MOVE_WINDOW - RUN_BARS + 1`` daily returns before the run
-began), calibrated like ``move`` (a Pareto tail) on the training rows, and two weightings
-with it in the grid. It is the only score found that ranks the ^NDX label of 15 Oct 1998
-among its index's largest.
+The threshold is one per index, learnt from its training window as the model learns it
+(``detection.market.budget_threshold``): the combined p under which the training rows
+would have raised ``B`` alerts per ticker-year, ``B`` in ``BUDGETS`` chosen
+leave-one-index-out. ``--global`` chooses one global threshold (``THRESHOLDS``) instead,
+as the model did before issue 17c.
 """
 
 from __future__ import annotations
@@ -56,20 +50,17 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tripwire.detection.market import (
-    ALERT_TAIL_PROB,
-    FIRST_SCORED,
-    MOVE_WINDOW,
+    ALERT_BUDGET,
     TAIL_FRACTION,
-    TAIL_MODELS,
     WEIGHTS,
     MarketDetector,
+    budget_threshold,
     fit_tail,
 )
-from tripwire.detection.vote import CompactTail, combine
-from tripwire.features.ohlcv import SCALE_FLOOR, adjusted
+from tripwire.detection.vote import combine
+from tripwire.features.ohlcv import adjusted
 from tripwire.training.market import train_market_model, training_raw_scores
 
 COLUMNS = ("Open", "High", "Low", "Close", "Volume")
@@ -83,19 +74,17 @@ SPLITS = {
 LARGE_MOVE = 4.0  # × the median |daily return| of the 250 days before
 MAX_ALERTS_PER_YEAR = 6.0
 THRESHOLDS = [1e-1, 7e-2, 5e-2, 4e-2, 3e-2, 2e-2, 1e-2, 5e-3, 3e-3, 2e-3, 1e-3, 3e-4, 1e-4]
-BUDGETS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0]  # --budget: training alerts a year
+BUDGETS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0]  # training alerts a ticker-year
 BARS_PER_YEAR = 252
 TAIL_FRACTIONS = [0.05, 0.1]
 WEIGHT_GRID: dict[str, dict[str, float]] = {
-    "default": dict(WEIGHTS),
+    "default": dict(WEIGHTS),  # shock, move, vol_move, run: 1/4 each
     "price only": {"shock": 1 / 3, "move": 1 / 3, "vol_move": 1 / 3},
-}
-RUN_BARS = 5  # --run: a week of daily bars
-RUN_WINDOW = MOVE_WINDOW - RUN_BARS + 1  # so a run scores from the model's FIRST_SCORED
-RUN_WEIGHT_GRID: dict[str, dict[str, float]] = {
-    "default + run": {"isolation_forest": 0.04}
+    # the vote before issue 17c, and it with run
+    "forest, volume": {"isolation_forest": 0.04}
+    | {d: 0.24 for d in ("shock", "move", "vol_move", "volume")},
+    "forest, volume + run": {"isolation_forest": 0.04}
     | {d: 0.192 for d in ("shock", "move", "vol_move", "run", "volume")},
-    "price + run": {d: 0.25 for d in ("shock", "move", "vol_move", "run")},
 }
 
 
@@ -161,6 +150,8 @@ class Scan:
     train_raw: dict[str, np.ndarray]  # each detector's training scores (for refitting tails)
     raw: dict[str, np.ndarray]
     volatile: np.ndarray
+    tail_prob: np.ndarray  # the model's combined p per scanned bar
+    threshold: float  # the model's own (learnt) alert threshold
 
     @property
     def years(self) -> float:
@@ -169,28 +160,7 @@ class Scan:
         return (last - first).days / 365.25
 
 
-def run_z(bars: np.ndarray, start: int) -> np.ndarray:
-    """(T - start,) the ``--run`` score's z of bars ``start ..`` of ``(T, 5)`` bars: the
-    log return over the last RUN_BARS bars over √RUN_BARS × the robust scale (1.4826·MAD,
-    floored) of the RUN_WINDOW daily returns before the run began."""
-    r = np.r_[0.0, np.diff(np.log(bars[:, 3]))]
-    total = np.cumsum(r)
-    run = total[start:] - total[start - RUN_BARS : len(r) - RUN_BARS]
-    first = start - RUN_BARS + 1
-    past = sliding_window_view(r[first - RUN_WINDOW : len(r) - RUN_BARS], RUN_WINDOW)
-    median = np.median(past, axis=-1)
-    mad = np.median(np.abs(past - median[:, None]), axis=-1)
-    scale = np.maximum(1.4826 * mad, SCALE_FLOOR["log_return"]) * np.sqrt(RUN_BARS)
-    return np.asarray(run / scale)
-
-
-def _fit_tail(detector: str, raw: np.ndarray, tail_fraction: float) -> CompactTail:
-    if detector in TAIL_MODELS:
-        return fit_tail(detector, raw, tail_fraction)
-    return CompactTail(tail_fraction=tail_fraction, tail="log-exponential").fit(raw)
-
-
-def scan(index: Index, run: bool = False) -> Scan:
+def scan(index: Index) -> Scan:
     train = index.bars[: index.split]
     onnx_bytes, metadata = train_market_model([train], market=SPLITS[index.name][0])
     detector = MarketDetector(onnx_bytes, metadata)
@@ -198,31 +168,28 @@ def scan(index: Index, run: bool = False) -> Scan:
     train_raw = training_raw_scores(detector, [train])
     probs = {d: p[0] for d, p in scores.detector_probs.items()}
     raw = {d: r[0] for d, r in scores.raw.items()}
-    if run:
-        train_raw["run"] = np.abs(run_z(train, FIRST_SCORED))
-        raw["run"] = np.abs(run_z(index.bars, index.split))
-        probs["run"] = _fit_tail("run", train_raw["run"], TAIL_FRACTION).tail_prob(raw["run"])
-    return Scan(index, probs, train_raw, raw, scores.volatile[0])
+    return Scan(
+        index,
+        probs,
+        train_raw,
+        raw,
+        scores.volatile[0],
+        scores.tail_prob[0],
+        detector.alert_tail_prob,
+    )
 
 
 def tail_probs(s: Scan, tail_fraction: float) -> dict[str, np.ndarray]:
     if tail_fraction == TAIL_FRACTION:
         return s.probs
-    return {d: _fit_tail(d, s.train_raw[d], tail_fraction).tail_prob(s.raw[d]) for d in s.probs}
+    return {d: fit_tail(d, s.train_raw[d], tail_fraction).tail_prob(s.raw[d]) for d in s.probs}
 
 
 def training_probs(s: Scan, tail_fraction: float) -> dict[str, np.ndarray]:
     """Each detector's tail probability of its own training rows."""
     return {
-        d: _fit_tail(d, s.train_raw[d], tail_fraction).tail_prob(s.train_raw[d]) for d in s.probs
+        d: fit_tail(d, s.train_raw[d], tail_fraction).tail_prob(s.train_raw[d]) for d in s.probs
     }
-
-
-def budget_threshold(train_p: np.ndarray, budget: float) -> float:
-    """The combined p under which the training rows raise ``budget`` alerts a ticker-year:
-    an alert is ``p < threshold``."""
-    k = min(int(budget * len(train_p) / BARS_PER_YEAR), len(train_p) - 1)
-    return float(np.sort(train_p)[k])
 
 
 @dataclass
@@ -267,13 +234,12 @@ Params = tuple[float, float, str]  # threshold, tail fraction, weights
 
 
 def grid_results(
-    scans: dict[str, Scan], labels: dict[str, list[Label]], run: bool = False, budget: bool = False
+    scans: dict[str, Scan], labels: dict[str, list[Label]], budget: bool = True
 ) -> dict[Params, dict[str, Result]]:
     """Every grid point's result per index. With ``budget`` a point's first element is the
     training alerts per ticker-year (``BUDGETS``), not a threshold."""
     out: dict[Params, dict[str, Result]] = {}
-    grid = WEIGHT_GRID | (RUN_WEIGHT_GRID if run else {})
-    for tail_fraction, (wname, weights) in itertools.product(TAIL_FRACTIONS, grid.items()):
+    for tail_fraction, (wname, weights) in itertools.product(TAIL_FRACTIONS, WEIGHT_GRID.items()):
         combined = {
             name: combine(tail_probs(s, tail_fraction), weights, "bonferroni")
             for name, s in scans.items()
@@ -286,7 +252,9 @@ def grid_results(
             for b in BUDGETS:
                 out[(b, tail_fraction, wname)] = {
                     name: evaluate(
-                        s, labels[name], combined[name] < budget_threshold(trained[name], b)
+                        s,
+                        labels[name],
+                        combined[name] <= budget_threshold(trained[name], b, BARS_PER_YEAR),
                     )
                     for name, s in scans.items()
                 }
@@ -319,9 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-synthetic", action="store_true", help="skip bench/market.py")
     parser.add_argument("--alerts", action="store_true", help="list each index's alerts")
-    parser.add_argument("--run", action="store_true", help="the experimental multi-day detector")
     parser.add_argument(
-        "--budget", action="store_true", help="a threshold per index from its training window"
+        "--global", dest="one_threshold", action="store_true", help="one global threshold"
     )
     parser.add_argument("--grid", action="store_true", help="print every grid point's figures")
     args = parser.parse_args(argv)
@@ -347,17 +314,17 @@ def main(argv: list[str] | None = None) -> int:
         if scanned and verified:
             labels[label.index].append(label)
 
-    scans = {name: scan(index, args.run) for name, index in indices.items()}
-    results = grid_results(scans, labels, args.run, args.budget)
-    plain = grid_results(scans, labels) if args.budget else results
-    budget = args.budget
-    default = (ALERT_TAIL_PROB, TAIL_FRACTION, "default")
-    print(f"\ndefaults ({describe(default)}), each index trained on its first years:")
+    scans = {name: scan(index) for name, index in indices.items()}
+    budget = not args.one_threshold
+    results = grid_results(scans, labels, budget)
+    default = (ALERT_BUDGET, TAIL_FRACTION, "default")
+    print(f"\nthe model's defaults ({describe(default, True)}), trained on the first years:")
     for name, s in scans.items():
         index = s.index
         print(
             f"  {name:>6} trained {index.dates[0]}..{index.dates[index.split - 1]}, scanned "
-            f"{index.dates[index.split]}..{index.dates[-1]}: {plain[default][name]}"
+            f"{index.dates[index.split]}..{index.dates[-1]}, threshold p<={s.threshold:.3g}: "
+            f"{evaluate(s, labels[name], s.tail_prob <= s.threshold)}"
         )
     if args.grid:
         print("\nevery grid point (recalled/labels alerts per ticker-year):")
@@ -381,13 +348,13 @@ def main(argv: list[str] | None = None) -> int:
     params = choose({k: v for k, v in results.items() if k[2] == "default"}, list(SPLITS))
     print(
         f"  on all three, default weights: {describe(params, budget)} "
-        f"(detection.market's defaults: {describe(default)})"
+        f"(detection.market's defaults: {describe(default, True)})"
     )
     if args.alerts:
         for name, s in scans.items():
-            p = combine(s.probs, WEIGHTS, "bonferroni")
+            p = s.tail_prob
             print(f"\n{name} alerts at the defaults:")
-            for t in np.flatnonzero(p <= ALERT_TAIL_PROB):
+            for t in np.flatnonzero(p <= s.threshold):
                 bar = s.index.split + t
                 r = np.log(s.index.bars[bar, 3] / s.index.bars[bar - 1, 3])
                 regime = " (already volatile)" if s.volatile[t] else ""

@@ -9,19 +9,23 @@ import pytest
 
 from tripwire.demo.market import generate_market
 from tripwire.detection.market import (
-    ALERT_TAIL_PROB,
+    ALERT_BUDGET,
+    DETECTORS,
     FIRST_SCORED,
     MOVE_WINDOW,
     REGIME_FEATURE,
+    RUN_BARS,
     SHOCK_FEATURES,
     VOLATILE_FEATURE,
     WEIGHTS,
     MarketDetector,
+    budget_threshold,
     burst_score,
     ewma_z,
     fit_tail,
     previous_energy,
     regime_entry,
+    run_z,
     shock_score,
 )
 from tripwire.detection.vote import combine
@@ -191,7 +195,10 @@ def test_a_split_on_adjusted_prices_is_no_anomaly(
 def test_a_holiday_gap_is_no_anomaly(market: np.ndarray, model: MarketDetector) -> None:
     """A closed day leaves no bar: the bar after it carries the missing session's move in
     its gap and return (the worst case: a whole trading day's move overnight). It may be
-    as rare as the sessions it spans, not rarer: within a factor of 10 of the rarer one."""
+    as rare as the sessions it spans, not much rarer: within a factor of 25 of the rarer
+    one. (10 until issue 17c: the worst bar, ticker 0 after the holiday at 310, is as rare
+    as before, p ≈ 0.009, but its sessions were rarer while volume voted: 0.047, now 0.18
+    — bench/RESULTS.md, Markets.)"""
     holidays = [310, 330, 345, 361, 362, 380]  # 361-362: a long weekend
     spans = {310: [310, 311], 329: [330, 331], 343: [345, 346], 358: [361, 362, 363]}
     spans[376] = [380, 381]  # bar after the holidays (in the shortened series): its sessions
@@ -200,7 +207,7 @@ def test_a_holiday_gap_is_no_anomaly(market: np.ndarray, model: MarketDetector) 
         kept = np.delete(market[ticker], holidays, axis=0)
         p = model.score_bars(kept[None], start=300).tail_prob[0]
         for after, sessions in spans.items():
-            assert p[after - 300] >= full[ticker, [d - 300 for d in sessions]].min() / 10
+            assert p[after - 300] >= full[ticker, [d - 300 for d in sessions]].min() / 25
 
 
 def test_a_shock_after_a_calm_stretch_alerts_though_training_was_turbulent(
@@ -252,8 +259,37 @@ def test_training_is_deterministic_and_carries_its_calibration() -> None:
     assert meta["detector"] == "market_if_1d_US" and meta["features"] == list(FEATURES)
     assert meta["tickers"] == 3 and meta["training_rows"] == 3 * (250 - FIRST_SCORED)
     assert meta["shock_features"] == list(SHOCK_FEATURES)
-    assert set(meta["tails"]) == set(WEIGHTS) | {"burst"}
-    assert meta["alert_tail_prob"] == ALERT_TAIL_PROB and meta["usual_volatility"] > 0
+    assert set(meta["tails"]) == set(DETECTORS) and set(WEIGHTS) <= set(DETECTORS)
+    assert meta["alert_budget"] == ALERT_BUDGET and meta["usual_volatility"] > 0
+    # the threshold is learnt: the training rows raise ALERT_BUDGET alerts a ticker-year
+    detector = MarketDetector(one, meta)
+    raw = training_raw_scores(detector, list(bars))
+    probs = {d: detector.tails[d].tail_prob(raw[d]) for d in detector.tails}
+    train_p = combine(probs, WEIGHTS, "bonferroni")
+    rows = len(train_p)
+    assert (train_p <= meta["alert_tail_prob"]).sum() == int(ALERT_BUDGET * rows / 252)
+    assert train_market_model(list(bars), alert_tail_prob=0.01)[1]["alert_tail_prob"] == 0.01
+
+
+def test_the_budget_threshold_is_below_the_kth_training_p() -> None:
+    train_p = np.linspace(0.001, 1.0, 1000)  # 1000 rows: 1000 / 252 ticker-years
+    t = budget_threshold(train_p, budget=8.0, bars_per_year=252)  # k = int(8 × 3.97) = 31
+    assert (train_p <= t).sum() == 31 and t < train_p[31] and t >= train_p[30]
+    assert budget_threshold(train_p, budget=1e6) < 1.0  # never past the largest row
+
+
+def test_run_is_the_week_return_in_daily_moves() -> None:
+    """The last RUN_BARS returns summed, over √RUN_BARS × 1.4826·MAD of the returns before."""
+    rng = np.random.default_rng(3)
+    r = 0.01 * rng.standard_normal(300)
+    r[-RUN_BARS:] = 0.02  # a week of +2 % days
+    features = np.zeros((300, len(FEATURES)))
+    features[:, FEATURES.index("log_return")] = r
+    z = run_z(features, 299)
+    past = r[299 - RUN_BARS + 1 - (MOVE_WINDOW - RUN_BARS + 1) : 299 - RUN_BARS + 1]
+    mad = np.median(np.abs(past - np.median(past)))
+    assert z[-1] == pytest.approx(0.1 / (np.sqrt(RUN_BARS) * 1.4826 * mad))
+    assert 4.0 < z[-1] < 8.0  # 10 % in a week of ~1 % days: ~4.5σ of a week
 
 
 def test_too_few_bars_is_a_clear_error() -> None:
@@ -342,7 +378,7 @@ def test_a_model_trained_before_fitted_tails_still_scores(market: np.ndarray) ->
     detector = MarketDetector(onnx_bytes, old)
     scores = detector.score_bars(market, start=TRAINED)
     assert set(scores.detector_probs) == {"isolation_forest", "shock", "burst"}
-    voting = {"isolation_forest": WEIGHTS["isolation_forest"], "shock": WEIGHTS["shock"]}
+    voting = {d: w for d, w in WEIGHTS.items() if d in scores.detector_probs}  # shock
     assert scores.tail_prob == pytest.approx(combine(scores.detector_probs, voting, "bonferroni"))
     assert detector.alert_tail_prob == 1e-3
 

@@ -14,8 +14,11 @@ and market, e.g. ``market_if_1d_US``) scores each bar with these detectors:
   market has not made in half a year, even inside a turbulent quarter;
 * ``vol_move``: the return over the EWMA volatility of the bars before it (``EWMA_DECAY``):
   a volatility-normalised return that follows the market's calming within weeks;
+* ``run``: the return of the last ``RUN_BARS`` bars in units of √RUN_BARS daily moves — a
+  crash or rally spread over several days that no single day shows;
 * ``volume``: the largest |z| of the volume change and OBV step (left out of a model whose
-  training bars reported no volume: it would have learnt nothing);
+  training bars reported no volume: it would have learnt nothing). Calibrated and
+  reported, no vote since issue 17c (WEIGHTS);
 * ``burst``: the RMS of the return and gap z-scores over the last ``BURST_BARS`` bars but
   the largest — several large moves in a row. Calibrated and reported, no vote (WEIGHTS).
 
@@ -25,8 +28,11 @@ Pareto tail fitted to the top ``TAIL_FRACTION`` of the training scores beyond (n
 training maximum, which a few thousand rows put at ~1/n), a generalised Pareto beyond the
 maximum for the bounded forest score. The bar's p is the shared rule of ``vote.combine``,
 the weighted Bonferroni ``min(1, min_d p_d / w_d)`` (``WEIGHTS``), and a bar with
-``p <= alert_tail_prob`` is an anomaly. ``ALERT_TAIL_PROB`` and the weights are chosen on
-real index histories, leave-one-index-out (``bench/market_real.py``, bench/RESULTS.md).
+``p <= alert_tail_prob`` is an anomaly. The threshold is learnt per model from its
+training rows (``budget_threshold``): the p under which they would have raised
+``ALERT_BUDGET`` alerts per ticker-year. The budget, the weights and the tail fraction are
+chosen on real index histories, leave-one-index-out (``bench/market_real.py``,
+bench/RESULTS.md).
 
 Explanations are leave-one-out: a feature's contribution is how many decades the combined
 p rises when that feature alone is set back to the ticker's usual value (z = 0) — one
@@ -66,13 +72,26 @@ from tripwire.features.ohlcv import (
 FloatArray = npt.NDArray[np.float64]
 
 DETECTOR_PREFIX = "market_if"
-ALERT_TAIL_PROB = 0.04  # chosen on real indices, leave-one-index-out (bench/market_real.py)
+# The threshold of models trained before ALERT_BUDGET (and the bench's global grid).
+ALERT_TAIL_PROB = 0.04
+# Training alerts per ticker-year a model's threshold is set to (``budget_threshold``),
+# chosen leave-one-index-out on real indices (bench/market_real.py, bench/RESULTS.md).
+ALERT_BUDGET = 8.0
+# Bars a ticker-year, per interval (intraday: ~6.5 trading hours a day).
+BARS_PER_YEAR = {
+    Interval.D1: 252,
+    Interval.H1: 252 * 7,
+    Interval.M15: 252 * 26,
+    Interval.M5: 252 * 78,
+}
 
 
-# Weights sum to 1 (a valid Bonferroni bound); the forest adds little on either bench.
-# ``burst`` is calibrated and reported but has no vote: on real indices it re-alerts the
-# days after every shock and inside every volatile stretch (bench/RESULTS.md, Markets).
-WEIGHTS = {"isolation_forest": 0.04, "shock": 0.24, "move": 0.24, "vol_move": 0.24, "volume": 0.24}
+# Weights sum to 1 (a valid Bonferroni bound): the four price views, chosen
+# leave-one-index-out on real indices over the five-detector vote with the forest and
+# volume (bench/RESULTS.md, Markets). ``isolation_forest``, ``volume`` and ``burst`` are
+# calibrated and reported but have no vote: on real indices volume alerts half-day
+# sessions, burst re-alerts the days after every shock, the forest adds little.
+WEIGHTS = {"shock": 0.25, "move": 0.25, "vol_move": 0.25, "run": 0.25}
 SHOCK_FEATURES = ("log_return", "gap")
 BURST_FEATURES = ("log_return", "gap")
 BURST_BARS = 3
@@ -81,6 +100,12 @@ BURST_BARS = 3
 # of the quarter, yet a move the market has not made in half a year.
 MOVE_WINDOW = 120
 EWMA_DECAY = 0.97  # ``vol_move``'s volatility: a half-life of ~23 bars
+# ``run``: a week of daily bars — the Nasdaq's rally into the Fed's cut of 15 Oct 1998
+# (+5.0 %, 1.7σ of its day) was its largest week since the crash of August. Its scale is
+# the daily returns before the run began (RUN_WINDOW, so it scores from FIRST_SCORED).
+RUN_BARS = 5
+RUN_WINDOW = MOVE_WINDOW - RUN_BARS + 1
+_MAD_TO_SIGMA = 1.4826
 FIRST_SCORED = max(RELATIVE_START + BURST_BARS - 1, MOVE_WINDOW + 1)  # every detector scores
 _RETURN = INDEX["log_return"]
 _SHOCK_COLUMNS = [FEATURES.index(name) for name in SHOCK_FEATURES]
@@ -118,6 +143,46 @@ def ewma_z(features: FloatArray, start: int) -> FloatArray:
     return np.asarray(np.clip(z, -Z_LIMIT, Z_LIMIT))
 
 
+def run_z(features: FloatArray, start: int) -> FloatArray:
+    """(..., T - start) each bar's ``RUN_BARS``-bar log return (its last RUN_BARS daily
+    returns summed) over √RUN_BARS × the robust scale (1.4826·MAD, floored) of the
+    ``RUN_WINDOW`` daily returns before the run began."""
+    r = features[..., _RETURN]
+    T = r.shape[-1]
+    if start >= T:
+        return np.zeros((*r.shape[:-1], 0))
+    first = start - RUN_BARS + 1  # the first bar of the first scored run
+    if first < RUN_WINDOW:
+        raise ValueError(f"start ({start}) must leave {RUN_WINDOW + RUN_BARS - 1} bars")
+    total = np.cumsum(r, axis=-1)
+    run = total[..., start:] - total[..., start - RUN_BARS : T - RUN_BARS]
+    past = sliding_window_view(r[..., first - RUN_WINDOW : T - RUN_BARS], RUN_WINDOW, axis=-1)
+    median = np.median(past, axis=-1)
+    mad = np.median(np.abs(past - median[..., None]), axis=-1)
+    scale = np.maximum(_MAD_TO_SIGMA * mad, SCALE_FLOOR["log_return"]) * np.sqrt(RUN_BARS)
+    return np.asarray(np.clip(run / scale, -Z_LIMIT, Z_LIMIT))
+
+
+def moves(features: FloatArray, start: int) -> FloatArray:
+    """(3, ..., T - start) the return z's of bars ``start ..`` the price detectors judge:
+    against the last MOVE_WINDOW returns (``move``), over the EWMA volatility
+    (``vol_move``), and the RUN_BARS-bar return (``run``)."""
+    return np.stack([move_z(features, start), ewma_z(features, start), run_z(features, start)])
+
+
+def budget_threshold(
+    train_p: npt.ArrayLike, budget: float = ALERT_BUDGET, bars_per_year: int = 252
+) -> float:
+    """The alert threshold (``p <= threshold``) under which the training rows' combined p
+    ``train_p`` would have raised ``budget`` alerts per ticker-year (``bars_per_year`` rows
+    a ticker-year): below the ``k``-th smallest, ``k = budget × years``."""
+    p = np.sort(np.asarray(train_p, dtype=np.float64))
+    if not len(p):
+        return ALERT_TAIL_PROB
+    k = min(int(budget * len(p) / bars_per_year), len(p) - 1)
+    return float(np.nextafter(p[k], 0.0))
+
+
 def volume_score(z: FloatArray) -> FloatArray:
     """(...,) the largest |z| of the bar's volume change and OBV step."""
     return np.asarray(np.abs(z[..., _VOLUME_COLUMNS]).max(axis=-1))
@@ -151,7 +216,7 @@ def detector_name(interval: Interval, market: str) -> str:
     return f"{DETECTOR_PREFIX}_{interval.value}_{market}"
 
 
-DETECTORS = ("isolation_forest", "shock", "move", "vol_move", "volume", "burst")
+DETECTORS = ("isolation_forest", "shock", "move", "vol_move", "run", "volume", "burst")
 # The isolation forest's score is bounded (a path is at least one split long): empirical
 # ranks and a generalised Pareto beyond the maximum. |z| moves are heavy-tailed: a Pareto
 # tail (exponential in log(1 + x)) fitted to the top TAIL_FRACTION, so a few thousand
@@ -161,6 +226,7 @@ TAIL_MODELS: dict[str, TailModel] = {
     "shock": "log-exponential",
     "move": "log-exponential",
     "vol_move": "log-exponential",
+    "run": "log-exponential",
     "volume": "log-exponential",
     "burst": "log-exponential",
 }
@@ -200,7 +266,7 @@ class BarScores:
     tail_prob: FloatArray  # combined
     z: FloatArray
     previous: FloatArray  # burst energy of the bars before each bar (for explanations)
-    move: FloatArray  # (2, ...) the return's z against the last MOVE_WINDOW bars; over EWMA σ
+    move: FloatArray  # (3, ...) the return z's (``moves``): MOVE_WINDOW; EWMA σ; run
     features: FloatArray  # the indicators' own values (what an alert stores)
     expected: FloatArray  # each indicator's median over the ticker's previous bars
     prior_volatility: FloatArray  # the 20-bar volatility of the bars before each bar
@@ -234,13 +300,13 @@ def raw_scores(
     forest: IsolationForestDetector, rows: FloatArray, previous: FloatArray, move: FloatArray
 ) -> dict[str, FloatArray]:
     """Each detector's raw score of relative rows ``(n, F)``, given their previous burst
-    energy ``(n,)`` and their return's z against the last ``MOVE_WINDOW`` bars (MAD;
-    EWMA σ) ``(2, n)``."""
+    energy ``(n,)`` and their return z's ``(3, n)`` (``moves``; without ``run``: ``(2, n)``)."""
     return {
         "isolation_forest": forest.score(rows) if len(rows) else np.zeros(0),
         "shock": shock_score(rows),
         "move": np.abs(move[0]),
         "vol_move": np.abs(move[1]),
+        **({"run": np.abs(move[2])} if len(move) > 2 else {}),
         "volume": volume_score(rows),
         "burst": burst_score(rows, previous),
     }
@@ -268,7 +334,7 @@ class MarketDetector:
         z_all, expected = relative(raw_features, start - BURST_BARS + 1, volume=volume)
         previous = previous_energy(z_all)
         z, expected = z_all[..., BURST_BARS - 1 :, :], expected[..., BURST_BARS - 1 :, :]
-        move = np.stack([move_z(raw_features, start), ewma_z(raw_features, start)])
+        move = moves(raw_features, start)
         raw, probs, combined = self.score_z(z, previous, move)
         features = raw_features[..., start:, :]
         prior = raw_features[..., start - 1 : -1, _VOLATILITY]
@@ -287,9 +353,9 @@ class MarketDetector:
         """Relative rows ``(..., F)``, their previous burst energy and long-window return z
         ``(...)`` → (raw score per detector, tail probability per detector, combined)."""
         shape, F = z.shape[:-1], z.shape[-1]
-        moves = np.asarray(move).reshape(2, -1)
+        flat = np.asarray(move).reshape(len(move), -1)
         prior = np.asarray(previous).reshape(-1, BURST_BARS - 1)
-        every = raw_scores(self.forest, z.reshape(-1, F), prior, moves)
+        every = raw_scores(self.forest, z.reshape(-1, F), prior, flat)
         raw = {d: r for d, r in every.items() if d in self.tails}
         probs = {d: self.tails[d].tail_prob(r).reshape(shape) for d, r in raw.items()}
         combined = combine(probs, self.weights, "bonferroni")
@@ -309,8 +375,8 @@ class MarketDetector:
         usual return is usual against the long window too)."""
         F = z_row.shape[-1]
         rows = np.vstack([z_row[None, :], np.where(np.eye(F, dtype=bool), 0.0, z_row)])
-        moves = np.repeat(np.asarray(move, dtype=np.float64).reshape(2, 1), F + 1, axis=1)
-        moves[:, 1 + _RETURN] = 0.0
+        repeated = np.repeat(np.asarray(move, dtype=np.float64).reshape(-1, 1), F + 1, axis=1)
+        repeated[:, 1 + _RETURN] = 0.0
         prior = np.broadcast_to(np.asarray(previous, dtype=np.float64), (F + 1, BURST_BARS - 1))
-        p = self.score_z(rows, prior, moves)[2]
+        p = self.score_z(rows, prior, repeated)[2]
         return np.asarray(np.log10(p[1:]) - np.log10(p[0]))

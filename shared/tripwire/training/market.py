@@ -17,24 +17,26 @@ import numpy.typing as npt
 
 from tripwire.detection.isolation_forest import IsolationForestDetector
 from tripwire.detection.market import (
-    ALERT_TAIL_PROB,
+    ALERT_BUDGET,
+    BARS_PER_YEAR,
     BURST_BARS,
     BURST_FEATURES,
     EWMA_DECAY,
     FIRST_SCORED,
     MOVE_WINDOW,
+    RUN_BARS,
     SHOCK_FEATURES,
     TAIL_FRACTION,
     WEIGHTS,
     MarketDetector,
+    budget_threshold,
     detector_name,
-    ewma_z,
     fit_tail,
-    move_z,
+    moves,
     previous_energy,
     raw_scores,
 )
-from tripwire.detection.vote import CompactTail
+from tripwire.detection.vote import CompactTail, combine
 from tripwire.domain.metrics import Interval
 from tripwire.features.ohlcv import (
     FEATURES,
@@ -61,7 +63,7 @@ class TrainingRows:
 
     z: npt.NDArray[np.float64]  # (n, F) relative indicators
     previous: npt.NDArray[np.float64]  # (n,) burst energy of the bars before
-    move: npt.NDArray[np.float64]  # (2, n) the return's z: MOVE_WINDOW MAD; EWMA σ
+    move: npt.NDArray[np.float64]  # (3, n) the return z's (``detection.market.moves``)
     volatility: npt.NDArray[np.float64]  # (n,) the 20-bar volatility before each bar
 
 
@@ -69,7 +71,7 @@ def training_rows(series: Sequence[npt.ArrayLike]) -> TrainingRows:
     """The rows of every ticker's bars ``(T_i, 5)`` from the first bar every detector can
     score (short tickers are skipped)."""
     arrays = [clean(bars) for bars in series]
-    rows, previous, moves, volatility = [], [], [], []
+    rows, previous, returns, volatility = [], [], [], []
     for bars in arrays:
         if len(bars) > FIRST_SCORED:
             features = indicators(bars)
@@ -77,15 +79,15 @@ def training_rows(series: Sequence[npt.ArrayLike]) -> TrainingRows:
             z = relative(features, FIRST_SCORED - BURST_BARS + 1, volume=volume)[0]
             rows.append(z[BURST_BARS - 1 :])
             previous.append(previous_energy(z))
-            moves.append(np.stack([move_z(features, FIRST_SCORED), ewma_z(features, FIRST_SCORED)]))
+            returns.append(moves(features, FIRST_SCORED))
             volatility.append(features[FIRST_SCORED - 1 : -1, INDEX["volatility"]])
     if not rows:
         F = len(FEATURES)
-        return TrainingRows(np.zeros((0, F)), np.zeros(0), np.zeros((2, 0)), np.zeros(0))
+        return TrainingRows(np.zeros((0, F)), np.zeros(0), np.zeros((3, 0)), np.zeros(0))
     return TrainingRows(
         np.concatenate(rows),
         np.concatenate(previous),
-        np.concatenate(moves, axis=-1),
+        np.concatenate(returns, axis=-1),
         np.concatenate(volatility),
     )
 
@@ -111,7 +113,8 @@ def train_market_model(
     n_estimators: int = 200,
     max_samples: int = 256,
     seed: int = 0,
-    alert_tail_prob: float = ALERT_TAIL_PROB,
+    alert_tail_prob: float | None = None,
+    alert_budget: float = ALERT_BUDGET,
     tail_fraction: float = TAIL_FRACTION,
     weights: dict[str, float] | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
@@ -119,7 +122,9 @@ def train_market_model(
 
     Each detector's training scores are calibrated (``detection.market.fit_tail``) and kept
     as JSON (``tails``); ``usual_volatility`` is the training rows' median 20-bar
-    volatility, what an alert's "already volatile" is judged against."""
+    volatility, what an alert's "already volatile" is judged against. The alert threshold,
+    unless given, is learnt from the training rows: the combined p under which they would
+    have raised ``alert_budget`` alerts per ticker-year (``detection.market.budget_threshold``)."""
     rows = training_rows(series)
     x = rows.z
     if len(x) < MIN_TRAINING_ROWS:
@@ -136,6 +141,10 @@ def train_market_model(
     # volume z is 0) learnt nothing: its fitted tail would call any non-zero score
     # impossible. It is left out of the model (and of the vote) instead.
     tails = {d: t.to_dict() for d, t in fitted.items() if informative(raw[d], t)}
+    voting = dict(WEIGHTS if weights is None else weights)
+    if alert_tail_prob is None:
+        train_p = combine({d: fitted[d].tail_prob(raw[d]) for d in tails}, voting, "bonferroni")
+        alert_tail_prob = budget_threshold(train_p, alert_budget, BARS_PER_YEAR[interval])
     metadata.update(
         detector=detector_name(interval, market),
         interval=interval.value,
@@ -148,9 +157,11 @@ def train_market_model(
         burst_bars=BURST_BARS,
         tails=tails,
         tail_fraction=tail_fraction,
-        weights=dict(WEIGHTS if weights is None else weights),
+        weights=voting,
         move_window=MOVE_WINDOW,
         ewma_decay=EWMA_DECAY,
+        run_bars=RUN_BARS,
+        alert_budget=alert_budget,
         usual_volatility=float(np.median(rows.volatility)),
         alert_tail_prob=alert_tail_prob,
     )
