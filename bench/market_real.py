@@ -60,6 +60,7 @@ from tripwire.detection.market import (
     fit_tail,
 )
 from tripwire.detection.vote import combine
+from tripwire.domain.calendars import CALENDARS
 from tripwire.features.ohlcv import adjusted
 from tripwire.training.market import train_market_model, training_raw_scores
 
@@ -78,13 +79,16 @@ BUDGETS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0]  # training alerts a t
 BARS_PER_YEAR = 252
 TAIL_FRACTIONS = [0.05, 0.1]
 WEIGHT_GRID: dict[str, dict[str, float]] = {
-    "default": dict(WEIGHTS),  # shock, move, vol_move, run: 1/4 each
+    "default": dict(WEIGHTS),  # shock, move, vol_move, run: 0.225 each; volume 0.1
+    "run": {"shock": 0.25, "move": 0.25, "vol_move": 0.25, "run": 0.25},  # issue 17c's vote
     "price only": {"shock": 1 / 3, "move": 1 / 3, "vol_move": 1 / 3},
     # the vote before issue 17c, and it with run
     "forest, volume": {"isolation_forest": 0.04}
     | {d: 0.24 for d in ("shock", "move", "vol_move", "volume")},
     "forest, volume + run": {"isolation_forest": 0.04}
     | {d: 0.192 for d in ("shock", "move", "vol_move", "run", "volume")},
+    # the four price views and volume (issue 17, short sessions)
+    "run, volume": {d: 0.2 for d in ("shock", "move", "vol_move", "run", "volume")},
 }
 
 
@@ -94,6 +98,7 @@ class Index:
     dates: list[str]
     bars: np.ndarray  # (T, 5) adjusted open, high, low, close, volume
     split: int  # first scanned bar
+    session: np.ndarray | None  # (T,) each day's share of a regular session (its calendar)
 
 
 @dataclass(frozen=True)
@@ -160,12 +165,25 @@ class Scan:
         return (last - first).days / 365.25
 
 
+def session_shares(market: str, dates: list[str]) -> np.ndarray | None:
+    """Each day's share of a regular session, from the market's calendar (None: no calendar)."""
+    if market not in CALENDARS:
+        return None
+    days = [dt.date.fromisoformat(d) for d in dates]
+    return np.asarray(CALENDARS[market].session_shares(days))
+
+
 def scan(index: Index) -> Scan:
     train = index.bars[: index.split]
-    onnx_bytes, metadata = train_market_model([train], market=SPLITS[index.name][0])
+    share = index.session
+    train_share = [None if share is None else share[: index.split]]
+    onnx_bytes, metadata = train_market_model(
+        [train], market=SPLITS[index.name][0], sessions=train_share
+    )
     detector = MarketDetector(onnx_bytes, metadata)
-    scores = detector.score_bars(index.bars[None], start=index.split)
-    train_raw = training_raw_scores(detector, [train])
+    session = None if share is None else share[None]
+    scores = detector.score_bars(index.bars[None], start=index.split, session=session)
+    train_raw = training_raw_scores(detector, [train], train_share)
     probs = {d: p[0] for d, p in scores.detector_probs.items()}
     raw = {d: r[0] for d, r in scores.raw.items()}
     return Scan(
@@ -291,15 +309,18 @@ def main(argv: list[str] | None = None) -> int:
         "--global", dest="one_threshold", action="store_true", help="one global threshold"
     )
     parser.add_argument("--grid", action="store_true", help="print every grid point's figures")
+    parser.add_argument(
+        "--no-sessions", action="store_true", help="every day a full session (no calendar)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     all_labels = load_labels()
     indices = {}
     for name, (_, last_training_day) in SPLITS.items():
         dates, bars = load_index(name)
-        indices[name] = Index(
-            name, dates, bars, int(np.searchsorted(dates, last_training_day, "right"))
-        )
+        split = int(np.searchsorted(dates, last_training_day, "right"))
+        share = None if args.no_sessions else session_shares(SPLITS[name][0], dates)
+        indices[name] = Index(name, dates, bars, split, share)
 
     print(f"labels ({LABELS.name}; 'scan' = in the scanned years; move in usual |moves|):")
     labels: dict[str, list[Label]] = {name: [] for name in SPLITS}

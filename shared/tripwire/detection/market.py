@@ -61,12 +61,15 @@ from tripwire.features.ohlcv import (
     INDEX,
     RAW,
     RELATIVE_START,
+    RELATIVE_WINDOW,
     SCALE_FLOOR,
     VOLUME_FEATURES,
     Z_LIMIT,
     clean,
+    full_volume,
     indicators,
     relative,
+    volume_known,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -91,7 +94,10 @@ BARS_PER_YEAR = {
 # volume (bench/RESULTS.md, Markets). ``isolation_forest``, ``volume`` and ``burst`` are
 # calibrated and reported but have no vote: on real indices volume alerts half-day
 # sessions, burst re-alerts the days after every shock, the forest adds little.
-WEIGHTS = {"shock": 0.25, "move": 0.25, "vol_move": 0.25, "run": 0.25}
+WEIGHTS = {"shock": 0.225, "move": 0.225, "vol_move": 0.225, "run": 0.225, "volume": 0.1}
+# ``volume`` scores the bar's volume level (``volume_level_z``); models without this tag in
+# their metadata score the volume change and OBV step (``volume_score``).
+VOLUME_SCORE = "level"
 SHOCK_FEATURES = ("log_return", "gap")
 BURST_FEATURES = ("log_return", "gap")
 BURST_BARS = 3
@@ -110,6 +116,7 @@ FIRST_SCORED = max(RELATIVE_START + BURST_BARS - 1, MOVE_WINDOW + 1)  # every de
 _RETURN = INDEX["log_return"]
 _SHOCK_COLUMNS = [FEATURES.index(name) for name in SHOCK_FEATURES]
 _VOLUME_COLUMNS = [FEATURES.index(name) for name in VOLUME_FEATURES]
+_VOLUME_CHANGE = INDEX["log_volume_change"]
 _BURST_COLUMNS = [FEATURES.index(name) for name in BURST_FEATURES]
 
 
@@ -163,11 +170,37 @@ def run_z(features: FloatArray, start: int) -> FloatArray:
     return np.asarray(np.clip(run / scale, -Z_LIMIT, Z_LIMIT))
 
 
-def moves(features: FloatArray, start: int) -> FloatArray:
+def moves(features: FloatArray, start: int, volume_level: FloatArray | None = None) -> FloatArray:
     """(3, ..., T - start) the return z's of bars ``start ..`` the price detectors judge:
     against the last MOVE_WINDOW returns (``move``), over the EWMA volatility
-    (``vol_move``), and the RUN_BARS-bar return (``run``)."""
-    return np.stack([move_z(features, start), ewma_z(features, start), run_z(features, start)])
+    (``vol_move``), and the RUN_BARS-bar return (``run``); with ``volume_level``
+    (``volume_level_z``), (4, ...) with it last."""
+    rows = [move_z(features, start), ewma_z(features, start), run_z(features, start)]
+    return np.stack(rows + ([] if volume_level is None else [volume_level]))
+
+
+def short_session_shares(session: npt.ArrayLike | None, factor: float) -> FloatArray | None:
+    """A short session's share of a full session's *volume*: its share of the hours times
+    ``factor`` (``short_session_volume``, learnt by the model: a US half day misses the
+    busy close and trades ~0.6 of its hours' share), at most 1. Full sessions stay 1."""
+    if session is None:
+        return None
+    share = np.asarray(session, dtype=np.float64)
+    short = (share > 0) & (share < 1)
+    return np.asarray(np.where(short, np.minimum(share * factor, 1.0), share))
+
+
+def volume_level_z(
+    volume: FloatArray, start: int, session: npt.ArrayLike | None = None
+) -> FloatArray:
+    """(..., T - start) the robust z of each bar's log volume, as a full session's
+    (``features.ohlcv.full_volume``: a half day's volume over its share of a session),
+    against the ticker's previous ``RELATIVE_WINDOW`` bars; 0 where that window reported
+    no volume (``volume_known``). A level, not a change: the session after a spike or after
+    a half day, back to the usual volume, is usual."""
+    level = np.log1p(full_volume(volume, session)[0])[..., None]
+    z = relative(level, start, RELATIVE_WINDOW, floors=[SCALE_FLOOR["log_volume_change"]])[0]
+    return np.asarray(np.where(volume_known(volume, start), z[..., 0], 0.0))
 
 
 def budget_threshold(
@@ -184,7 +217,9 @@ def budget_threshold(
 
 
 def volume_score(z: FloatArray) -> FloatArray:
-    """(...,) the largest |z| of the bar's volume change and OBV step."""
+    """(...,) the largest |z| of the bar's volume change and OBV step: the volume score of
+    models trained before ``VOLUME_SCORE``. The OBV step's z is mostly its sign: in a
+    rally every down day on usual volume is ~-6.5σ (bench/RESULTS.md, Markets)."""
     return np.asarray(np.abs(z[..., _VOLUME_COLUMNS]).max(axis=-1))
 
 
@@ -300,14 +335,15 @@ def raw_scores(
     forest: IsolationForestDetector, rows: FloatArray, previous: FloatArray, move: FloatArray
 ) -> dict[str, FloatArray]:
     """Each detector's raw score of relative rows ``(n, F)``, given their previous burst
-    energy ``(n,)`` and their return z's ``(3, n)`` (``moves``; without ``run``: ``(2, n)``)."""
+    energy ``(n,)`` and their z's ``(4, n)`` (``moves``: without the volume level ``(3, n)``,
+    volume is then the older score of the volume change and OBV step, ``volume_score``)."""
     return {
         "isolation_forest": forest.score(rows) if len(rows) else np.zeros(0),
         "shock": shock_score(rows),
         "move": np.abs(move[0]),
         "vol_move": np.abs(move[1]),
         **({"run": np.abs(move[2])} if len(move) > 2 else {}),
-        "volume": volume_score(rows),
+        "volume": np.abs(move[3]) if len(move) > 3 else volume_score(rows),
         "burst": burst_score(rows, previous),
     }
 
@@ -324,17 +360,25 @@ class MarketDetector:
         self.weights = dict(self.metadata.get("weights", WEIGHTS))
         self.usual_volatility = self.metadata.get("usual_volatility")
         self.alert_tail_prob = float(self.metadata.get("alert_tail_prob", ALERT_TAIL_PROB))
+        # Models trained before the volume level scored volume by its change and OBV step.
+        self.volume_level = self.metadata.get("volume_score") == VOLUME_SCORE
+        self.short_session_volume = float(self.metadata.get("short_session_volume", 1.0))
 
-    def score_bars(self, bars: npt.ArrayLike, start: int = FIRST_SCORED) -> BarScores:
-        """Score bars ``start..`` of ``(k, T, 5)`` OHLCV (tickers sharing one bar count)."""
+    def score_bars(
+        self, bars: npt.ArrayLike, start: int = FIRST_SCORED, session: npt.ArrayLike | None = None
+    ) -> BarScores:
+        """Score bars ``start..`` of ``(k, T, 5)`` OHLCV (tickers sharing one bar count);
+        ``session`` ``(k, T)``: each bar's share of a regular session (``features.ohlcv``)."""
         start = max(start, FIRST_SCORED)
         x = clean(bars)
-        raw_features = indicators(x)
+        session = short_session_shares(session, self.short_session_volume)
+        raw_features = indicators(x, session)
         volume = x[..., RAW.index("volume")]
         z_all, expected = relative(raw_features, start - BURST_BARS + 1, volume=volume)
         previous = previous_energy(z_all)
         z, expected = z_all[..., BURST_BARS - 1 :, :], expected[..., BURST_BARS - 1 :, :]
-        move = moves(raw_features, start)
+        level = volume_level_z(volume, start, session) if self.volume_level else None
+        move = moves(raw_features, start, level)
         raw, probs, combined = self.score_z(z, previous, move)
         features = raw_features[..., start:, :]
         prior = raw_features[..., start - 1 : -1, _VOLATILITY]
@@ -376,7 +420,8 @@ class MarketDetector:
         F = z_row.shape[-1]
         rows = np.vstack([z_row[None, :], np.where(np.eye(F, dtype=bool), 0.0, z_row)])
         repeated = np.repeat(np.asarray(move, dtype=np.float64).reshape(-1, 1), F + 1, axis=1)
-        repeated[:, 1 + _RETURN] = 0.0
+        repeated[:3, 1 + _RETURN] = 0.0
+        repeated[3:, 1 + _VOLUME_CHANGE] = 0.0  # the volume level: usual with usual volume
         prior = np.broadcast_to(np.asarray(previous, dtype=np.float64), (F + 1, BURST_BARS - 1))
         p = self.score_z(rows, prior, repeated)[2]
         return np.asarray(np.log10(p[1:]) - np.log10(p[0]))
