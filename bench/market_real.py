@@ -32,6 +32,11 @@ The threshold is one per index, learnt from its training window as the model lea
 would have raised ``B`` alerts per ticker-year, ``B`` in ``BUDGETS`` chosen
 leave-one-index-out. ``--global`` chooses one global threshold (``THRESHOLDS``) instead,
 as the model did before issue 17c.
+
+Each day's share of a regular session comes from the index's market calendar
+(``domain.calendars``: US early closes, JPX's half-day first and last sessions; ^JKSE has
+no calendar), so the volume detector judges a half day as a short session;
+``--no-sessions`` treats every day as a full session.
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ and market, e.g. ``market_if_1d_US``) scores each bar with these detectors:
   a volatility-normalised return that follows the market's calming within weeks;
 * ``run``: the return of the last ``RUN_BARS`` bars in units of √RUN_BARS daily moves — a
   crash or rally spread over several days that no single day shows;
-* ``volume``: the largest |z| of the volume change and OBV step (left out of a model whose
-  training bars reported no volume: it would have learnt nothing). Calibrated and
-  reported, no vote since issue 17c (WEIGHTS);
+* ``volume``: the |z| of the bar's volume level against its last 60 bars, a short session
+  (a US half day: ``domain.calendars``) judged as a full session's volume scaled by its
+  share and the model's learnt ``short_session_volume`` (``volume_level_z``); left out of
+  a model whose training bars reported no volume (it would have learnt nothing);
 * ``burst``: the RMS of the return and gap z-scores over the last ``BURST_BARS`` bars but
   the largest — several large moves in a row. Calibrated and reported, no vote (WEIGHTS).
 
@@ -89,11 +90,11 @@ BARS_PER_YEAR = {
 }
 
 
-# Weights sum to 1 (a valid Bonferroni bound): the four price views, chosen
-# leave-one-index-out on real indices over the five-detector vote with the forest and
-# volume (bench/RESULTS.md, Markets). ``isolation_forest``, ``volume`` and ``burst`` are
-# calibrated and reported but have no vote: on real indices volume alerts half-day
-# sessions, burst re-alerts the days after every shock, the forest adds little.
+# Weights sum to 1 (a valid Bonferroni bound): the four price views and volume at 0.1,
+# chosen leave-one-index-out on real indices (bench/RESULTS.md, Markets; only ^NDX has
+# volume, so volume's own weight is a prior the other folds cannot test: at 0.2 ^NDX lost
+# 15 Oct 1998). ``isolation_forest`` and ``burst`` are calibrated and reported but have no
+# vote: burst re-alerts the days after every shock, the forest adds little.
 WEIGHTS = {"shock": 0.225, "move": 0.225, "vol_move": 0.225, "run": 0.225, "volume": 0.1}
 # ``volume`` scores the bar's volume level (``volume_level_z``); models without this tag in
 # their metadata score the volume change and OBV step (``volume_score``).

@@ -107,7 +107,7 @@ def short_session_volume(
     volume: the median over the training's short sessions of ``v / share`` over the median
     volume of the ``RELATIVE_WINDOW`` full sessions before, in [0.2, 2]; 1 without any. (A
     feed that reports a full day's volume on a half day, as the demo's generator does,
-    learns ~1.9: its half days are then judged as full sessions.)"""
+    learns ~1.75: its half days are then judged as full sessions.)"""
     ratios = []
     for bars, session in zip(series, sessions or [None] * len(series), strict=True):
         if session is None:
