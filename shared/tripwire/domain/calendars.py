@@ -213,10 +213,12 @@ def _jp_share(calendar: MarketCalendar, day: dt.date) -> float:
     return _JP_HALF_DAY_SHARE if first or last else 1.0
 
 
+@lru_cache(maxsize=64)
 def _first_session(calendar: MarketCalendar, year: int) -> dt.date:
     return calendar.sessions(dt.date(year, 1, 1), dt.date(year, 1, 15))[0]
 
 
+@lru_cache(maxsize=64)
 def _last_session(calendar: MarketCalendar, year: int) -> dt.date:
     return calendar.sessions(dt.date(year, 12, 15), dt.date(year, 12, 31))[-1]
 
