@@ -117,7 +117,7 @@ FIRST_SCORED = max(RELATIVE_START + BURST_BARS - 1, MOVE_WINDOW + 1)  # every de
 _RETURN = INDEX["log_return"]
 _SHOCK_COLUMNS = [FEATURES.index(name) for name in SHOCK_FEATURES]
 _VOLUME_COLUMNS = [FEATURES.index(name) for name in VOLUME_FEATURES]
-_VOLUME_CHANGE = INDEX["log_volume_change"]
+_VOLUME_LEVEL = INDEX["obv_change"]  # |obv_change| is the volume over its 20-bar mean
 _BURST_COLUMNS = [FEATURES.index(name) for name in BURST_FEATURES]
 
 
@@ -422,7 +422,7 @@ class MarketDetector:
         rows = np.vstack([z_row[None, :], np.where(np.eye(F, dtype=bool), 0.0, z_row)])
         repeated = np.repeat(np.asarray(move, dtype=np.float64).reshape(-1, 1), F + 1, axis=1)
         repeated[:3, 1 + _RETURN] = 0.0
-        repeated[3:, 1 + _VOLUME_CHANGE] = 0.0  # the volume level: usual with usual volume
+        repeated[3:, 1 + _VOLUME_LEVEL] = 0.0  # the volume level: usual with usual volume
         prior = np.broadcast_to(np.asarray(previous, dtype=np.float64), (F + 1, BURST_BARS - 1))
         p = self.score_z(rows, prior, repeated)[2]
         return np.asarray(np.log10(p[1:]) - np.log10(p[0]))
