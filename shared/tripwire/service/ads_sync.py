@@ -231,16 +231,19 @@ class Synced:
 
 
 def days_to_pull(connection: Connection, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """Yesterday and the ``lookback_days`` before it — from the day after the last sync's
-    last day when syncs were missed, and ``history_days`` back on the first one."""
+    """Yesterday and the ``lookback_days`` before it; ``history_days`` back on the first sync.
+
+    A day settles once it has been pulled at an age of ``lookback_days``. After missed syncs
+    the pull starts at the oldest day the last sync left unsettled, so its provisional
+    figures are restated too, not only the days missed."""
     last = as_of - dt.timedelta(days=1)
     first = last - dt.timedelta(days=connection.lookback_days - 1)
     oldest = last - dt.timedelta(days=max(connection.history_days, connection.lookback_days) - 1)
     if connection.last_sync_last is None:
-        first = oldest
-    elif connection.last_sync_last < first - dt.timedelta(days=1):
-        first = max(oldest, connection.last_sync_last + dt.timedelta(days=1))
-    return first, last
+        return oldest, last
+    # The last sync ran on last_sync_last + 1 and settled the days up to that minus lookback.
+    unsettled = connection.last_sync_last + dt.timedelta(days=2 - connection.lookback_days)
+    return max(oldest, min(first, unsettled)), last
 
 
 def chunks(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
