@@ -6,6 +6,8 @@ Ids are the generator's: ``campaignId`` its campaign id, ``adGroupId`` one ad gr
 campaign (``<campaign>-G1``), ``keywordId`` the keyword id, ``portfolioId`` the portfolio's
 — so a sync stores the same hierarchy as the demo's files, under ``cp-`` / ``kw-`` / ``pf-``
 ids (``ingest.ads_api``). Every keyword has a row every day, as the generator draws them.
+Only the columns a real ``spTargeting`` report has: campaign and ad group names, keyword
+text and match type (the campaign's, which its name carries), but no portfolio name.
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ class SyntheticAdsBook:
     def _parents(self) -> dict[str, dict[str, str]]:
         return {e["entity_id"]: e for e in self.account.entities}
 
+    @cached_property
+    def _match_types(self) -> dict[str, str]:
+        """campaign id -> its keywords' match type, from names like "Kitchen | SP | Exact | …"."""
+        found = {}
+        for entity in self.account.entities:
+            if entity["entity_type"] == "campaign":
+                parts = entity["name"].split(" | ")
+                found[entity["entity_id"]] = parts[2].upper() if len(parts) > 2 else "BROAD"
+        return found
+
     def __call__(self, ads_profile: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
         if ads_profile != self.ads_profile_id:
             return []
@@ -50,6 +62,7 @@ class SyntheticAdsBook:
         days = metrics["date"]
         chosen = metrics[(days >= np.datetime64(first)) & (days <= np.datetime64(last))]
         entities = self._parents
+        matches = self._match_types
         rows = []
         for row in chosen:
             keyword = entities[str(row["entity_id"])]
@@ -68,8 +81,8 @@ class SyntheticAdsBook:
                     "keywordId": keyword["entity_id"],
                     "keyword": keyword["name"],
                     "targeting": keyword["name"],
-                    "matchType": "BROAD",
-                    "keywordType": "BROAD",
+                    "matchType": matches[campaign["entity_id"]],
+                    "keywordType": matches[campaign["entity_id"]],
                     "impressions": int(row["impressions"]),
                     "clicks": int(row["clicks"]),
                     "cost": float(row["spend"]),
