@@ -7,7 +7,8 @@ campaign (``<campaign>-G1``), ``keywordId`` the keyword id, ``portfolioId`` the 
 — so a sync stores the same hierarchy as the demo's files, under ``cp-`` / ``kw-`` / ``pf-``
 ids (``ingest.ads_api``). Every keyword has a row every day, as the generator draws them.
 Only the columns a real ``spTargeting`` report has: campaign and ad group names, keyword
-text and match type (the campaign's, which its name carries), but no portfolio name.
+text and match type (the campaign's, which its name carries), but no portfolio name — the
+stand-in lists those (``portfolios``), as Amazon's ``POST /portfolios/list`` does.
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ class SyntheticAdsBook:
                 "keywordType": match,
             }
         return found
+
+    def portfolios(self, ads_profile: str) -> dict[str, str]:
+        """Portfolio id → name, what ``POST /portfolios/list`` answers for the profile."""
+        if ads_profile != self.ads_profile_id:
+            return {}
+        return {
+            e["entity_id"]: e["name"]
+            for e in self.account.entities
+            if e["entity_type"] == "portfolio"
+        }
 
     def __call__(self, ads_profile: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
         if ads_profile != self.ads_profile_id:

@@ -30,6 +30,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ from tripwire.domain.connections import (
     ConnectionStatus,
 )
 from tripwire.domain.entities import Identifier, ProfileKind
-from tripwire.ingest.ads_api import import_api_report
+from tripwire.ingest.ads_api import read_api_report
+from tripwire.ingest.ads_console import import_report
 from tripwire.ingest.ads_source import (
     MAX_REPORT_DAYS,
     AdsCredentials,
@@ -294,8 +296,14 @@ def sync_profile(
                     path.write_bytes(raw)
                     paths.append(path)
             if paths:
-                report = import_api_report(
-                    tenant, profile, paths, catalog=stores.catalog, metrics=stores.metrics
+                read = partial(read_api_report, portfolio_names=_portfolio_names(reports, outcome))
+                report = import_report(
+                    tenant,
+                    profile,
+                    paths,
+                    read=read,
+                    catalog=stores.catalog,
+                    metrics=stores.metrics,
                 )
                 outcome.rows, outcome.items_changed = report.rows, report.items_written
             else:
@@ -330,6 +338,16 @@ def sync_profile(
         },
     )
     return outcome
+
+
+def _portfolio_names(reports: AdsReports, outcome: Synced) -> dict[str, str]:
+    """The advertiser's portfolio names; a refused listing (an app without the portfolio
+    scope) leaves portfolios named by id, with a warning, rather than failing the sync."""
+    try:
+        return reports.portfolios()
+    except Refused as refused:
+        outcome.warnings.append(f"portfolios named by id: {refused}")
+        return {}
 
 
 def _choose_ads_profile(
