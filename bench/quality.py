@@ -443,8 +443,6 @@ def feedback_section(
     labels = Labels(
         anomalies, false_alerts, LabelsUsed(not_anomaly=len(false_alerts), anomaly=len(anomalies))
     )
-    retrained = fit_labelled(profile.raw[:, :week_end], day0, none, config, 0)
-    with_labels = fit_labelled(profile.raw[:, :week_end], day0, labels, config, 0)
     after = [inc for inc in account.incidents if inc.end >= profile.day(week_end)]
     days = last - week_end + 1
     entity_days = len(ids) * days
@@ -459,12 +457,17 @@ def feedback_section(
         f"{'recurring':>10} {'same pattern':>13}"
     )
     labelled_patterns = {(e, k) for e, k, _ in false_alerts}
+
+    def fit(given: Labels) -> ScanPipeline:
+        return fit_labelled(profile.raw[:, :week_end], day0, given, config, 0)
+
     false_counts: dict[str, int] = {}
-    for name, pipeline, silenced in (
-        ("before", before, False),
-        ("retrained", retrained, False),
-        ("with labels", with_labels, True),
-    ):
+    # One model at a time (each holds its training state): the peak memory of one fit.
+    models = {"before": before}
+    del before
+    for name, given in (("before", none), ("retrained", none), ("with labels", labels)):
+        pipeline = models.pop(name) if name in models else fit(given)
+        silenced = given is labels
         alerts, repeats, recurring_false = [], 0, 0
         misses: Counter[str] = Counter()
         for d in range(week_end, last + 1):
@@ -477,9 +480,10 @@ def feedback_section(
                     repeats += (ids[row], kind) in labelled_patterns
                     if (ids[row], day) in on_pattern:
                         recurring_false += 1
-                        misses[_why_not_silenced(with_labels, ids[row], kind)] += 1
+                        misses[_why_not_silenced(pipeline, ids[row], kind)] += 1
         _, totals, _ = evaluate(account.entities, after, alerts)
         false_counts[name] = totals.false_alerts
+        del pipeline
         per_1k = 1000.0 * totals.false_alerts / entity_days
         print(
             f"{name:14} {len(alerts):>7} {totals.false_alerts:>6} {per_1k:>7.2f} "
