@@ -11,6 +11,10 @@ and the others can only sharpen or soften that. Its score is already a share, so
 not ranked against its past (``DirectCalibrator``); the novelty gate (150 rows, CAD's
 rest period on NAB's 4,000-row files) reports each event once.
 
+Two more members can be weighted in (``--weights``), not in the default vote: the error
+likelihood (``error_likelihood``, HTM-style) and fuzzy ART novelty (``fuzzy_art``,
+ARTime-style); neither improved the leave-one-category-out CV.
+
 NAB figures, and the variants measured and not kept: ``bench/RESULTS.md``.
 """
 
