@@ -3,7 +3,8 @@
 A profile gets data in every table and bucket through the real paths — imported metrics, a
 trained model, a scheduled scan raising alerts and incident groups (announced on the topic),
 an acknowledgement and a label over the API, a file dropped in the landing bucket and its
-import report, a backfill slot, an archived alert, a connection secret. After the delete,
+import report, a backfill slot, an archived alert, a connection secret, a Marketing Stream
+route and the streamed hour it routed (stream cells, hourly points). After the delete,
 every item of every table and every object version and secret is read back: none holds the
 profile's id (or one of its alert or run ids) under its tenant, while the same tenant's other
 profile and another tenant's profile of the same id are untouched, item for item.
@@ -26,21 +27,27 @@ import pytest
 from tripwire.demo.generator import GeneratorConfig, generate, write
 from tripwire.domain import RunStatus
 from tripwire.domain.connections import Connection, ConnectionStatus
+from tripwire.domain.metrics import Interval
 from tripwire.ingest.importer import import_account
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
+from tripwire.service.ads_stream import ingest_messages
 from tripwire.service.train import train_profile
 from tripwire.store.alerts import AlertStore
 from tripwire.store.connections import ConnectionStore, SecretStore
 from tripwire.store.history import HistoryStore
+from tripwire.store.metrics import MetricStore
 from tripwire.store.provision import aws_client
 from tripwire.store.runs import RunSlices, RunStore
 from tripwire.store.schedule import ScheduleStore
+from tripwire.store.stream import StreamStore
 from tripwire.store.tables import BUCKETS, IDEMPOTENCY, LANDING, MODELS, TABLES
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("profile-deletion")]
 CONFIG = GeneratorConfig(seed=5, keywords=60, campaigns=4, portfolios=1, days=90)
 GONE, KEPT = "zz-gone-9", "zz-kept-9"  # ids no generated entity, name or alert id contains
+MARKETPLACE, STREAMED_HOUR = "ATVPDKIKX0DER", datetime.datetime(2026, 12, 1, 14)
+ADVERTISERS = {"gone": "ADV-ZZ-GONE", "kept": "ADV-ZZ-KEPT", "other": "ADV-ZZ-OTHER"}
 
 
 @dataclass
@@ -105,6 +112,43 @@ def drop(stack: LocalStack, tenant: str, profile: str) -> None:
     raise AssertionError(f"no import report for {key}")
 
 
+def stream(tenant: str, profile: str, advertiser: str) -> None:
+    """The profile subscribed to Marketing Stream (its route) and one sp-traffic record for
+    it consumed by the real ingest: keyword-hour cells, the latest-hour marker, hourly
+    points of the keyword and its roll-ups."""
+    StreamStore().put_route(advertiser, MARKETPLACE, tenant, profile, {"sp-traffic": "sub-1"})
+    record = {
+        "idempotency_id": f"t-{advertiser}",
+        "dataset_id": "sp-traffic",
+        "marketplace_id": MARKETPLACE,
+        "currency": "USD",
+        "advertiser_id": advertiser,
+        "campaign_id": "111",
+        "ad_group_id": "222",
+        "ad_id": "333",
+        "keyword_id": "444",
+        "keyword_text": "garden hose",
+        "match_type": "EXACT",
+        "placement": "Top of Search on-Amazon",
+        "time_window_start": STREAMED_HOUR.isoformat() + "Z",
+        "impressions": 120,
+        "clicks": 6,
+        "cost": 4.2,
+    }
+    report = ingest_messages([json.dumps(record)])
+    assert (report.new, report.refused) == (1, [])
+
+
+def streamed(tenant: str, profile: str, advertiser: str) -> tuple[bool, str | None, int]:
+    """(routed to the profile, latest streamed hour, hourly points of its streamed keyword)."""
+    streams = StreamStore()
+    route = streams.routes([(advertiser, MARKETPLACE)]).get((advertiser, MARKETPLACE))
+    hours = MetricStore().read_window(
+        tenant, profile, Interval.H1, ["kw-444"], STREAMED_HOUR, STREAMED_HOUR
+    )
+    return route == (tenant, profile), streams.latest_hour(tenant, profile), len(hours["kw-444"])
+
+
 def connect(tenant: str, profile: str) -> None:
     at = datetime.datetime.now(datetime.UTC)
     secret = SecretStore().put(tenant, profile, {"refresh_token": "r"}, at=at)
@@ -146,6 +190,12 @@ def world(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> 
     # schedule tick may sync these made-up credentials
     for who, profile in ((tenant, GONE), (tenant, KEPT), (other, GONE)):
         connect(who, profile)
+    for who, profile, key in (
+        (tenant, GONE, "gone"),
+        (tenant, KEPT, "kept"),
+        (other, GONE, "other"),
+    ):
+        stream(who, profile, ADVERTISERS[key])
     stored = AlertStore().get(tenant, first)
     assert stored is not None
     expired = stored.model_copy(update={"alert_id": "al-expired-1"})
@@ -165,6 +215,8 @@ def test_a_profile_with_data_everywhere_is_deleted_and_nothing_of_it_remains(
     kept = of_tenant_profile(tenant, KEPT, [])
     others = of_tenant_profile(other, GONE, [])
     assert kept and others
+    hour = STREAMED_HOUR.isoformat()
+    assert streamed(tenant, GONE, ADVERTISERS["gone"]) == (True, hour, 1)
 
     status, body = call(local_stack, tenant, "DELETE", f"/profiles/{GONE}")
     assert status == 200, body
@@ -173,9 +225,12 @@ def test_a_profile_with_data_everywhere_is_deleted_and_nothing_of_it_remains(
     assert removed["alerts"] == len(world.alert_ids) - 1  # the expired one was archived
     assert all(removed[k] > 0 for k in ("metrics", "history", "runs", "models", "incidents"))
     assert removed["secrets"] == 1 and removed["landing"] == 2 and removed["schedules"] == 1
-    assert removed["connections"] == 1
+    assert removed["connections"] == 1 and removed["stream_routes"] == 1
 
     assert of_tenant_profile(tenant, GONE, ids) == []
+    assert streamed(tenant, GONE, ADVERTISERS["gone"]) == (False, None, 0)
+    assert streamed(tenant, KEPT, ADVERTISERS["kept"]) == (True, hour, 1)
+    assert streamed(other, GONE, ADVERTISERS["other"]) == (True, hour, 1)
     assert of_tenant_profile(tenant, KEPT, []) == kept
     assert of_tenant_profile(other, GONE, []) == others
     # gone for the API too; a second delete says it is gone

@@ -29,6 +29,7 @@ class Removed(Closed):
 
     schedules: int
     connections: int = Field(description="the profile's Amazon Ads connection")
+    stream_routes: int = Field(description="Marketing Stream advertisers routed to it")
     alerts: int
     history: int
     metrics: int

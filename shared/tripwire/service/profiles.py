@@ -40,6 +40,7 @@ def delete_profile(tenant: str, profile: str) -> dict[str, int]:
         raise ProfileNotFound(profile)
     purge = ProfilePurge(tenant, profile)
     removed = {"schedules": purge.schedules(), "connections": purge.connection()}
+    removed["stream_routes"] = purge.stream_routes()
     alert_ids = purge.alert_ids()
     removed["history"] = purge.history(alert_ids)
     removed["alerts"] = purge.alerts(alert_ids)

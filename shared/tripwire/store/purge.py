@@ -15,7 +15,12 @@ Where a profile's data lives (keys in tables.py):
 - S3 objects under ``{tenant}/{profile}/`` in the models and landing buckets, every version;
 - the profile's Amazon Ads connection: its item (metadata, ``#CONNECTION#amazon-ads`` /
   ``{tenant}#{profile}``) and its credentials' secret, named by ``store/connections.py``
-  (none may exist, which is fine).
+  (none may exist, which is fine);
+- its Marketing Stream routes (metadata, ``#STREAM#amazon-ads`` / ``{advertiser}#{market}``,
+  naming the tenant and profile): Queried from that one partition (one item per subscribed
+  advertiser, of every tenant) — every route to the profile, also one a later subscription
+  with another advertiser left behind. Its stream cells and markers and its hourly points
+  live in its metrics partition (``store/stream.py``, ``store/metrics.py``).
 
 Not here: the idempotency table, whose keys are hashes of whole requests — its records
 expire by TTL within the hour (api/idempotency.py) and hold responses only.
@@ -37,6 +42,7 @@ from tripwire.store.batch import Item, batch_delete, query_all
 from tripwire.store.connections import connection_key, secret_name
 from tripwire.store.dynamo import DynamoStore
 from tripwire.store.provision import aws_client
+from tripwire.store.stream import ROUTES
 from tripwire.store.tables import (
     ALERTS,
     CATALOG,
@@ -115,6 +121,25 @@ class ProfilePurge(DynamoStore):
         key = connection_key(self.tenant, self.profile)
         found = "Item" in self._client.get_item(TableName=METADATA.name, Key=key)
         return self._delete(METADATA, [key]) if found else 0
+
+    def stream_routes(self) -> int:
+        """The Marketing Stream routes to the profile: before its metrics partition (which
+        holds its ``S#SUBSCRIBED`` record), so no record is routed to a half-deleted
+        profile."""
+        items = query_all(
+            self._client,
+            TableName=METADATA.name,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="#t = :t AND #p = :p",
+            ExpressionAttributeNames={"#t": "tenant", "#p": "profile"},
+            ExpressionAttributeValues={
+                ":pk": {"S": ROUTES},
+                ":t": {"S": self.tenant},
+                ":p": {"S": self.profile},
+            },
+            ProjectionExpression=_projection(METADATA),
+        )
+        return self._delete(METADATA, (_key(METADATA, i) for i in items))
 
     def profile_item(self) -> int:
         """The catalog's profile item: last, so an interrupted purge can be run again."""

@@ -13,7 +13,7 @@ schedule asks).
 
 **Routes.** One item per (advertiser, marketplace) in the metadata table under the partition
 ``#STREAM#amazon-ads`` (a record names its advertiser, not a Tripwire profile), written when
-the profile subscribes.
+the profile subscribes; deleting the profile deletes its routes (``store/purge.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SEEN_KEPT = 50  # idempotency ids remembered per cell (Amazon restates an hour a
 MAX_ATTEMPTS = 8  # conditional-write retries when a concurrent consumer wrote the item first
 LATEST_SK = f"S{keys.SEP}LATEST"
 SUBSCRIBED_SK = f"S{keys.SEP}SUBSCRIBED"
-_ROUTES = f"{keys.SEP}STREAM{keys.SEP}amazon-ads"
+ROUTES = f"{keys.SEP}STREAM{keys.SEP}amazon-ads"
 
 
 def cell_sk(hour: str, entity: str) -> str:
@@ -170,7 +170,7 @@ class StreamStore(DynamoStore):
         self._client.put_item(
             TableName=METADATA.name,
             Item={
-                "pk": {"S": _ROUTES},
+                "pk": {"S": ROUTES},
                 "sk": {"S": f"{advertiser}{keys.SEP}{marketplace}"},
                 "tenant": {"S": tenant},
                 "profile": {"S": profile},
@@ -196,7 +196,7 @@ class StreamStore(DynamoStore):
 
     def routes(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
         """(advertiser, marketplace) → (tenant, profile) for the pairs that are routed."""
-        request = [{"pk": {"S": _ROUTES}, "sk": {"S": f"{a}{keys.SEP}{m}"}} for a, m in set(pairs)]
+        request = [{"pk": {"S": ROUTES}, "sk": {"S": f"{a}{keys.SEP}{m}"}} for a, m in set(pairs)]
         found = {}
         for item in batch_get(self._client, METADATA.name, request):
             advertiser, marketplace = item["sk"]["S"].split(keys.SEP, 1)
