@@ -120,6 +120,11 @@ def main() -> None:
     parser.add_argument("--keywords", type=int, default=10_000)
     parser.add_argument("--reference", type=int, default=1_000)
     args = parser.parse_args()
+    run(args.keywords, args.reference)
+
+
+def run(keywords: int, reference_keywords: int) -> None:
+    """Both profiles measured on one fresh local stack, and the figures printed."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     with (
         tempfile.TemporaryDirectory() as folder,
@@ -127,8 +132,8 @@ def main() -> None:
     ):
         meter = AwsMeter()
         write_counter(meter)
-        reference = measure(stack, meter, args.reference)
-        big = measure(stack, meter, args.keywords)
+        reference = measure(stack, meter, reference_keywords)
+        big = measure(stack, meter, keywords)
     print()
     report("reference", reference)
     report("measured", big)

@@ -7,21 +7,30 @@ Two rounds, as in production: the first sync of each profile (its 62-day history
 reports) and a daily sync (3 days re-pulled, one report). Profiles are synced, not scanned
 (no model is trained), so the figures are the sync's own.
 
-    python bench/sync.py [--profiles 4] [--keywords 500]
+The issue's other figure, an hourly scan of a 10,000-keyword profile end to end, is
+``bench/hourly_scan.py``; ``--hourly`` runs it here too, after the sync rounds, on its own
+fresh stack (about 10 minutes on this machine).
+
+    python bench/sync.py [--profiles 4] [--keywords 500] [--hourly]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import time
 import uuid
+from pathlib import Path
 
 from tripwire.demo.ads_book import SyntheticAdsBook
 from tripwire.demo.config import GeneratorConfig
 from tripwire.local.stack import LocalStack
 from tripwire.service.ads_sync import ConnectRequest, connect
 from tripwire.store.connections import ConnectionStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import hourly_scan  # bench/hourly_scan.py
 
 ADS_PROFILE = "1000000001"
 
@@ -44,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profiles", type=int, default=4)
     parser.add_argument("--keywords", type=int, default=500)
+    parser.add_argument("--hourly", action="store_true", help="also bench/hourly_scan.py")
     args = parser.parse_args()
     book = SyntheticAdsBook(
         GeneratorConfig(keywords=args.keywords, campaigns=max(1, args.keywords // 25), days=90),
@@ -76,6 +86,11 @@ def main() -> None:
             f"{rows / seconds:10,.0f} rows/s  ({rows:,} rows in {seconds:.1f}s)"
         )
     print(f"Amazon Ads stand-in requests: {calls} (tokens, creates, polls, downloads)")
+    if not args.hourly:
+        print("hourly scan of a 10,000-keyword profile: --hourly, or python bench/hourly_scan.py")
+        return
+    print("\nhourly scan (bench/hourly_scan.py):")
+    hourly_scan.run(keywords=10_000, reference_keywords=1_000)
 
 
 if __name__ == "__main__":
