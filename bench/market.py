@@ -36,10 +36,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from tripwire.demo.market import INCIDENT_FRACTION, GeneratedMarket, generate_market
-from tripwire.detection.market import ALERT_TAIL_PROB, MarketDetector
+from tripwire.detection.market import MarketDetector
 from tripwire.training.market import train_market_model
 
 ECHO_DAYS = 5
+MODEL = -1.0  # a "threshold" meaning the model's own, learnt from its training window
 KINDS = ("price_gap", "volume_spike", "volatility_regime")
 
 
@@ -88,7 +89,8 @@ def evaluate(
     probs = {"ensemble": scores.tail_prob, **scores.detector_probs}
     tallies = {}
     for (name, prob), threshold in itertools.product(probs.items(), thresholds):
-        alerts = np.argwhere(prob <= threshold)  # (ticker, bar - first)
+        at = detector.alert_tail_prob if threshold == MODEL else threshold
+        alerts = np.argwhere(prob <= at)  # (ticker, bar - first)
         tally = Tally(Counter(k for *_, k in spans), Counter(), ticker_days=scores.tail_prob.size)
         hit: set[int] = set()
         for ticker, offset in alerts.tolist():
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="several alert thresholds")
     args = parser.parse_args(argv)
     thresholds = (
-        [1e-2, 3e-3, 1e-3, 5e-4, ALERT_TAIL_PROB, 1e-4, 1e-5] if args.sweep else [ALERT_TAIL_PROB]
+        [MODEL, 0.04, 1e-2, 5e-3, 4e-3, 3e-3, 1e-3, 5e-4, 1e-4, 1e-5] if args.sweep else [MODEL]
     )
     started = time.perf_counter()
     totals: dict[tuple[str, float], Tally] = {}
@@ -139,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(report(f"seed {seed}", tally))
     print(f"market: {len(args.seeds)} markets × {args.tickers} tickers × {args.days} days")
     for (name, threshold), tally in sorted(totals.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
-        print(f"{name:>16} " + report(f"p<={threshold:g}", tally))
+        label = "p<=model" if threshold == MODEL else f"p<={threshold:g}"
+        print(f"{name:>16} " + report(label, tally))
     print(f"({time.perf_counter() - started:.1f}s)")
     return 0
 

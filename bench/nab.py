@@ -67,9 +67,15 @@ GRID: dict[str, tuple[str, ...]] = {
     "context-gate200": (*_CONTEXT, "--set", "novelty_horizon=200"),
     "context-margin0.1": (*_CONTEXT, "--set", "context_margin=0.1"),
     "vote": (),
+    # Issue 18 item 2, declared before any of them was scored on NAB: the members meant to
+    # carry across data sets (their parameters are HTM's / ARTime's published defaults),
+    # alone and each beside the contextual detector at equal weight.
+    "art": ("--weights", "art=1"),
+    "likelihood": ("--weights", "likelihood=1"),
+    "context+art": ("--weights", "context=1,art=1"),
+    "context+likelihood": ("--weights", "context=1,likelihood=1"),
 }
 CACHE_DIR = Path(tempfile.gettempdir()) / "tripwire-nab-cache"
-SCORER_SOURCE = REPO_SHARED / "tripwire" / "detection"
 
 
 def default_command() -> str:
@@ -187,11 +193,49 @@ def _code_of(source: str) -> str:
     return ast.dump(tree)
 
 
-def scorer_digest(setting: Sequence[str], source: Path = SCORER_SOURCE) -> str:
-    """Cache key: the setting's arguments and the code of every module of the detection
-    package (the scorer's)."""
+_LOADED_MODULES = """
+import json, sys
+from tripwire.detection.score_cli import build_config
+from tripwire.detection.streaming import StreamingScorer
+weights, sets = json.loads(sys.argv[1])
+StreamingScorer(build_config(weights, sets))
+print(json.dumps(sorted(m.__file__ for m in list(sys.modules.values())
+      if m.__name__.startswith("tripwire.detection") and getattr(m, "__file__", None))))
+"""
+
+
+def _setting_options(setting: Sequence[str]) -> tuple[str | None, list[str]]:
+    """(--weights, [--set items]) of a `tripwire score` argument list."""
+    weights, sets = None, []
+    for flag, value in zip(setting[::2], setting[1::2], strict=True):
+        if flag == "--weights":
+            weights = value
+        elif flag == "--set":
+            sets.append(value)
+        else:
+            raise ValueError(f"GRID setting {list(setting)}: unknown option {flag}")
+    return weights, sets
+
+
+def loaded_modules(setting: Sequence[str], shared: Path = REPO_SHARED) -> list[Path]:
+    """The detection modules a scorer built with this setting has imported."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shared), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED_MODULES, json.dumps(_setting_options(setting))],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return [Path(p) for p in json.loads(done.stdout)]
+
+
+def scorer_digest(setting: Sequence[str], modules: Sequence[Path] | None = None) -> str:
+    """Cache key: the setting's arguments and the code of the detection modules its scorer
+    loads (so a new member's module does not invalidate the settings that don't use it)."""
     h = hashlib.sha256(json.dumps(list(setting)).encode())
-    for path in sorted(source.glob("*.py")):
+    for path in sorted(loaded_modules(setting) if modules is None else modules):
         h.update(path.name.encode())
         h.update(_code_of(path.read_text()).encode())
     return h.hexdigest()[:16]

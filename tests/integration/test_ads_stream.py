@@ -6,13 +6,14 @@ schedule's tick scans them — a campaign whose budget runs out at 14:00 is an a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
 import pytest
 
 from tripwire.demo.ads_hours import show_hourly
-from tripwire.demo.ads_sync_demo import PROFILE, demo_book, show_ads_sync
+from tripwire.demo.ads_sync_demo import connect, demo_book, sync_tick
 from tripwire.domain.metrics import Interval
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
@@ -29,15 +30,20 @@ def test_a_budget_out_at_14_00_is_an_alert_of_the_15_00_hourly_scan(
 ) -> None:
     tenant = f"stream-{uuid.uuid4().hex[:8]}"
     token = issue_token(tenant, "demo", directory=local_stack.directory)
-    book = demo_book()
-    kept = local_stack.ads.book
-    local_stack.ads.book = book
+    book = demo_book(keywords=200, days=70, seed=11, campaigns=8)
+    profile = book.account.config.account_id
+    api, provider = local_stack.api_url, local_stack.ads
+    kept = provider.book
+    provider.book = book
     try:
-        list(show_ads_sync(tenant, local_stack.api_url, token, local_stack.ads, local_stack.scan))
+        connect(tenant, api, token, provider, profile, days=70)
+        for later in (1, 2):  # the history, then the next day's re-pull
+            day = book.last_day + dt.timedelta(days=later)
+            sync_tick(tenant, api, token, provider, local_stack.scan, profile, day, "sync")
         lines = list(
             show_hourly(
                 tenant,
-                PROFILE,
+                profile,
                 local_stack.api_url,
                 token,
                 book,
@@ -50,8 +56,8 @@ def test_a_budget_out_at_14_00_is_an_alert_of_the_15_00_hourly_scan(
         local_stack.ads.book = kept
         local_stack.ads.today = None
         # connected profiles are synced by every daily tick, whoever's test fires it
-        ConnectionStore().delete(tenant, PROFILE)
-        ScheduleStore().set(tenant, PROFILE, False, interval=Interval.H1)
+        ConnectionStore().delete(tenant, profile)
+        ScheduleStore().set(tenant, profile, False, interval=Interval.H1)
     text = "\n".join(lines)
     print(text)
     assert set(local_stack.ads.subscriptions[book.ads_profile_id]) == {
@@ -69,7 +75,7 @@ def test_a_budget_out_at_14_00_is_an_alert_of_the_15_00_hourly_scan(
     before, after = redelivered.groups()
     assert before == after
     # the alert: the campaign whose budget ran out, at 14:00, as its incident's root cause
-    runs = RunStore().of_profile(tenant, PROFILE)
+    runs = RunStore().of_profile(tenant, profile)
     hourly = [r for r in runs if r.alert_ids]
     alerts = AlertStore().get_many(tenant, [a for r in hourly for a in r.alert_ids]).values()
     stopped = [a for a in alerts if a.interval is Interval.H1 and a.period.hour == 14]

@@ -30,6 +30,7 @@ from tripwire.local.stack import LocalStack
 from tripwire.service import fanout
 from tripwire.service.ads_sync import HISTORY_DAYS, SyncRefused, sync_profile
 from tripwire.service.train import train_profile
+from tripwire.store.catalog import CatalogStore
 from tripwire.store.connections import ConnectionStore
 from tripwire.store.metrics import MetricStore
 from tripwire.store.provision import aws_client
@@ -171,6 +172,7 @@ def test_the_first_sync_pulls_the_history_through_polls_and_a_429_storm(
     # that follows a profile's first sync (its own client: one more token)
     assert calls.count(("POST", "/auth/o2/token")) == 2 + 1
     assert calls.count(("POST", "/streams/subscriptions")) == 2  # sp-traffic, sp-conversion
+    assert calls.count(("POST", "/portfolios/list")) == 1  # the names a report leaves out
     assert calls.count(("POST", "/reporting/reports")) == 2 + 3  # two reports, 3 × 429
     polls = [c for c in calls if c[0] == "GET" and c[1].startswith("/reporting/reports/")]
     assert len(polls) == 2 * 4 + 1  # each report: PENDING, PROCESSING ×2, COMPLETED; one 401
@@ -182,6 +184,12 @@ def test_the_first_sync_pulls_the_history_through_polls_and_a_429_storm(
     first = last - dt.timedelta(days=HISTORY_DAYS - 1)
     assert shown["last_sync_first"] == first.isoformat()
     assert shown["last_sync_rows"] == HISTORY_DAYS * 40
+    portfolios = {
+        e.entity_id.removeprefix("pf-"): e.name
+        for e in CatalogStore().get_hierarchy(account.tenant, PROFILE)[1]
+        if e.entity_type == "portfolio"
+    }
+    assert portfolios == BOOK.portfolios(ADS_PROFILE) and len(portfolios) == 2
     # yesterday is provisional: 60 % of its final sales so far
     assert _sales(account.tenant, last) == pytest.approx(round(_final_sales(last) * 0.6, 2))
 

@@ -19,6 +19,7 @@ from tripwire.detection.market import (
     REGIME_FEATURE,
     VOLATILE_FEATURE,
     detector_name,
+    short_session_shares,
 )
 from tripwire.domain.metrics import Interval
 from tripwire.features.ohlcv import FEATURES, indicators
@@ -30,6 +31,7 @@ from tripwire.registry.store import RegistryStore
 from tripwire.service.market import (
     MAX_CATCHUP_BARS,
     scan_market,
+    session_shares,
     train_market,
     verify_market_alert,
 )
@@ -117,7 +119,11 @@ def test_an_alert_keeps_features_score_model_and_interval(
     ohlcv = np.stack(
         [ticker[f].astype(float) for f in ("open", "high", "low", "close", "volume")], -1
     )
-    expected = indicators(ohlcv[: index + 1])[-1]
+    # Volume is judged per session share (a US half day), as the model learnt it.
+    dates = [str(d) for d in ticker["date"][: index + 1]]
+    factor = manager.metadata(tenant, "US", name)["short_session_volume"]
+    shares = short_session_shares(session_shares("US", Interval.D1, dates), factor)
+    expected = indicators(ohlcv[: index + 1], shares)[-1]
     actual = {e.feature: e.actual for e in stored.explanation}
     # The scan computes on the bars it loaded (>= 109 before the bar), so the recursive
     # indicators (EMA, Wilder) differ from a whole-history computation by a forgotten seed.

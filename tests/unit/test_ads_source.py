@@ -253,3 +253,28 @@ def test_a_subscription_amazon_would_refuse_is_refused(
 ) -> None:
     with pytest.raises(Refused, match=why):
         _client(provider, Sleeps()).subscribe(dataset, arn, "token-1")
+
+
+class _BookWithPortfolios:
+    """A book whose advertiser has 150 portfolios: more than one page of 100."""
+
+    def __init__(self) -> None:
+        self.names = {str(9000 + i): f"Portfolio {i:03d}" for i in range(150)}
+
+    def __call__(self, profile: str, first: dt.date, last: dt.date) -> list[dict[str, object]]:
+        return _book(profile, first, last)
+
+    def portfolios(self, profile: str) -> dict[str, str]:
+        return self.names if profile == SCOPE else {}
+
+
+def test_portfolio_names_are_listed_through_every_page(provider: LocalAdsProvider) -> None:
+    book = _BookWithPortfolios()
+    provider.book = book
+    names = _client(provider, Sleeps()).portfolios()
+    assert names == book.names
+    assert [p for _, p in provider.requests].count("/portfolios/list") == 2  # 100 + 50
+
+
+def test_portfolios_of_an_advertiser_without_any_are_empty(provider: LocalAdsProvider) -> None:
+    assert _client(provider, Sleeps()).portfolios() == {}

@@ -37,9 +37,17 @@ def test_a_daily_sync_re_pulls_the_lookback_days() -> None:
     assert days_to_pull(longer, AS_OF)[0] == YESTERDAY - dt.timedelta(days=13)
 
 
-def test_missed_days_are_caught_up_from_the_last_synced_one() -> None:
+def test_missed_days_are_caught_up_with_the_days_the_last_sync_left_provisional() -> None:
+    # The last sync (lookback 3) ran 10 days ago and pulled up to Y-10: Y-11 and Y-10 had
+    # been pulled at ages 2 and 1 only, so they come again with the missed days.
     stale = _connection(last_sync_last=YESTERDAY - dt.timedelta(days=10))
-    assert days_to_pull(stale, AS_OF) == (YESTERDAY - dt.timedelta(days=9), YESTERDAY)
+    assert days_to_pull(stale, AS_OF) == (YESTERDAY - dt.timedelta(days=11), YESTERDAY)
+    # One missed day: Y-3 was pulled at age 2 only, so it is pulled once more.
+    skipped = _connection(last_sync_last=YESTERDAY - dt.timedelta(days=2))
+    assert days_to_pull(skipped, AS_OF) == (YESTERDAY - dt.timedelta(days=3), YESTERDAY)
+    # Daily syncs: yesterday's sync ended at Y-1, so the window is just the lookback.
+    daily = _connection(last_sync_last=YESTERDAY - dt.timedelta(days=1))
+    assert days_to_pull(daily, AS_OF) == (YESTERDAY - dt.timedelta(days=2), YESTERDAY)
     ancient = _connection(last_sync_last=YESTERDAY - dt.timedelta(days=400))
     first, _ = days_to_pull(ancient, AS_OF)
     assert (YESTERDAY - first).days + 1 == HISTORY_DAYS

@@ -37,6 +37,11 @@ def test_conversions_stopping_alarm_when_the_evidence_crosses_with_the_onset_on_
     assert alarms[3].onset[0] == 3  # the run began three days before the alarm: day one
     assert alarms[3].expected[0] == pytest.approx(12) and alarms[3].actual[0] == 0
     assert alarms[3].tail_prob(1e-4)[0] == pytest.approx(1e-4 * np.exp(-2.0))
+    # root cause compares parents and children over a run: the last k+1 periods' figures
+    assert alarms[3].run_periods is not None and alarms[3].run_periods[0] == 4
+    assert alarms[3].shortfall is not None and alarms[3].expected_recent is not None
+    assert alarms[3].shortfall[0, :5] == pytest.approx([3, 6, 9, 12, 12])
+    assert alarms[3].expected_recent[0, :5] == pytest.approx([3, 6, 9, 12, 15])
 
 
 def test_a_collapse_that_ended_stops_alarming_the_day_orders_return() -> None:

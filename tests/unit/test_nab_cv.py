@@ -80,9 +80,17 @@ def test_the_setting_is_chosen_on_the_other_categories_only(nab: ModuleType) -> 
 def test_score_cache_key_follows_code_not_prose(tmp_path: Path) -> None:
     module = tmp_path / "detector.py"
     module.write_text('"""Doc."""\n\ndef f(x):\n    return x + 1  # one\n')
-    key = bench.scorer_digest(["--weights", "context=1"], tmp_path)
+    key = bench.scorer_digest(["--weights", "context=1"], [module])
     module.write_text('"""Other doc."""\n\ndef f(x):\n    """Adds."""\n    return x + 1  # two\n')
-    assert bench.scorer_digest(["--weights", "context=1"], tmp_path) == key
-    assert bench.scorer_digest(["--weights", "vote=1"], tmp_path) != key
+    assert bench.scorer_digest(["--weights", "context=1"], [module]) == key
+    assert bench.scorer_digest(["--weights", "vote=1"], [module]) != key
     module.write_text('"""Doc."""\n\ndef f(x):\n    return x + 2\n')
-    assert bench.scorer_digest(["--weights", "context=1"], tmp_path) != key
+    assert bench.scorer_digest(["--weights", "context=1"], [module]) != key
+
+
+def test_a_settings_cache_key_covers_only_the_members_it_loads() -> None:
+    context = {p.name for p in bench.loaded_modules(["--weights", "context=1"])}
+    art = {p.name for p in bench.loaded_modules(["--weights", "art=1"])}
+    assert {"context_anomaly.py", "streaming.py"} <= context
+    assert "fuzzy_art.py" not in context
+    assert "fuzzy_art.py" in art

@@ -11,7 +11,7 @@ from tripwire.domain.alerts import Relation, RootCause, Severity
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.features.ppc import FEATURES, INDEX, derive
 from tripwire.rootcause import IncidentBook, analyse, build_graph, graph_for
-from tripwire.rootcause.analysis import SPREAD_SHARE
+from tripwire.rootcause.analysis import DRIVER_SHARE, REST_SHARE, SPREAD_SHARE
 from tripwire.rootcause.graph import EntityGraph
 from tripwire.rootcause.grouping import GroupMember, group_id
 
@@ -317,3 +317,100 @@ def test_a_campaign_is_the_cause_only_when_most_of_its_keywords_move(
     else:
         assert "C3" not in tops  # each keyword is its own story
         assert all(causes[f"C3K{k}"][0].relation is not Relation.ANCESTOR for k in range(paused))
+
+
+# -- stopped conversions judged over the evidence run (DRIVER_SHARE of the run's shortfall) --
+
+RUN = 3  # periods of C1's evidence run (the conversion CUSUM's)
+# the scanned day: C1K0's orders 1 below expected, each of C1's other keywords 0.5 below
+_STOP_DAY = {"C1K0": (1.0, 1.0, 1.0, 0.8, 0.8)} | {
+    f"C1K{k}": (1.0, 1.0, 1.0, 0.9, 0.9) for k in range(1, 5)
+}
+
+
+def _stopped(
+    shortfall_per_day: Mapping[str, float],
+    previous: Mapping[str, int] | None = None,
+    expected_per_day: Mapping[str, float] | None = None,
+) -> dict[str, list[RootCause]]:
+    """C1 and C1K0 alert on accumulated evidence of stopped conversions. On the scanned day
+    alone C1K0 explains a third of C1's orders fall (noise: C1's other keywords dip a little).
+    Each keyword's orders shortfall per day over the last ``RUN`` days is given (expected: 5
+    a day unless given); parents roll up; ``analyse`` gets the CUSUM's cumulative figures."""
+    dev, exp, act = _scan(_STOP_DAY)
+    stopped = [_GRAPH.index[e] for e in ("C1", "P1", "A1", "C1K0")]
+    for feature in ("sales", "orders", "cvr"):
+        dev[stopped, INDEX[feature]] = -4.0  # with_evidence's -sqrt(2 S) for S = 8
+    daily, expected = np.zeros((len(_GRAPH), 14)), np.zeros((len(_GRAPH), 14))
+    for row in range(len(_GRAPH)):
+        if not _GRAPH.children_rows(row).size:
+            expected[row] = (expected_per_day or {}).get(_GRAPH.ids[row], 5.0)
+    for keyword, per_day in shortfall_per_day.items():
+        daily[_GRAPH.index[keyword], :RUN] = per_day  # newest period first
+    for row in np.argsort(-_GRAPH.depth, kind="stable").tolist():  # deepest first
+        if (parent := int(_GRAPH.parent_index[row])) >= 0:
+            daily[parent] += daily[row]
+            expected[parent] += expected[row]
+    periods = np.zeros(len(_GRAPH), dtype=np.int64)
+    periods[stopped] = RUN
+    mask = np.array([e in {"C1", "C1K0"} for e in _GRAPH.ids])
+    prev = np.array([(previous or {}).get(e, 0) for e in _GRAPH.ids])
+    return analyse(
+        _GRAPH,
+        _GRAPH.ids,
+        mask,
+        dev,
+        exp,
+        act,
+        prev,
+        expected_orders=np.cumsum(expected, axis=1),
+        shortfall=np.cumsum(daily, axis=1),
+        run_periods=periods,
+    )
+
+
+@pytest.mark.parametrize(("share", "driven"), [(0.49, False), (0.51, True)])
+def test_a_campaign_alarming_on_one_keywords_stop_is_that_keywords_incident(
+    share: float, driven: bool
+) -> None:
+    # C1 lost 10 orders a day over its run; C1K0's stop explains `share` of them, the other
+    # four keywords the rest (each under half). C1 has alerted since the day before C1K0.
+    assert 0.49 < DRIVER_SHARE <= 0.51
+    rest = (1 - share) * 10 / 4
+    per_day = {"C1K0": share * 10} | {f"C1K{k}": rest for k in range(1, 5)}
+    causes = _stopped(per_day, previous={"C1": 1})
+    top = causes["C1"][0]
+    if driven:
+        assert (top.entity_id, top.relation, top.hops) == ("C1K0", Relation.DESCENDANT, 1)
+        assert top.sentence.startswith(
+            "Driven by keyword C1K0 (1 level down): it explains 51% of the orders fall here "
+            "over the last 3 periods (-30.00)"
+        )
+        # …and the keyword's own alert is its own, though its campaign alerted a day earlier
+        assert causes["C1K0"][0].entity_id == "C1K0"
+    else:
+        assert (top.entity_id, top.relation) == ("C1", Relation.SELF)
+    # the day's figures alone name no driver, and blame C1 (alerting earlier) for C1K0's
+    dev, exp, act = _scan(_STOP_DAY)
+    mask = np.array([e in {"C1", "C1K0"} for e in _GRAPH.ids])
+    dev[mask, INDEX["orders"]] = -4.0
+    prev = np.array([int(e == "C1") for e in _GRAPH.ids])
+    by_day = analyse(_GRAPH, _GRAPH.ids, mask, dev, exp, act, prev)
+    assert by_day["C1"][0].entity_id == by_day["C1K0"][0].entity_id == "C1"
+
+
+def test_a_shortfall_spread_over_many_keywords_leaves_the_campaign_the_root() -> None:
+    # every keyword of C1 lost 2 orders a day: none explains half of C1's 10
+    causes = _stopped({f"C1K{k}": 2.0 for k in range(5)})
+    assert (causes["C1"][0].entity_id, causes["C1"][0].relation) == ("C1", Relation.SELF)
+    assert all(c.relation is not Relation.DESCENDANT for c in causes["C1"])
+
+
+def test_a_stop_in_proportion_to_orders_is_the_campaigns_though_one_keyword_carries_most() -> None:
+    # C1K0 brings 20 of C1's 28 expected orders; every keyword lost 60% of its orders: C1K0
+    # explains 71% of the shortfall, but the rest lost as large a share as it did
+    expected = {"C1K0": 20.0} | {f"C1K{k}": 2.0 for k in range(1, 5)}
+    causes = _stopped({k: 0.6 * v for k, v in expected.items()}, expected_per_day=expected)
+    rest, child = (0.6 * 8) / 8, (0.6 * 20) / 20  # relative shortfalls
+    assert rest > REST_SHARE * child
+    assert (causes["C1"][0].entity_id, causes["C1"][0].relation) == ("C1", Relation.SELF)

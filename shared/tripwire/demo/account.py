@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from tripwire.demo.config import GeneratorConfig
 from tripwire.demo.incidents import Incident
+from tripwire.demo.recurring import RecurringPattern
 from tripwire.demo.restatements import FirstSeen
 from tripwire.demo.traffic import Counts
 
@@ -31,6 +32,8 @@ class GeneratedAccount:
     config: GeneratorConfig
     # Orders and sales as first reported (``config.attribution_lag``), before restatement.
     first_seen: FirstSeen | None = None
+    # Recurring behaviours that are not incidents (``config.recurring_patterns``).
+    recurring: tuple[RecurringPattern, ...] = ()
 
 
 def metrics_dtype(id_width: int = 16) -> np.dtype[np.void]:

@@ -170,8 +170,10 @@ def show_hourly(
     provider: Any,
     drain_stream: Callable[[], None],
     tick: Tick,
+    day: dt.date | None = None,
 ) -> Iterator[str]:
-    """Seed the hourly history, stream live hours, switch hourly scans on, tick twice."""
+    """Seed the hourly history, stream live hours on ``day`` (default: two days after the
+    book's last), switch hourly scans on, tick twice."""
     began = time.perf_counter()
     schedule_hourly = partial(_schedule_hourly, api, token, profile)
     subscribed = provider.subscriptions.get(book.ads_profile_id, {})
@@ -180,7 +182,7 @@ def show_hourly(
         + ", ".join(f"{d} → {s[0][:24]}…" for d, s in sorted(subscribed.items()))
     )
     keywords = streamed_keywords(book)
-    day = book.last_day + dt.timedelta(days=2)  # the day after the second sync
+    day = day or book.last_day + dt.timedelta(days=2)  # the day of the second sync
     first_live = dt.datetime.combine(day, dt.time(BUDGET_OUT_HOUR - 1))
     written = seed_history(tenant, profile, keywords, first_live, seed=5)
     yield (

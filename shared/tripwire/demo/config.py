@@ -25,6 +25,10 @@ class GeneratorConfig:
     # recent days, conversion incidents allowed on those provisional days, and conversions
     # that stop for 3-5 days on busy keywords. Off by default (seeds stay byte-identical).
     attribution_lag: bool = False
+    # Plant recurring behaviours a PPC manager knows are fine (``recurring``: a deal every
+    # few days, a payday bid rule) in the history and the incident period alike; not
+    # incidents. Off by default (seeds stay byte-identical).
+    recurring_patterns: bool = False
 
 
 def effective_config(config: GeneratorConfig) -> GeneratorConfig:

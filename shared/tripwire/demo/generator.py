@@ -30,6 +30,11 @@ The account model
   Incidents that only drop orders/sales are kept out of the last three days, which Amazon
   restates (attributed sales arrive up to 48 h late), so no label sits where a detector should
   stay provisional.
+* **Recurring behaviours** (``recurring``, only with ``recurring_patterns``): a deal on some
+  keywords every few days (not a multiple of 7) and a payday bid rule on others, in the
+  history and the incident period alike. They are not incidents — a PPC manager knows them
+  as fine — so an alert on them is false, and it comes back the same way: what a "not an
+  anomaly" label is for.
 
 Returned data
 -------------
@@ -63,6 +68,7 @@ from tripwire.demo.incidents import (
     plant_incidents,
 )
 from tripwire.demo.output_files import config_to_dict, incident_to_dict, write
+from tripwire.demo.recurring import RECURRING_KINDS, RecurringPattern, plant_recurring
 from tripwire.demo.restatements import LAG_CURVE, FirstSeen, first_seen
 from tripwire.demo.traffic import daily_drivers, keyword_params, sample_counts
 
@@ -73,10 +79,12 @@ __all__ = [
     "LATE_ATTRIBUTION_DAYS",
     "METRICS_DTYPE",
     "METRIC_COLUMNS",
+    "RECURRING_KINDS",
     "FirstSeen",
     "GeneratedAccount",
     "GeneratorConfig",
     "Incident",
+    "RecurringPattern",
     "config_to_dict",
     "generate",
     "incident_to_dict",
@@ -98,15 +106,19 @@ def generate(config: GeneratorConfig = _DEFAULT_CONFIG) -> GeneratedAccount:
     """
     config = effective_config(config)
     # Independent streams per stage: changing one stage's draws leaves the others untouched.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(6)]
-    rng_layout, rng_params, rng_dynamics, rng_incidents, rng_counts, rng_lag = streams
+    # (A child stream depends only on its index, so adding one changes none of the others.)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(7)]
+    rng_layout, rng_params, rng_dynamics, rng_incidents, rng_counts, rng_lag, rng_recur = streams
     layout = build_layout(config, rng_layout)
     params = keyword_params(layout, rng_params)
     drivers = daily_drivers(config, layout, params, rng_dynamics)
     incidents = plant_incidents(config, layout, drivers, rng_incidents)
+    recurring: tuple[RecurringPattern, ...] = ()
+    if config.recurring_patterns:  # after the incidents: they stay where they were
+        recurring = tuple(plant_recurring(config, layout, drivers, incidents, rng_recur))
     counts = sample_counts(drivers, params, rng_counts)
     metrics = metrics_table(config, layout.keyword_ids, counts)
     seen = None
     if config.attribution_lag:
         seen = first_seen(counts.orders, counts.sales_cents / 100, rng_lag)
-    return GeneratedAccount(layout.entities, metrics, incidents, config, seen)
+    return GeneratedAccount(layout.entities, metrics, incidents, config, seen, recurring)

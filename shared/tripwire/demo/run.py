@@ -1,15 +1,19 @@
 """`tripwire demo`: the main job on the embedded default — the local stack.
 
-Starts moto server, the API gateway, the scan queue with its poller and the alerts topic
-with a local Slack on 127.0.0.1; generates the demo account, imports it over real HTTP,
-trains its models into the registry (S3) on the days before the incident period, switches
-its daily scan on through the API, and ticks the schedule on the last day — the real
+Starts moto server, the API gateway, the scan queue with its poller, the alerts topic with a
+local Slack and the Amazon Ads stand-in on 127.0.0.1. The demo account (generated, with
+planted incidents) is an advertiser the stand-in serves: its profile is connected over the
+API and the daily schedule fills it — the first tick's sync pulls its history through the
+production client. Then its models are trained into the registry (S3) on the days before
+the incident period and its daily scan is switched on through the API; the next day's tick
+re-pulls the last days (restated sales replace provisional ones) and scans — the real
 fan-out path: scheduler → SQS → poller → worker. Nothing was detected since training, so
-that first scan catches up on every day of the incident period (then the learner's
-half-space trees learn its settled days: one line); a second tick finds nothing new. It
-prints the alert groups, the Slack messages sent, the deliveries per channel (Slack, e-mail,
-SMS captured by moto server's SNS, LINE through its stand-in), then loads a market of tickers
-(generated OHLCV bars with planted anomalies) and shows its alerts, and how to open the API.
+that scan catches up on every day of the incident period (then the learner's half-space
+trees learn its settled days: one line); the tick after re-pulls and rescans the restated
+days. It prints the alert groups, the Slack messages sent, the deliveries per channel
+(Slack, e-mail, SMS captured by moto server's SNS, LINE through its stand-in), the planted
+incidents, a market of tickers (generated OHLCV bars with planted anomalies) with its
+alerts, the same advertiser's Marketing Stream hours scanned hourly, and how to open the API.
 """
 
 from __future__ import annotations
@@ -21,19 +25,25 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter, defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tripwire.demo.ads_book import SyntheticAdsBook
 from tripwire.demo.ads_hours import show_hourly
-from tripwire.demo.ads_sync_demo import PROFILE as ADS_DEMO_PROFILE
-from tripwire.demo.ads_sync_demo import demo_book, show_ads_sync
+from tripwire.demo.ads_sync_demo import (
+    ADS_PROFILE,
+    Ticked,
+    connect,
+    demo_book,
+    stored_ids,
+    sync_tick,
+)
 from tripwire.demo.channels import set_demo_channels, show_deliveries
-from tripwire.demo.generator import GeneratorConfig, Incident, generate, write
+from tripwire.demo.generator import Incident
 from tripwire.demo.market_book import SyntheticBook, show_market_demo
 from tripwire.domain import Alert, DetectionRun, Severity
 from tripwire.domain.metrics import Interval
-from tripwire.ingest.importer import import_account
 from tripwire.local.auth import issue_token
 from tripwire.local.stack import LocalStack
 from tripwire.service.fanout import progress
@@ -56,6 +66,7 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
     # The handlers log one JSON line per invocation; the demo prints what matters instead.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])  # created at import, before the line above
+    book = demo_book(keywords, days, seed)
     with (
         tempfile.TemporaryDirectory(prefix="tripwire-demo-") as folder,
         # Its own state folder, so the demo runs beside a `tripwire local up` in another shell.
@@ -63,38 +74,41 @@ def run_demo(keywords: int = 1000, days: int = 120, seed: int = 7) -> int:
             directory=Path(folder) / "stack",
             echo_slack=False,
             market_book=SyntheticBook(),
-            ads_book=demo_book(),
+            ads_book=book,
         ) as stack,
     ):
         print(f"local stack: API {stack.api_url} · AWS (moto server) {stack.aws_endpoint}")
-        config = GeneratorConfig(seed=seed, keywords=keywords, days=days)
-        account = generate(config)
-        paths = write(account, Path(folder))
-        profile = account.config.account_id
-        print(f"demo account: {keywords} keywords × {days} days → {folder}")
+        account = book.account
+        config = account.config
+        profile = config.account_id
         print(
-            import_account(
-                TENANT, profile, paths["entities"], paths["metrics"], progress=True
-            ).summary()
+            f"demo advertiser: {keywords} keywords × {days} days of Sponsored Products, "
+            f"served by the Amazon Ads stand-in as Ads profile {ADS_PROFILE}"
         )
-
-        first = config.start + datetime.timedelta(days=days - account.config.incident_days)
-        last = config.start + datetime.timedelta(days=days - 1)
-        print(train_profile(TENANT, profile, first - datetime.timedelta(days=1)).summary())
         token = issue_token(TENANT, "demo", directory=stack.directory)
+        print(connect(TENANT, stack.api_url, token, stack.ads, profile, days))
+        first = config.start + datetime.timedelta(days=days - config.incident_days)
+        last = book.last_day
+        today = last + datetime.timedelta(days=1)
+        tick = partial(sync_tick, TENANT, stack.api_url, token, stack.ads, stack.scan, profile)
+        for line in tick(today, "first sync: the history").lines:
+            print(line)
+        print(train_profile(TENANT, profile, first - datetime.timedelta(days=1)).summary())
         _switch_scans_on(stack.api_url, token, profile)
         set_demo_channels(stack.api_url, token, profile)
         trees = current_trees(TENANT, profile)
-        runs = _scheduled_scan(stack, last)
+        today += datetime.timedelta(days=1)
+        runs = _scheduled_scan(tick(today, "sync, then the scan", watch=last), today)
         _show_learning(profile, trees[0] if trees else None)
         alerts = _alerts_of(runs)
         _show_alerts(alerts)
-        _show_rescan(stack, last)
+        today += datetime.timedelta(days=1)
+        _show_rescan(tick(today, "sync, then the scan again", watch=last), today)
         _show_slack(stack)
         show_deliveries(stack, alerts)
-        _show_incidents(account.incidents)
+        _show_incidents(account.incidents, stored_ids(book))
         _show_market(stack, token)
-        _show_ads_sync(stack, token)
+        _show_hourly(stack, token, profile, book, today)
         _show_api(stack.api_url)
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
@@ -111,14 +125,14 @@ def _switch_scans_on(api_url: str, token: str, profile: str) -> None:
         print(f"PUT /profiles/{profile}/schedule → {response.status} {json.loads(response.read())}")
 
 
-def _scheduled_scan(stack: LocalStack, day: datetime.date) -> list[DetectionRun]:
-    """One schedule tick: scheduler → queue → poller → worker, as at 06:00 on ``day``."""
-    began = time.perf_counter()
-    runs = [progress(r["tenant_id"], r["run_id"]) for r in stack.scan(day)]
-    took = time.perf_counter() - began
+def _scheduled_scan(ticked: Ticked, day: datetime.date) -> list[DetectionRun]:
+    """The scan a daily tick ran after the sync: scheduler → queue → poller → worker."""
+    for line in ticked.lines:
+        print(line)
+    runs = [progress(r["tenant_id"], r["run_id"]) for r in ticked.runs]
     for run in filter(None, runs):
         print(
-            f"scheduled scan for {day} (scheduler → SQS → worker, {took:.1f}s): "
+            f"scheduled scan for {day} (scheduler → SQS → worker): "
             f"{run.rows_processed} series-periods detected since training, "
             f"{run.anomalies_found} new alerts, run {run.run_id} {run.status.value}"
         )
@@ -169,19 +183,23 @@ def _show_alerts(alerts: list[Alert]) -> None:
         print(f"      {group.cause}")
         for item in worst.explanation[:2]:
             print(
-                f"      {worst.entity_id:<10} {item.feature:<12} {item.direction.value:<5} "
+                f"      {worst.entity_id:<12} {item.feature:<12} {item.direction.value:<5} "
                 f"expected {item.expected:>10.2f}  actual {item.actual:>10.2f}  "
                 f"(Shapley {item.contribution:+.3f})"
             )
 
 
-def _show_rescan(stack: LocalStack, last: datetime.date) -> None:
-    """The schedule firing again with no new data: nothing is detected twice."""
-    for started in stack.scan(last):
+def _show_rescan(ticked: Ticked, day: datetime.date) -> None:
+    """The next day's tick: the sync re-pulls the last days (restated sales replace the
+    provisional ones), and the scan re-evaluates what changed; nothing is detected twice."""
+    print()
+    for line in ticked.lines:
+        print(line)
+    for started in ticked.runs:
         run = progress(started["tenant_id"], started["run_id"])
         if run is not None:
             note = "; ".join(run.warnings) or "no warnings"
-            print(f"\nscheduled scan again for {last}: {run.anomalies_found} new alerts — {note}")
+            print(f"scheduled scan for {day}: {run.anomalies_found} new alerts — {note}")
 
 
 def _show_slack(stack: LocalStack) -> None:
@@ -196,10 +214,10 @@ def _show_slack(stack: LocalStack) -> None:
         print("  " + render_text(body).replace("\n", "\n  "))
 
 
-def _show_incidents(incidents: list[Incident]) -> None:
+def _show_incidents(incidents: list[Incident], stored: dict[str, str]) -> None:
     print(f"\n{len(incidents)} incidents were planted in the account (the truth file):")
     for i in incidents:
-        print(f"  {i.start} {i.kind:<30} {i.root_entity:<10} {i.description}")
+        print(f"  {i.start} {i.kind:<30} {stored[i.root_entity]:<13} {i.description}")
 
 
 def _show_market(stack: LocalStack, token: str) -> None:
@@ -225,18 +243,14 @@ def _show_market(stack: LocalStack, token: str) -> None:
     print(f"market section took {time.perf_counter() - began:.1f}s")
 
 
-def _show_ads_sync(stack: LocalStack, token: str) -> None:
-    """The third way data arrives: nobody uploads it — the Amazon Ads API sync fetches it."""
-    print("\nAmazon Ads API: a second advertiser, connected once and synced on schedule")
-    tick = lambda day: stack.scan(day)  # noqa: E731  (a schedule tick: sync messages → worker)
-    for line in show_ads_sync(TENANT, stack.api_url, token, stack.ads, tick):
-        print(line)
+def _show_hourly(
+    stack: LocalStack, token: str, profile: str, book: SyntheticAdsBook, day: datetime.date
+) -> None:
+    """The same advertiser by the hour: Marketing Stream (subscribed by the first sync)."""
     print("\nMarketing Stream by the hour: the same advertiser, scanned hourly")
-    book = stack.ads.book
-    assert isinstance(book, SyntheticAdsBook)
     hourly = lambda at: stack.scan(at.date(), intervals=(Interval.H1,))  # noqa: E731
     for line in show_hourly(
-        TENANT, ADS_DEMO_PROFILE, stack.api_url, token, book, stack.ads, stack.drain_stream, hourly
+        TENANT, profile, stack.api_url, token, book, stack.ads, stack.drain_stream, hourly, day
     ):
         print(line)
 

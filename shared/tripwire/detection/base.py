@@ -8,7 +8,8 @@ probabilities.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import copy
+from typing import Protocol, Self, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -52,3 +53,39 @@ class OnlineDetector(Detector, Protocol):
     def score_learn(self, x: FloatArray) -> FloatArray:
         """Prequential pass: each row is scored first, then learned (causal by design)."""
         ...
+
+
+class PrequentialDetector:
+    """fit / learn / score for a streaming detector that gives ``_reset`` (forget
+    everything) and ``score_learn``."""
+
+    name: str
+
+    def _reset(self) -> None:
+        raise NotImplementedError
+
+    def score_learn(self, x: FloatArray) -> FloatArray:
+        raise NotImplementedError
+
+    def fit(self, history: FloatArray) -> Self:
+        self._reset()
+        self.learn(history)
+        return self
+
+    def learn(self, x: FloatArray) -> None:
+        self.score_learn(x)
+
+    def score(self, x: FloatArray) -> FloatArray:
+        """Each row scored as the stream's next one, without learning (copies the state)."""
+        return copy.deepcopy(self).score_learn(x)
+
+
+class ValueStreamDetector(PrequentialDetector):
+    """A streaming detector of one value per row (the first column), scored and learnt by
+    ``_score_learn_one``."""
+
+    def _score_learn_one(self, value: float) -> float:
+        raise NotImplementedError
+
+    def score_learn(self, x: FloatArray) -> FloatArray:
+        return np.array([self._score_learn_one(float(v)) for v in as_rows(x)[:, 0]])

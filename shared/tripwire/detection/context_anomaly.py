@@ -32,14 +32,13 @@ development set; this, 74.0 alone (the whole file's range: 73.8).
 
 from __future__ import annotations
 
-import copy
 import math
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from tripwire.detection.base import FloatArray, as_rows
+from tripwire.detection.base import FloatArray, PrequentialDetector, as_rows
 
 _NEURON = 1 << 40  # facts at or above this are neurons: _NEURON + context id
 _COLUMN = 1 << 20  # facts of column c are offset by c * _COLUMN
@@ -221,7 +220,7 @@ class _ContextMemory:
         return {f for ctx in winners for f in ctx.right}
 
 
-class ContextAnomaly:
+class ContextAnomaly(PrequentialDetector):
     """Streaming contextual anomaly score in [0, 1] per row; NaN during warm-up."""
 
     def __init__(
@@ -252,18 +251,6 @@ class ContextAnomaly:
         self.rebuilds = 0
 
     # -- the detector interface -----------------------------------------------------
-
-    def fit(self, history: FloatArray) -> ContextAnomaly:
-        self._reset()
-        self.learn(history)
-        return self
-
-    def learn(self, x: FloatArray) -> None:
-        self.score_learn(x)
-
-    def score(self, x: FloatArray) -> FloatArray:
-        """Each row scored as the stream's next one, without learning (copies the memory)."""
-        return copy.deepcopy(self).score_learn(x)
 
     def score_learn(self, x: FloatArray) -> FloatArray:
         rows = as_rows(x)

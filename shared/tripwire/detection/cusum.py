@@ -54,6 +54,12 @@ class CusumResult:
     expected: FloatArray  # (n,) expected orders over the run (delay-aware)
     actual: FloatArray  # (n,) orders seen over the run
     threshold: float
+    # (n, span): column k = expected orders, and expected − seen, over the last k + 1
+    # periods; (n,) the periods of each entity's current run (0: no evidence). Root cause
+    # compares a parent's shortfall with its children's over the parent's run.
+    expected_recent: FloatArray | None = None
+    shortfall: FloatArray | None = None
+    run_periods: IntArray | None = None
 
     def tail_prob(self, alert_tail_prob: float) -> FloatArray:
         """The evidence on the ensemble's scale: ``alert_tail_prob`` at the threshold,
@@ -101,4 +107,9 @@ def conversion_cusum(
     # The onset: where the run's unbroken stretch of evidence began (a day or two of
     # ordinary low orders before a stop can open the run; they are not the stop).
     onset = np.where(start >= 0, span - 1 - np.maximum(start, rising), -1)
-    return CusumResult(stat, crossed, onset, exp_run, act_run, cfg.threshold)
+    recent = np.cumsum(mu[:, ::-1], axis=1)
+    shortfall = recent - np.cumsum(seen[:, ::-1], axis=1)
+    run_periods = np.where(start >= 0, span - start, 0)
+    return CusumResult(
+        stat, crossed, onset, exp_run, act_run, cfg.threshold, recent, shortfall, run_periods
+    )

@@ -14,8 +14,12 @@ and market, e.g. ``market_if_1d_US``) scores each bar with these detectors:
   market has not made in half a year, even inside a turbulent quarter;
 * ``vol_move``: the return over the EWMA volatility of the bars before it (``EWMA_DECAY``):
   a volatility-normalised return that follows the market's calming within weeks;
-* ``volume``: the largest |z| of the volume change and OBV step (left out of a model whose
-  training bars reported no volume: it would have learnt nothing);
+* ``run``: the return of the last ``RUN_BARS`` bars in units of √RUN_BARS daily moves — a
+  crash or rally spread over several days that no single day shows;
+* ``volume``: the |z| of the bar's volume level against its last 60 bars, a short session
+  (a US half day: ``domain.calendars``) judged as a full session's volume scaled by its
+  share and the model's learnt ``short_session_volume`` (``volume_level_z``); left out of
+  a model whose training bars reported no volume (it would have learnt nothing);
 * ``burst``: the RMS of the return and gap z-scores over the last ``BURST_BARS`` bars but
   the largest — several large moves in a row. Calibrated and reported, no vote (WEIGHTS).
 
@@ -25,8 +29,11 @@ Pareto tail fitted to the top ``TAIL_FRACTION`` of the training scores beyond (n
 training maximum, which a few thousand rows put at ~1/n), a generalised Pareto beyond the
 maximum for the bounded forest score. The bar's p is the shared rule of ``vote.combine``,
 the weighted Bonferroni ``min(1, min_d p_d / w_d)`` (``WEIGHTS``), and a bar with
-``p <= alert_tail_prob`` is an anomaly. ``ALERT_TAIL_PROB`` and the weights are chosen on
-real index histories, leave-one-index-out (``bench/market_real.py``, bench/RESULTS.md).
+``p <= alert_tail_prob`` is an anomaly. The threshold is learnt per model from its
+training rows (``budget_threshold``): the p under which they would have raised
+``ALERT_BUDGET`` alerts per ticker-year. The budget, the weights and the tail fraction are
+chosen on real index histories, leave-one-index-out (``bench/market_real.py``,
+bench/RESULTS.md).
 
 Explanations are leave-one-out: a feature's contribution is how many decades the combined
 p rises when that feature alone is set back to the ticker's usual value (z = 0) — one
@@ -55,24 +62,43 @@ from tripwire.features.ohlcv import (
     INDEX,
     RAW,
     RELATIVE_START,
+    RELATIVE_WINDOW,
     SCALE_FLOOR,
     VOLUME_FEATURES,
     Z_LIMIT,
     clean,
+    full_volume,
     indicators,
     relative,
+    volume_known,
 )
 
 FloatArray = npt.NDArray[np.float64]
 
 DETECTOR_PREFIX = "market_if"
-ALERT_TAIL_PROB = 0.04  # chosen on real indices, leave-one-index-out (bench/market_real.py)
+# The threshold of models trained before ALERT_BUDGET (and the bench's global grid).
+ALERT_TAIL_PROB = 0.04
+# Training alerts per ticker-year a model's threshold is set to (``budget_threshold``),
+# chosen leave-one-index-out on real indices (bench/market_real.py, bench/RESULTS.md).
+ALERT_BUDGET = 8.0
+# Bars a ticker-year, per interval (intraday: ~6.5 trading hours a day).
+BARS_PER_YEAR = {
+    Interval.D1: 252,
+    Interval.H1: 252 * 7,
+    Interval.M15: 252 * 26,
+    Interval.M5: 252 * 78,
+}
 
 
-# Weights sum to 1 (a valid Bonferroni bound); the forest adds little on either bench.
-# ``burst`` is calibrated and reported but has no vote: on real indices it re-alerts the
-# days after every shock and inside every volatile stretch (bench/RESULTS.md, Markets).
-WEIGHTS = {"isolation_forest": 0.04, "shock": 0.24, "move": 0.24, "vol_move": 0.24, "volume": 0.24}
+# Weights sum to 1 (a valid Bonferroni bound): the four price views and volume at 0.1,
+# chosen leave-one-index-out on real indices (bench/RESULTS.md, Markets; only ^NDX has
+# volume, so volume's own weight is a prior the other folds cannot test: at 0.2 ^NDX lost
+# 15 Oct 1998). ``isolation_forest`` and ``burst`` are calibrated and reported but have no
+# vote: burst re-alerts the days after every shock, the forest adds little.
+WEIGHTS = {"shock": 0.225, "move": 0.225, "vol_move": 0.225, "run": 0.225, "volume": 0.1}
+# ``volume`` scores the bar's volume level (``volume_level_z``); models without this tag in
+# their metadata score the volume change and OBV step (``volume_score``).
+VOLUME_SCORE = "level"
 SHOCK_FEATURES = ("log_return", "gap")
 BURST_FEATURES = ("log_return", "gap")
 BURST_BARS = 3
@@ -81,10 +107,17 @@ BURST_BARS = 3
 # of the quarter, yet a move the market has not made in half a year.
 MOVE_WINDOW = 120
 EWMA_DECAY = 0.97  # ``vol_move``'s volatility: a half-life of ~23 bars
+# ``run``: a week of daily bars — the Nasdaq's rally into the Fed's cut of 15 Oct 1998
+# (+5.0 %, 1.7σ of its day) was its largest week since the crash of August. Its scale is
+# the daily returns before the run began (RUN_WINDOW, so it scores from FIRST_SCORED).
+RUN_BARS = 5
+RUN_WINDOW = MOVE_WINDOW - RUN_BARS + 1
+_MAD_TO_SIGMA = 1.4826
 FIRST_SCORED = max(RELATIVE_START + BURST_BARS - 1, MOVE_WINDOW + 1)  # every detector scores
 _RETURN = INDEX["log_return"]
 _SHOCK_COLUMNS = [FEATURES.index(name) for name in SHOCK_FEATURES]
 _VOLUME_COLUMNS = [FEATURES.index(name) for name in VOLUME_FEATURES]
+_VOLUME_LEVEL = INDEX["obv_change"]  # |obv_change| is the volume over its 20-bar mean
 _BURST_COLUMNS = [FEATURES.index(name) for name in BURST_FEATURES]
 
 
@@ -118,8 +151,76 @@ def ewma_z(features: FloatArray, start: int) -> FloatArray:
     return np.asarray(np.clip(z, -Z_LIMIT, Z_LIMIT))
 
 
+def run_z(features: FloatArray, start: int) -> FloatArray:
+    """(..., T - start) each bar's ``RUN_BARS``-bar log return (its last RUN_BARS daily
+    returns summed) over √RUN_BARS × the robust scale (1.4826·MAD, floored) of the
+    ``RUN_WINDOW`` daily returns before the run began."""
+    r = features[..., _RETURN]
+    T = r.shape[-1]
+    if start >= T:
+        return np.zeros((*r.shape[:-1], 0))
+    first = start - RUN_BARS + 1  # the first bar of the first scored run
+    if first < RUN_WINDOW:
+        raise ValueError(f"start ({start}) must leave {RUN_WINDOW + RUN_BARS - 1} bars")
+    total = np.cumsum(r, axis=-1)
+    run = total[..., start:] - total[..., start - RUN_BARS : T - RUN_BARS]
+    past = sliding_window_view(r[..., first - RUN_WINDOW : T - RUN_BARS], RUN_WINDOW, axis=-1)
+    median = np.median(past, axis=-1)
+    mad = np.median(np.abs(past - median[..., None]), axis=-1)
+    scale = np.maximum(_MAD_TO_SIGMA * mad, SCALE_FLOOR["log_return"]) * np.sqrt(RUN_BARS)
+    return np.asarray(np.clip(run / scale, -Z_LIMIT, Z_LIMIT))
+
+
+def moves(features: FloatArray, start: int, volume_level: FloatArray | None = None) -> FloatArray:
+    """(3, ..., T - start) the return z's of bars ``start ..`` the price detectors judge:
+    against the last MOVE_WINDOW returns (``move``), over the EWMA volatility
+    (``vol_move``), and the RUN_BARS-bar return (``run``); with ``volume_level``
+    (``volume_level_z``), (4, ...) with it last."""
+    rows = [move_z(features, start), ewma_z(features, start), run_z(features, start)]
+    return np.stack(rows + ([] if volume_level is None else [volume_level]))
+
+
+def short_session_shares(session: npt.ArrayLike | None, factor: float) -> FloatArray | None:
+    """A short session's share of a full session's *volume*: its share of the hours times
+    ``factor`` (``short_session_volume``, learnt by the model: a US half day misses the
+    busy close and trades ~0.6 of its hours' share), at most 1. Full sessions stay 1."""
+    if session is None:
+        return None
+    share = np.asarray(session, dtype=np.float64)
+    short = (share > 0) & (share < 1)
+    return np.asarray(np.where(short, np.minimum(share * factor, 1.0), share))
+
+
+def volume_level_z(
+    volume: FloatArray, start: int, session: npt.ArrayLike | None = None
+) -> FloatArray:
+    """(..., T - start) the robust z of each bar's log volume, as a full session's
+    (``features.ohlcv.full_volume``: a half day's volume over its share of a session),
+    against the ticker's previous ``RELATIVE_WINDOW`` bars; 0 where that window reported
+    no volume (``volume_known``). A level, not a change: the session after a spike or after
+    a half day, back to the usual volume, is usual."""
+    level = np.log1p(full_volume(volume, session)[0])[..., None]
+    z = relative(level, start, RELATIVE_WINDOW, floors=[SCALE_FLOOR["log_volume_change"]])[0]
+    return np.asarray(np.where(volume_known(volume, start), z[..., 0], 0.0))
+
+
+def budget_threshold(
+    train_p: npt.ArrayLike, budget: float = ALERT_BUDGET, bars_per_year: int = 252
+) -> float:
+    """The alert threshold (``p <= threshold``) under which the training rows' combined p
+    ``train_p`` would have raised ``budget`` alerts per ticker-year (``bars_per_year`` rows
+    a ticker-year): below the ``k``-th smallest, ``k = budget × years``."""
+    p = np.sort(np.asarray(train_p, dtype=np.float64))
+    if not len(p):
+        return ALERT_TAIL_PROB
+    k = min(int(budget * len(p) / bars_per_year), len(p) - 1)
+    return float(np.nextafter(p[k], 0.0))
+
+
 def volume_score(z: FloatArray) -> FloatArray:
-    """(...,) the largest |z| of the bar's volume change and OBV step."""
+    """(...,) the largest |z| of the bar's volume change and OBV step: the volume score of
+    models trained before ``VOLUME_SCORE``. The OBV step's z is mostly its sign: in a
+    rally every down day on usual volume is ~-6.5σ (bench/RESULTS.md, Markets)."""
     return np.asarray(np.abs(z[..., _VOLUME_COLUMNS]).max(axis=-1))
 
 
@@ -151,7 +252,7 @@ def detector_name(interval: Interval, market: str) -> str:
     return f"{DETECTOR_PREFIX}_{interval.value}_{market}"
 
 
-DETECTORS = ("isolation_forest", "shock", "move", "vol_move", "volume", "burst")
+DETECTORS = ("isolation_forest", "shock", "move", "vol_move", "run", "volume", "burst")
 # The isolation forest's score is bounded (a path is at least one split long): empirical
 # ranks and a generalised Pareto beyond the maximum. |z| moves are heavy-tailed: a Pareto
 # tail (exponential in log(1 + x)) fitted to the top TAIL_FRACTION, so a few thousand
@@ -161,6 +262,7 @@ TAIL_MODELS: dict[str, TailModel] = {
     "shock": "log-exponential",
     "move": "log-exponential",
     "vol_move": "log-exponential",
+    "run": "log-exponential",
     "volume": "log-exponential",
     "burst": "log-exponential",
 }
@@ -200,7 +302,7 @@ class BarScores:
     tail_prob: FloatArray  # combined
     z: FloatArray
     previous: FloatArray  # burst energy of the bars before each bar (for explanations)
-    move: FloatArray  # (2, ...) the return's z against the last MOVE_WINDOW bars; over EWMA σ
+    move: FloatArray  # (3, ...) the return z's (``moves``): MOVE_WINDOW; EWMA σ; run
     features: FloatArray  # the indicators' own values (what an alert stores)
     expected: FloatArray  # each indicator's median over the ticker's previous bars
     prior_volatility: FloatArray  # the 20-bar volatility of the bars before each bar
@@ -234,14 +336,15 @@ def raw_scores(
     forest: IsolationForestDetector, rows: FloatArray, previous: FloatArray, move: FloatArray
 ) -> dict[str, FloatArray]:
     """Each detector's raw score of relative rows ``(n, F)``, given their previous burst
-    energy ``(n,)`` and their return's z against the last ``MOVE_WINDOW`` bars (MAD;
-    EWMA σ) ``(2, n)``."""
+    energy ``(n,)`` and their z's ``(4, n)`` (``moves``: without the volume level ``(3, n)``,
+    volume is then the older score of the volume change and OBV step, ``volume_score``)."""
     return {
         "isolation_forest": forest.score(rows) if len(rows) else np.zeros(0),
         "shock": shock_score(rows),
         "move": np.abs(move[0]),
         "vol_move": np.abs(move[1]),
-        "volume": volume_score(rows),
+        **({"run": np.abs(move[2])} if len(move) > 2 else {}),
+        "volume": np.abs(move[3]) if len(move) > 3 else volume_score(rows),
         "burst": burst_score(rows, previous),
     }
 
@@ -258,17 +361,25 @@ class MarketDetector:
         self.weights = dict(self.metadata.get("weights", WEIGHTS))
         self.usual_volatility = self.metadata.get("usual_volatility")
         self.alert_tail_prob = float(self.metadata.get("alert_tail_prob", ALERT_TAIL_PROB))
+        # Models trained before the volume level scored volume by its change and OBV step.
+        self.volume_level = self.metadata.get("volume_score") == VOLUME_SCORE
+        self.short_session_volume = float(self.metadata.get("short_session_volume", 1.0))
 
-    def score_bars(self, bars: npt.ArrayLike, start: int = FIRST_SCORED) -> BarScores:
-        """Score bars ``start..`` of ``(k, T, 5)`` OHLCV (tickers sharing one bar count)."""
+    def score_bars(
+        self, bars: npt.ArrayLike, start: int = FIRST_SCORED, session: npt.ArrayLike | None = None
+    ) -> BarScores:
+        """Score bars ``start..`` of ``(k, T, 5)`` OHLCV (tickers sharing one bar count);
+        ``session`` ``(k, T)``: each bar's share of a regular session (``features.ohlcv``)."""
         start = max(start, FIRST_SCORED)
         x = clean(bars)
-        raw_features = indicators(x)
+        session = short_session_shares(session, self.short_session_volume)
+        raw_features = indicators(x, session)
         volume = x[..., RAW.index("volume")]
         z_all, expected = relative(raw_features, start - BURST_BARS + 1, volume=volume)
         previous = previous_energy(z_all)
         z, expected = z_all[..., BURST_BARS - 1 :, :], expected[..., BURST_BARS - 1 :, :]
-        move = np.stack([move_z(raw_features, start), ewma_z(raw_features, start)])
+        level = volume_level_z(volume, start, session) if self.volume_level else None
+        move = moves(raw_features, start, level)
         raw, probs, combined = self.score_z(z, previous, move)
         features = raw_features[..., start:, :]
         prior = raw_features[..., start - 1 : -1, _VOLATILITY]
@@ -287,9 +398,9 @@ class MarketDetector:
         """Relative rows ``(..., F)``, their previous burst energy and long-window return z
         ``(...)`` → (raw score per detector, tail probability per detector, combined)."""
         shape, F = z.shape[:-1], z.shape[-1]
-        moves = np.asarray(move).reshape(2, -1)
+        flat = np.asarray(move).reshape(len(move), -1)
         prior = np.asarray(previous).reshape(-1, BURST_BARS - 1)
-        every = raw_scores(self.forest, z.reshape(-1, F), prior, moves)
+        every = raw_scores(self.forest, z.reshape(-1, F), prior, flat)
         raw = {d: r for d, r in every.items() if d in self.tails}
         probs = {d: self.tails[d].tail_prob(r).reshape(shape) for d, r in raw.items()}
         combined = combine(probs, self.weights, "bonferroni")
@@ -309,8 +420,9 @@ class MarketDetector:
         usual return is usual against the long window too)."""
         F = z_row.shape[-1]
         rows = np.vstack([z_row[None, :], np.where(np.eye(F, dtype=bool), 0.0, z_row)])
-        moves = np.repeat(np.asarray(move, dtype=np.float64).reshape(2, 1), F + 1, axis=1)
-        moves[:, 1 + _RETURN] = 0.0
+        repeated = np.repeat(np.asarray(move, dtype=np.float64).reshape(-1, 1), F + 1, axis=1)
+        repeated[:3, 1 + _RETURN] = 0.0
+        repeated[3:, 1 + _VOLUME_LEVEL] = 0.0  # the volume level: usual with usual volume
         prior = np.broadcast_to(np.asarray(previous, dtype=np.float64), (F + 1, BURST_BARS - 1))
-        p = self.score_z(rows, prior, moves)[2]
+        p = self.score_z(rows, prior, repeated)[2]
         return np.asarray(np.log10(p[1:]) - np.log10(p[0]))

@@ -179,6 +179,7 @@ class ScanResult:
     # collapse's evidence run starts earlier than the period that crossed the threshold.
     onset: npt.NDArray[np.int64] | None = None
     evidence: FloatArray | None = None  # (n,) the CUSUM's statistic (nats), when it ran
+    cusum: CusumResult | None = None  # the CUSUM's runs (root cause follows their shortfall)
 
 
 class ScanPipeline:
@@ -324,6 +325,7 @@ class ScanPipeline:
             baseline=baseline.Baseline(current, base.expected, base.actual),
             onset=onset,
             evidence=None if cusum is None else cusum.statistic,
+            cusum=cusum,
         )
         voted = alert & (p_vote <= self.config.alert_tail_prob)
         if explain and voted.any():

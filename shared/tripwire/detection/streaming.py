@@ -11,6 +11,10 @@ and the others can only sharpen or soften that. Its score is already a share, so
 not ranked against its past (``DirectCalibrator``); the novelty gate (150 rows, CAD's
 rest period on NAB's 4,000-row files) reports each event once.
 
+Two more members can be weighted in (``--weights``), not in the default vote: the error
+likelihood (``error_likelihood``, HTM-style) and fuzzy ART novelty (``fuzzy_art``,
+ARTime-style); neither improved the leave-one-category-out CV.
+
 NAB figures, and the variants measured and not kept: ``bench/RESULTS.md``.
 """
 
@@ -46,7 +50,11 @@ _INPUTS: dict[str, tuple[str, ...]] = {
     "hst": ("value", "diff"),
     "sequence": ("value",),
     "context": ("value",),
+    "likelihood": ("value",),
+    "art": ("value",),
 }
+# Members whose score is already a probability-like share (DirectCalibrator).
+_SHARES = frozenset({"context", "likelihood", "art"})
 
 # Chosen in-sample on the NAB development set, before bench/nab.py had a CV protocol: the
 # contextual detector carries the vote. Their leave-one-category-out figures
@@ -92,6 +100,10 @@ class StreamingConfig:
     context_margin: float = 0.05
     context_replay: int = 1_500
     novelty_horizon: int = 150  # rows; 0 turns the gate off
+    likelihood_short: int = 10  # HTM's defaults (error_likelihood), not fitted to NAB
+    likelihood_long: int = 8_640
+    art_window: int = 8  # ARTime's defaults (fuzzy_art), not fitted to NAB
+    art_warmup: int = 300
 
 
 class _SeasonInference:
@@ -135,12 +147,21 @@ def _build_detector(name: str, cfg: StreamingConfig) -> OnlineDetector:
             replay=cfg.context_replay,
             name=name,
         )
+    # Imported only when used: a setting's NAB cache key covers the modules it loads.
+    if name == "likelihood":
+        from tripwire.detection.error_likelihood import ErrorLikelihood
+
+        return ErrorLikelihood(short=cfg.likelihood_short, long=cfg.likelihood_long, name=name)
+    if name == "art":
+        from tripwire.detection.fuzzy_art import FuzzyArtNovelty
+
+        return FuzzyArtNovelty(window=cfg.art_window, warmup=cfg.art_warmup, name=name)
     return RobustZScore(window=cfg.window, refresh_every=cfg.refresh_every, name=name)
 
 
 def _build_calibrator(name: str, cfg: StreamingConfig) -> TailCalibrator | DirectCalibrator:
-    if name == "context":
-        return DirectCalibrator()  # its score is already a share (see context_anomaly)
+    if name in _SHARES:
+        return DirectCalibrator()  # already a share (see each member's module)
     return TailCalibrator(
         tail_fraction=cfg.calibration_tail,
         tail_min_count=cfg.calibration_tail_min,

@@ -42,6 +42,11 @@ first close, so MACD still remembers that seed for a while; ``MIN_HISTORY`` (64 
 history after which the seed's weight in EMA_26 is below 1 % and detection should trust the
 features.
 
+Short sessions (a US half day before a holiday): with the bars' session shares, volume is
+taken as a full session's (``v / share``) and a bar's previous volume is the last full
+session's (``full_volume``), so a half day's thin trading and the normal session after it
+are no volume anomalies.
+
 Zero-safety: prices are cleaned to ``[PRICE_FLOOR, 1e15]`` (NaN → floor) and volumes to
 ``[0, 1e15]``; a standard deviation or range smaller than ``1e-9`` of its level counts as
 zero (so a flat series gives the neutral %B / %K, not rounding noise). No NaN or inf leaves
@@ -154,16 +159,22 @@ def adjusted(bars: npt.ArrayLike, adj_close: npt.ArrayLike) -> FloatArray:
     return np.concatenate([prices, x[..., 4:] / factor[..., None]], axis=-1)
 
 
-def indicators(bars: npt.ArrayLike) -> FloatArray:
-    """(..., T, 5) OHLCV bars → (..., T, 14) indicators in ``FEATURES`` order (causal)."""
+def indicators(bars: npt.ArrayLike, session: npt.ArrayLike | None = None) -> FloatArray:
+    """(..., T, 5) OHLCV bars → (..., T, 14) indicators in ``FEATURES`` order (causal).
+
+    ``session`` (..., T): the share of a regular session each bar's day traded
+    (``domain.calendars.MarketCalendar.session_share``; None: every bar a full session).
+    The volume features then judge a short session's volume as a full session's scaled by
+    its share, and the session after it against the last full session (``full_volume``)."""
     x = np.moveaxis(clean(bars), -1, 0)  # (5, ..., T): each measure with time last
-    o, h, lo, c, v = x[0], x[1], x[2], x[3], x[4]
+    o, h, lo, c, raw_v = x[0], x[1], x[2], x[3], x[4]
+    v, prev_v = full_volume(raw_v, session)
     prev_c = _lag(c)
     macd_line = (ema(c, MACD_FAST) - ema(c, MACD_SLOW)) / c
     bb_mean, bb_std = _rolling(c, BB_PERIOD, np.mean), _rolling(c, BB_PERIOD, np.std)
     columns = {
         "log_return": np.log(c / prev_c),
-        "log_volume_change": np.log1p(v) - np.log1p(_lag(v)),
+        "log_volume_change": np.log1p(v) - np.log1p(prev_v),
         "rsi": _rsi(c, prev_c),
         "macd": macd_line,
         "macd_signal": ema(macd_line, MACD_SIGNAL),
@@ -179,6 +190,24 @@ def indicators(bars: npt.ArrayLike) -> FloatArray:
     }
     out = np.stack([_warm(columns[name], name) for name in FEATURES], axis=-1)
     return np.asarray(np.clip(np.nan_to_num(out), -_FINITE_MAX, _FINITE_MAX))
+
+
+def full_volume(volume: FloatArray, session: npt.ArrayLike | None) -> tuple[FloatArray, FloatArray]:
+    """(each bar's volume as a full session's: ``v / share``; the last full session's volume
+    before each bar). A half day's volume is no collapse, and the session after it is
+    judged against the session before the half day, not against the half day. A share
+    outside (0, 1] (unknown, or a bar on a day the calendar calls closed) counts as full."""
+    if session is None:
+        return volume, _lag(volume)
+    share = np.broadcast_to(np.asarray(session, dtype=np.float64), volume.shape)
+    share = np.where((share > 0) & (share < 1), share, 1.0)
+    v = volume / share
+    T = volume.shape[-1]
+    at = np.broadcast_to(np.arange(T), volume.shape)
+    last_full = np.maximum.accumulate(np.where(share >= 1, at, -1), axis=-1)
+    before = np.concatenate([np.full((*volume.shape[:-1], 1), -1), last_full[..., :-1]], axis=-1)
+    before = np.where(before >= 0, before, np.maximum(at - 1, 0))  # no full session yet
+    return v, np.take_along_axis(v, before, axis=-1)
 
 
 def ema(x: FloatArray, span: int) -> FloatArray:

@@ -3,9 +3,10 @@
 The API gives ids, so the tree follows them: the account is the profile, ``pf-<portfolioId>``
 (when the report has ``portfolioId``), ``cp-<campaignId>``, ``kw-<keywordId>`` (a keyword id
 is already unique per ad group). Names come from ``campaignName`` / ``adGroupName`` /
-``keyword`` or ``targeting`` when the report has them. Measures: ``impressions``, ``clicks``,
-``cost`` → spend, ``sales7d`` → sales, ``purchases7d`` → orders. The currency is
-``campaignBudgetCurrencyCode`` when present, else ``currency``.
+``keyword`` or ``targeting`` when the report has them; a portfolio's from ``portfolio_names``
+(the sync lists them: a report has only ``portfolioId``), else its id. Measures:
+``impressions``, ``clicks``, ``cost`` → spend, ``sales7d`` → sales, ``purchases7d`` → orders.
+The currency is ``campaignBudgetCurrencyCode`` when present, else ``currency``.
 
 Accepted files: a JSON array of row objects (the API's ``GZIP_JSON`` format, gzip detected
 by its magic bytes) or JSON Lines. Errors name the file, the line the record starts on and
@@ -17,7 +18,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,15 @@ _ID = re.compile(r"^[^#\s]{1,100}$")
 
 
 def read_api_report(
-    path: Path, parsed: ReportRows, collector: Collector, progress: bool = False
+    path: Path,
+    parsed: ReportRows,
+    collector: Collector,
+    progress: bool = False,
+    *,
+    portfolio_names: Mapping[str, str] | None = None,
 ) -> None:
     for line, number, record in records(path, progress):
-        collector.add(add_record(path.name, line, number, record, parsed))
+        collector.add(add_record(path.name, line, number, record, parsed, portfolio_names))
 
 
 def records(path: Path, progress: bool = False) -> Iterator[tuple[int, int, Any]]:
@@ -99,7 +105,12 @@ def _skip(text: str, position: int) -> int:
 
 
 def add_record(
-    source: str, line: int, number: int, record: Any, parsed: ReportRows
+    source: str,
+    line: int,
+    number: int,
+    record: Any,
+    parsed: ReportRows,
+    portfolio_names: Mapping[str, str] | None = None,
 ) -> list[RowError]:
     def error(name: str, message: str) -> list[RowError]:
         return [RowError(source, line, name, f"record {number}: {message}")]
@@ -118,7 +129,7 @@ def add_record(
         problem = parsed.set_currency(code, source, line, CURRENCY_FIELD)
         if problem:
             return error(CURRENCY_FIELD, problem)
-    keyword = _entities(parsed, ids, record)
+    keyword = _entities(parsed, ids, record, portfolio_names or {})
     values = {field: record[name] for field, name in MEASURES.items()}
     try:
         point = PPCPoint.model_validate({"entity_id": keyword, "period": record["date"], **values})
@@ -136,12 +147,14 @@ def add_record(
     return []
 
 
-def _entities(parsed: ReportRows, ids: dict[str, str], record: dict[str, Any]) -> str:
+def _entities(
+    parsed: ReportRows, ids: dict[str, str], record: dict[str, Any], names: Mapping[str, str]
+) -> str:
     parent = parsed.account
     portfolio = str(record.get("portfolioId") or "").strip()
     if portfolio:
         parent = f"pf-{portfolio}"
-        name = str(record.get("portfolioName") or portfolio)
+        name = names.get(portfolio) or str(record.get("portfolioName") or portfolio)
         parsed.add_entity(
             Entity(entity_id=parent, entity_type="portfolio", parent_id=parsed.account, name=name)
         )

@@ -59,6 +59,8 @@ DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 REPORT_TYPE = "spTargeting"
 REPORT_CONTENT = "application/vnd.createasyncreportrequest.v3+json"
 MAX_REPORT_DAYS = 31  # spTargeting's longest date range per report
+PORTFOLIOS_PATH = "/portfolios/list"  # v3; reports carry a portfolio's id, not its name
+PORTFOLIO_CONTENT = "application/vnd.spPortfolio.v3+json"
 STREAM_PATH = "/streams/subscriptions"
 STREAM_CONTENT = "application/vnd.MarketingStreamSubscriptions.StreamSubscriptionResource.v1.0+json"
 # What the import reads (ingest.ads_api) plus names; ``date`` makes DAILY rows datable.
@@ -281,6 +283,19 @@ class AdsReports:
         if not subscription:
             raise Refused(f"Ads API: the {dataset} subscription has no subscriptionId")
         return str(subscription)
+
+    def portfolios(self) -> dict[str, str]:
+        """Portfolio id → name, through every page of ``POST /portfolios/list``."""
+        names: dict[str, str] = {}
+        body: dict[str, Any] = {"maxResults": 100}
+        while True:
+            found = self._api("POST", PORTFOLIOS_PATH, body, content=PORTFOLIO_CONTENT).json()
+            for item in found.get("portfolios") or []:
+                if isinstance(item, dict) and item.get("portfolioId") is not None:
+                    names[str(item["portfolioId"])] = str(item.get("name") or item["portfolioId"])
+            if not found.get("nextToken"):
+                return names
+            body = {"maxResults": 100, "nextToken": str(found["nextToken"])}
 
     def profiles(self) -> list[dict[str, Any]]:
         """``GET /v2/profiles``: the Ads profiles the refresh token opens (no scope header)."""

@@ -14,6 +14,10 @@ Built to the documented contract (``ingest.ads_source`` speaks it), as moto is f
   it ("The Request is a duplicate of : <id>"). An expired or unknown access token → 401.
 - ``GET /v2/profiles`` (no scope header): the account's Ads profiles (``profileId``,
   ``countryCode``, ``currencyCode``, ``timezone``, ``accountInfo``).
+- ``POST /portfolios/list`` (scoped; ``application/vnd.spPortfolio.v3+json``, body
+  ``maxResults`` 1–100 and ``nextToken``): ``{"portfolios": [{"portfolioId", "name",
+  "state"}], "nextToken"}`` — the names a report leaves out (its rows carry only the id);
+  from the book's ``portfolios(ads_profile)`` when it has one.
 - ``GET /reporting/reports/{id}``: PENDING, then PROCESSING, then (after ``polls`` status
   reads) COMPLETED with ``url`` — or FAILED when ``fail_reports`` asked for it.
 - ``GET {url}``: the report as gzip JSON, like the pre-signed S3 address it stands for
@@ -55,6 +59,8 @@ from tripwire.ingest.ads_source import (
     BACKOFF_ENV,
     MAX_REPORT_DAYS,
     POLL_ENV,
+    PORTFOLIO_CONTENT,
+    PORTFOLIOS_PATH,
     REPORT_TYPE,
     STREAM_PATH,
     TOKEN_URL_ENV,
@@ -212,7 +218,7 @@ class LocalAdsProvider:
             return self._token(body)
         if method == "GET" and parts.path.startswith(DOWNLOAD_PATH):
             return self._download(parts.path[len(DOWNLOAD_PATH) :], headers)
-        if not parts.path.startswith((REPORTS_PATH, PROFILES_PATH, STREAM_PATH)):
+        if not parts.path.startswith((REPORTS_PATH, PROFILES_PATH, STREAM_PATH, PORTFOLIOS_PATH)):
             return 404, {"code": "NOT_FOUND", "details": f"no resource {parts.path}"}, {}
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
@@ -230,6 +236,8 @@ class LocalAdsProvider:
             return self._create(scope, body)
         if method == "POST" and parts.path == STREAM_PATH:
             return self._subscribe(scope, body)
+        if method == "POST" and parts.path == PORTFOLIOS_PATH:
+            return self._portfolios(scope, headers, body)
         if method == "GET":
             return self._status(scope, urllib.parse.unquote(parts.path[len(REPORTS_PATH) + 1 :]))
         return 405, {"code": "METHOD_NOT_ALLOWED", "details": method}, {}
@@ -275,6 +283,27 @@ class LocalAdsProvider:
             for p in sorted(account.ads_profiles)
         ]
         return 200, listed, {}
+
+    def _portfolios(self, ads_profile: str, headers: dict[str, str], body: bytes) -> Answer:
+        content = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if content != PORTFOLIO_CONTENT:
+            return 415, {"code": "UNSUPPORTED_MEDIA_TYPE", "details": content}, {}
+        try:
+            asked = json.loads(body or b"{}")
+            size, start = int(asked.get("maxResults", 100)), int(asked.get("nextToken") or 0)
+        except (ValueError, TypeError, AttributeError):
+            return 400, {"code": "BAD_REQUEST", "details": "maxResults / nextToken"}, {}
+        if not 1 <= size <= 100 or start < 0:
+            return 400, {"code": "BAD_REQUEST", "details": "maxResults is 1 to 100"}, {}
+        names: dict[str, str] = getattr(self.book, "portfolios", lambda profile: {})(ads_profile)
+        listed = [
+            {"portfolioId": pid, "name": name, "state": "ENABLED"}
+            for pid, name in sorted(names.items())
+        ]
+        page: dict[str, Any] = {"portfolios": listed[start : start + size]}
+        if start + size < len(listed):
+            page["nextToken"] = str(start + size)
+        return 200, page, {}
 
     def _caller(self, headers: dict[str, str], scoped: bool = True) -> Account | Answer:
         """The caller's account, or its 401/403 (a scoped call: for its Ads profile)."""
@@ -353,7 +382,9 @@ class LocalAdsProvider:
         report = self._reports.get(name.removesuffix(".json.gz"))
         if report is None or report.status != "COMPLETED":
             return 404, {"Code": "NoSuchKey"}, {}
-        return 200, gzip.compress(json.dumps(report.rows).encode()), {}
+        # Level 6 (gzip's own default) rather than Python's 9: a 31-day report of 1,000
+        # keywords (14 MB of JSON) compresses in ~1.5 s instead of ~4 s, 9 % larger.
+        return 200, gzip.compress(json.dumps(report.rows).encode(), compresslevel=6), {}
 
     def _rows(self, report: Report) -> list[dict[str, Any]]:
         today = self.today or dt.datetime.now(dt.UTC).date()

@@ -20,6 +20,14 @@ half as much as its strongest one, up to three, each with its own direction):
    it explains at least ``DRIVER_SHARE``: that descendant is the cause (``descendant``).
    Derived features are carried by an additive one: CTR by clicks, CPC by spend, CVR by
    orders, ACOS and ROAS by whichever of spend (up) and sales (down) moved more.
+   Conversions that stopped are judged over the aggregate's evidence run, not the day
+   (``shortfall``, ``run_periods``: the conversion CUSUM's): one day of a stopped keyword is
+   within its campaign's noise, so the day's deficit may name no driver while the run's
+   does. A child explaining ``DRIVER_SHARE`` of the run's orders shortfall, while the rest
+   of the parent lost at most ``REST_SHARE`` as large a share of its expected orders as the
+   child did (a stop concentrated in it, not one spread in proportion to orders), drives
+   the parent — ahead of a spread verdict (a sibling or two with weak evidence of their own
+   count as movers) — and the parent is no inherited cause of that child's alert.
 3. **Temporal precedence.** A related entity (an ancestor moving the same way, or the
    driving descendant) whose anomaly began earlier than ``e``'s gains confidence, one whose
    anomaly began later loses some: a cause precedes or coincides with its effect. An earlier
@@ -43,7 +51,7 @@ Everything that touches every entity is vectorised (the share matrices are two
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +80,7 @@ ECHO_FACTOR = 0.8  # a shared move below the highest one echoes it
 OFFSET_SHARE = 0.75  # a sibling's rise offsetting this share of a fall took it…
 STEADY_PARENT = 0.25  # …when the parent's net move is at most this share of the fall
 MIN_LINK_SHARE = 0.1  # an ancestor earlier anomalous counts if this entity is ≥ this of its move
+REST_SHARE = 0.5  # a stop is one child's when the rest lost ≤ this of the child's relative share
 
 _I, _C, _S, _SA, _O = (INDEX[m] for m in ("impressions", "clicks", "spend", "sales", "orders"))
 # Volume that must be expected for a feature's move to be visible, and how much of it.
@@ -125,6 +134,9 @@ class _Scan:
     eligible_children: FloatArray  # (N, 10)
     movers_up: FloatArray  # (N, 10)
     movers_down: FloatArray  # (N, 10)
+    expected_orders: FloatArray | None = None  # (N, span): orders expected, last k+1 periods
+    shortfall: FloatArray | None = None  # (N, span): orders expected − seen, last k+1 periods
+    run_periods: npt.NDArray[np.int64] | None = None  # (N,) each entity's evidence run
     sentences: dict[tuple[object, ...], str] = field(default_factory=dict)  # per-scan memo
 
 
@@ -151,13 +163,35 @@ def analyse(
     previous: npt.ArrayLike | None = None,
     *,
     max_causes: int = MAX_CAUSES,
+    expected_orders: npt.ArrayLike | None = None,
+    shortfall: npt.ArrayLike | None = None,
+    run_periods: npt.ArrayLike | None = None,
 ) -> dict[str, list[RootCause]]:
     """Alerting entity id → its root causes, most likely first (never empty).
 
     ``previous`` (n,): for each entity, how many consecutive periods right before this one
     it was alerting (a bool "alerted last period" works too); None means no history.
+    ``expected_orders``, ``shortfall`` (n, span) and ``run_periods`` (n,): orders expected,
+    and expected minus seen, over the last 1..span periods, and how many periods each
+    entity's evidence run of stopped conversions has lasted (0: none) — the conversion
+    CUSUM's (``detection.cusum.CusumResult``).
     """
     scan = _prepare(graph, entity_ids, alerting, deviation, expected, actual, previous)
+    if expected_orders is not None and shortfall is not None and run_periods is not None:
+        rows = _rows(graph, entity_ids)
+
+        def place(values: npt.ArrayLike) -> FloatArray:
+            arr = np.asarray(values, dtype=np.float64)
+            full = np.zeros((len(graph), *arr.shape[1:]))
+            full[rows] = arr
+            return full
+
+        scan = replace(
+            scan,
+            expected_orders=place(expected_orders),
+            shortfall=place(shortfall),
+            run_periods=place(run_periods).astype(np.int64),
+        )
     out: dict[str, list[RootCause]] = {}
     rows = np.flatnonzero(scan.alerting)
     # ancestors first, so an inherited cause is followed to its end (``_follow``)
@@ -238,6 +272,15 @@ def _inherited(ranked: list[RootCause], end: RootCause, hops: int, limit: int) -
 # -- vectorised preparation -------------------------------------------------------------
 
 
+def _rows(graph: EntityGraph, entity_ids: Sequence[str]) -> npt.NDArray[np.int64]:
+    if tuple(entity_ids) == graph.ids:
+        return np.arange(len(graph))
+    try:
+        return np.array([graph.index[e] for e in entity_ids], dtype=np.int64)
+    except KeyError as missing:
+        raise ValueError(f"entity {missing} is not in the graph") from None
+
+
 def _prepare(
     graph: EntityGraph,
     entity_ids: Sequence[str],
@@ -251,13 +294,7 @@ def _prepare(
     dev_in = np.asarray(deviation, dtype=np.float64)
     if dev_in.shape != (len(entity_ids), width):
         raise ValueError(f"deviations must be ({len(entity_ids)}, {width}), got {dev_in.shape}")
-    if tuple(entity_ids) == graph.ids:
-        rows = np.arange(n_graph)
-    else:
-        try:
-            rows = np.array([graph.index[e] for e in entity_ids], dtype=np.int64)
-        except KeyError as missing:
-            raise ValueError(f"entity {missing} is not in the graph") from None
+    rows = _rows(graph, entity_ids)
 
     def place(values: npt.ArrayLike, fill: float = 0.0) -> FloatArray:
         arr = np.asarray(values, dtype=np.float64)
@@ -298,6 +335,7 @@ class _Candidate:
     sentence: str
     effect: bool = False  # moved because of the alerting entity: never its cause
     link: float = 1.0  # share of the candidate's move the alerting entity's own move makes
+    window: int = 0  # periods of the evidence run the move was judged over (0: the period)
 
 
 def _lead_features(dev: FloatArray) -> list[tuple[int, int]]:
@@ -341,7 +379,7 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
     # 1. inherited from the highest ancestor whose children mostly moved the same way
     for hops, anc in enumerate(chain, start=1):
         spread = _spread(scan, anc, leads)
-        if spread is not None and spread.is_shared:
+        if spread is not None and spread.is_shared and not _carries_stop(scan, row, anc, f0, s0):
             confidence = _spread_confidence(spread)
             key = ("inherited", anc, hops, spread.feature, spread.sign)
             sentence = scan.sentences.get(key) or scan.sentences.setdefault(
@@ -362,13 +400,12 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
     if taker is not None:
         candidates.append(taker)
     own = _spread(scan, row, leads) if graph.children_rows(row).size else None
-    if own is not None and own.is_shared:
+    driver = _driver(graph, scan, row, leads) if graph.children_rows(row).size else None
+    if own is not None and own.is_shared and (driver is None or not driver.window):
         sentence = _spread_self_sentence(graph, scan, row, own)
         candidates.append(_Candidate(row, Relation.SELF, 0, _spread_confidence(own), sentence))
-    elif graph.children_rows(row).size:
-        driver = _driver(graph, scan, row, leads)
-        if driver is not None:
-            candidates.append(driver)
+    elif driver is not None:
+        candidates.append(driver)
     # the highest node whose children mostly moved is the cause; nearer ones only echo it
     shared = [
         c
@@ -415,6 +452,7 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
 
 
 _VOLUMES = {_I, _C, _S, _SA, _O}
+_STOP_CARRIERS = {_SA, _O}  # what stopped conversions move, judged over the evidence run
 
 
 def _cannibal(graph: EntityGraph, scan: _Scan, row: int, f: int, s: int) -> _Candidate | None:
@@ -496,15 +534,54 @@ def _carrier(scan: _Scan, node: int, f: int, s: int) -> tuple[int, int]:
     return measure, sign * s
 
 
-def _delta(scan: _Scan, node: int | npt.NDArray[np.int64], measure: int) -> FloatArray:
+def _delta(
+    scan: _Scan, node: int | npt.NDArray[np.int64], measure: int, window: int = 0
+) -> FloatArray:
+    """Actual − expected on ``measure``: the scanned period's, or over the last ``window``
+    periods of the conversion CUSUM's orders (``_judged``)."""
+    if window and scan.shortfall is not None:
+        return np.asarray(-scan.shortfall[node, window - 1])
     return np.asarray(scan.actual[node, measure] - scan.expected[node, measure])
+
+
+def _judged(scan: _Scan, node: int, measure: int) -> tuple[int, int]:
+    """The measure and window ``node``'s move is judged on: a conversion stop (orders or
+    sales down, with an evidence run at ``node``) over the run's orders, else the period's."""
+    if scan.run_periods is None or measure not in _STOP_CARRIERS:
+        return measure, 0
+    window = int(scan.run_periods[node])
+    return (_O, window) if window else (measure, 0)
+
+
+def _stop_share(scan: _Scan, child: int, parent: int, window: int) -> float:
+    """The share of ``parent``'s orders shortfall over ``window`` periods ``child``
+    explains, or 0 when the rest of the parent lost more than ``REST_SHARE`` as large a share
+    of its expected orders as the child did (a stop spread in proportion, not the child's)."""
+    assert scan.shortfall is not None and scan.expected_orders is not None
+    k = window - 1
+    total, part = float(scan.shortfall[parent, k]), float(scan.shortfall[child, k])
+    expected, own = float(scan.expected_orders[parent, k]), float(scan.expected_orders[child, k])
+    if total <= 0 or own <= 0:
+        return 0.0
+    rest = (total - part) / (expected - own) if expected > own else 0.0
+    return part / total if rest <= REST_SHARE * part / own else 0.0
+
+
+def _carries_stop(scan: _Scan, row: int, anc: int, f: int, s: int) -> bool:
+    """Does ``row`` carry the stop its ancestor is judged on over the ancestor's run?"""
+    measure, direction = _carrier(scan, anc, f, s)
+    if direction > 0:
+        return False
+    _, window = _judged(scan, anc, measure)
+    return bool(window) and _stop_share(scan, row, anc, window) >= DRIVER_SHARE
 
 
 def _share_of(scan: _Scan, child: int, parent: int, f: int, s: int) -> float:
     """How much of ``parent``'s move on f's carrier ``child``'s own move explains."""
-    measure, _ = _carrier(scan, parent, f, s)
-    total = float(_delta(scan, parent, measure))
-    return float(_delta(scan, child, measure)) / total if total else 0.0
+    measure, direction = _carrier(scan, parent, f, s)
+    measure, window = _judged(scan, parent, measure) if direction < 0 else (measure, 0)
+    total = float(_delta(scan, parent, measure, window))
+    return float(_delta(scan, child, measure, window)) / total if total else 0.0
 
 
 def _driver(
@@ -513,7 +590,8 @@ def _driver(
     """Follow the child explaining most of the move down while it explains enough."""
     f, s = leads[0]
     measure, direction = _carrier(scan, row, f, s)
-    total = float(_delta(scan, row, measure))
+    measure, window = _judged(scan, row, measure) if direction < 0 else (measure, 0)
+    total = float(_delta(scan, row, measure, window))
     if total == 0 or direction * total <= 0:
         return None
     node, hops, share = row, 0, 1.0
@@ -521,27 +599,31 @@ def _driver(
         children = graph.children_rows(node)
         if children.size == 0:
             break
-        node_total = float(_delta(scan, node, measure))
+        node_total = float(_delta(scan, node, measure, window))
         if node_total == 0:
             break
-        shares = _delta(scan, children, measure) / node_total
+        if window:  # a stop over the run: the child that carries it, concentrated
+            shares = np.array([_stop_share(scan, int(c), node, window) for c in children])
+        else:
+            shares = _delta(scan, children, measure, window) / node_total
         best = int(np.argmax(shares))
         if shares[best] < DRIVER_SHARE:
             break
-        if hops and (spread := _spread(scan, node, leads)) is not None and spread.is_shared:
+        if not window and hops and (spread := _spread(scan, node, leads)) and spread.is_shared:
             break
         node, hops = int(children[best]), hops + 1
-        share = float(_delta(scan, node, measure)) / total
+        share = float(_delta(scan, node, measure, window)) / total
     if hops == 0:
         return None
     confidence = 0.3 + 0.65 * min(1.0, max(0.0, share))
+    over = f" over the last {_periods(window)}" if window else ""
     sentence = (
         f"Driven by {_name(graph, node)} ({_levels(hops)} down): it explains "
         f"{100 * min(share, 9.99):.0f}% of the {FEATURES[measure]} "
-        f"{'rise' if total > 0 else 'fall'} here ({total:+,.2f}); "
+        f"{'rise' if total > 0 else 'fall'} here{over} ({total:+,.2f}); "
         f"{_move(scan, node, f)}{_because(scan, node, f)}"
     )
-    return _Candidate(node, Relation.DESCENDANT, hops, confidence, sentence)
+    return _Candidate(node, Relation.DESCENDANT, hops, confidence, sentence, window=window)
 
 
 # -- sentences ---------------------------------------------------------------------------

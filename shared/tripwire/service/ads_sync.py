@@ -30,6 +30,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ from tripwire.domain.connections import (
     ConnectionStatus,
 )
 from tripwire.domain.entities import Identifier, ProfileKind
-from tripwire.ingest.ads_api import import_api_report
+from tripwire.ingest.ads_api import read_api_report
+from tripwire.ingest.ads_console import import_report
 from tripwire.ingest.ads_source import (
     MAX_REPORT_DAYS,
     AdsCredentials,
@@ -231,16 +233,19 @@ class Synced:
 
 
 def days_to_pull(connection: Connection, as_of: dt.date) -> tuple[dt.date, dt.date]:
-    """Yesterday and the ``lookback_days`` before it — from the day after the last sync's
-    last day when syncs were missed, and ``history_days`` back on the first one."""
+    """Yesterday and the ``lookback_days`` before it; ``history_days`` back on the first sync.
+
+    A day settles once it has been pulled at an age of ``lookback_days``. After missed syncs
+    the pull starts at the oldest day the last sync left unsettled, so its provisional
+    figures are restated too, not only the days missed."""
     last = as_of - dt.timedelta(days=1)
     first = last - dt.timedelta(days=connection.lookback_days - 1)
     oldest = last - dt.timedelta(days=max(connection.history_days, connection.lookback_days) - 1)
     if connection.last_sync_last is None:
-        first = oldest
-    elif connection.last_sync_last < first - dt.timedelta(days=1):
-        first = max(oldest, connection.last_sync_last + dt.timedelta(days=1))
-    return first, last
+        return oldest, last
+    # The last sync ran on last_sync_last + 1 and settled the days up to that minus lookback.
+    unsettled = connection.last_sync_last + dt.timedelta(days=2 - connection.lookback_days)
+    return max(oldest, min(first, unsettled)), last
 
 
 def chunks(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
@@ -291,8 +296,14 @@ def sync_profile(
                     path.write_bytes(raw)
                     paths.append(path)
             if paths:
-                report = import_api_report(
-                    tenant, profile, paths, catalog=stores.catalog, metrics=stores.metrics
+                read = partial(read_api_report, portfolio_names=_portfolio_names(reports, outcome))
+                report = import_report(
+                    tenant,
+                    profile,
+                    paths,
+                    read=read,
+                    catalog=stores.catalog,
+                    metrics=stores.metrics,
                 )
                 outcome.rows, outcome.items_changed = report.rows, report.items_written
             else:
@@ -327,6 +338,16 @@ def sync_profile(
         },
     )
     return outcome
+
+
+def _portfolio_names(reports: AdsReports, outcome: Synced) -> dict[str, str]:
+    """The advertiser's portfolio names; a refused listing (an app without the portfolio
+    scope) leaves portfolios named by id, with a warning, rather than failing the sync."""
+    try:
+        return reports.portfolios()
+    except Refused as refused:
+        outcome.warnings.append(f"portfolios named by id: {refused}")
+        return {}
 
 
 def _choose_ads_profile(

@@ -35,6 +35,7 @@ from tripwire.detection.market import (
 )
 from tripwire.domain import Alert, Attribution, DetectionRun, RunStatus, Severity, Trigger
 from tripwire.domain.alerts import alert_id
+from tripwire.domain.calendars import CALENDARS
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.domain.metrics import Interval
 from tripwire.domain.runs import DetectionMetadata, SeriesStatus
@@ -107,7 +108,8 @@ def train_market(
         stores, tenant, profile, interval, tickers, back_from(end, bars, interval), end
     )
     series = [values[-bars:] for _, values in loaded.values()]
-    onnx_bytes, metadata = train_market_model(series, interval, market)
+    sessions = [session_shares(market, interval, periods[-bars:]) for periods, _ in loaded.values()]
+    onnx_bytes, metadata = train_market_model(series, interval, market, sessions=sessions)
     first = min((periods[-bars:][0] for periods, _ in loaded.values() if periods), default="")
     metadata.update(market=market, training_start=first, training_end=end.isoformat())
     name = detector_name(interval, market)
@@ -177,7 +179,7 @@ def scan_market(
         ticker: _wanted(periods, done[ticker], start, force)
         for ticker, (periods, _) in loaded.items()
     }
-    found, scored = _score(detector, loaded, wanted, run, interval)
+    found, scored = _score(detector, loaded, wanted, run, interval, market)
     stored = stores.alerts.existing(tenant, [a.alert_id for a in found])
     new = [a for a in found if a.alert_id not in stored]
     stores.alerts.put_many(new)
@@ -253,7 +255,10 @@ def verify_market_alert(
     if index < FIRST_SCORED:
         raise LookupError(f"{alert.entity_id} has too few bars before {alert.period} to score")
     lo, hi = max(index - around, FIRST_SCORED), min(index + around, len(periods) - 1)
-    scores = detector.score_bars(bars[None, : hi + 1], start=lo)
+    session = session_shares(ticker.parent_id, interval, periods[: hi + 1])
+    scores = detector.score_bars(
+        bars[None, : hi + 1], start=lo, session=None if session is None else session[None]
+    )
     at = index - lo
     p = float(scores.tail_prob[0, at])
     still = bool(detector.is_anomaly(np.array(p)))
@@ -345,6 +350,16 @@ def load_bars(
 # -- internals ---------------------------------------------------------------------------
 
 
+def session_shares(market: str, interval: Interval, periods: Sequence[str]) -> FloatArray | None:
+    """Each daily bar's share of a regular session in its market's calendar (a half day
+    before a US holiday: 3.5 of 6.5 hours), so its volume is judged as a short session's;
+    None for intraday bars or a market without a calendar."""
+    if interval is not Interval.D1 or market not in CALENDARS:
+        return None
+    days = [dt.date.fromisoformat(p[:10]) for p in periods]
+    return np.asarray(CALENDARS[market].session_shares(days))
+
+
 def back_from(moment: dt.datetime, bars: int, interval: Interval) -> dt.datetime:
     """A moment early enough that [it, moment] holds ``bars`` bars (weekends included)."""
     return moment - dt.timedelta(days=bars * _DAYS_PER_BAR[interval] * 1.6 + 7)
@@ -382,6 +397,7 @@ def _score(
     wanted: dict[str, npt.NDArray[np.bool_]],
     run: DetectionRun,
     interval: Interval,
+    market: str,
 ) -> tuple[list[Alert], int]:
     """Score the wanted bars, tickers of equal length together; (anomalies, bars scored)."""
     groups: dict[int, list[str]] = {}
@@ -393,7 +409,12 @@ def _score(
     scored = 0
     for tickers in groups.values():
         first = min(int(np.argmax(wanted[t][FIRST_SCORED:])) for t in tickers) + FIRST_SCORED
-        scores = detector.score_bars(np.stack([loaded[t][1] for t in tickers]), start=first)
+        shares = [session_shares(market, interval, loaded[t][0]) for t in tickers]
+        known = [s for s in shares if s is not None]
+        session = np.stack(known) if len(known) == len(shares) else None
+        scores = detector.score_bars(
+            np.stack([loaded[t][1] for t in tickers]), start=first, session=session
+        )
         for row, ticker in enumerate(tickers):
             mask = wanted[ticker][first:]
             scored += int(mask.sum())

@@ -211,6 +211,7 @@ class ProfileScorer:
         if root_causes:
             base = result.baseline
             onsets = onset_runs(self.alerting, period, self.graph.ids)
+            runs = result.cusum
             causes = analyse(
                 self.graph,
                 self.graph.ids,
@@ -219,6 +220,9 @@ class ProfileScorer:
                 base.expected,
                 base.actual,
                 onsets,
+                expected_orders=None if runs is None else runs.expected_recent,
+                shortfall=None if runs is None else runs.shortfall,
+                run_periods=None if runs is None else runs.run_periods,
             )
             self.alerting[period].update(
                 self.graph.ids[r] for r in np.flatnonzero(result.alert).tolist()

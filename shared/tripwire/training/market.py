@@ -17,24 +17,29 @@ import numpy.typing as npt
 
 from tripwire.detection.isolation_forest import IsolationForestDetector
 from tripwire.detection.market import (
-    ALERT_TAIL_PROB,
+    ALERT_BUDGET,
+    BARS_PER_YEAR,
     BURST_BARS,
     BURST_FEATURES,
     EWMA_DECAY,
     FIRST_SCORED,
     MOVE_WINDOW,
+    RUN_BARS,
     SHOCK_FEATURES,
     TAIL_FRACTION,
+    VOLUME_SCORE,
     WEIGHTS,
     MarketDetector,
+    budget_threshold,
     detector_name,
-    ewma_z,
     fit_tail,
-    move_z,
+    moves,
     previous_energy,
     raw_scores,
+    short_session_shares,
+    volume_level_z,
 )
-from tripwire.detection.vote import CompactTail
+from tripwire.detection.vote import CompactTail, combine
 from tripwire.domain.metrics import Interval
 from tripwire.features.ohlcv import (
     FEATURES,
@@ -61,33 +66,59 @@ class TrainingRows:
 
     z: npt.NDArray[np.float64]  # (n, F) relative indicators
     previous: npt.NDArray[np.float64]  # (n,) burst energy of the bars before
-    move: npt.NDArray[np.float64]  # (2, n) the return's z: MOVE_WINDOW MAD; EWMA σ
+    move: npt.NDArray[np.float64]  # (4, n) the return z's and volume level (``moves``)
     volatility: npt.NDArray[np.float64]  # (n,) the 20-bar volatility before each bar
 
 
-def training_rows(series: Sequence[npt.ArrayLike]) -> TrainingRows:
+def training_rows(
+    series: Sequence[npt.ArrayLike], sessions: Sequence[npt.ArrayLike | None] | None = None
+) -> TrainingRows:
     """The rows of every ticker's bars ``(T_i, 5)`` from the first bar every detector can
-    score (short tickers are skipped)."""
+    score (short tickers are skipped); ``sessions``: each ticker's session shares ``(T_i,)``
+    (``features.ohlcv.indicators``), None for full sessions throughout."""
     arrays = [clean(bars) for bars in series]
-    rows, previous, moves, volatility = [], [], [], []
-    for bars in arrays:
+    shares = list(sessions) if sessions is not None else [None] * len(arrays)
+    rows, previous, returns, volatility = [], [], [], []
+    for bars, share in zip(arrays, shares, strict=True):
         if len(bars) > FIRST_SCORED:
-            features = indicators(bars)
+            features = indicators(bars, share)
             volume = bars[:, RAW.index("volume")]
+            level = volume_level_z(volume, FIRST_SCORED, share)
             z = relative(features, FIRST_SCORED - BURST_BARS + 1, volume=volume)[0]
             rows.append(z[BURST_BARS - 1 :])
             previous.append(previous_energy(z))
-            moves.append(np.stack([move_z(features, FIRST_SCORED), ewma_z(features, FIRST_SCORED)]))
+            returns.append(moves(features, FIRST_SCORED, level))
             volatility.append(features[FIRST_SCORED - 1 : -1, INDEX["volatility"]])
     if not rows:
         F = len(FEATURES)
-        return TrainingRows(np.zeros((0, F)), np.zeros(0), np.zeros((2, 0)), np.zeros(0))
+        return TrainingRows(np.zeros((0, F)), np.zeros(0), np.zeros((4, 0)), np.zeros(0))
     return TrainingRows(
         np.concatenate(rows),
         np.concatenate(previous),
-        np.concatenate(moves, axis=-1),
+        np.concatenate(returns, axis=-1),
         np.concatenate(volatility),
     )
+
+
+def short_session_volume(
+    series: Sequence[npt.ArrayLike], sessions: Sequence[npt.ArrayLike | None] | None
+) -> float:
+    """What a short session trades, as a share of its hours' share of a full session's
+    volume: the median over the training's short sessions of ``v / share`` over the median
+    volume of the ``RELATIVE_WINDOW`` full sessions before, in [0.2, 2]; 1 without any. (A
+    feed that reports a full day's volume on a half day, as the demo's generator does,
+    learns ~1.75: its half days are then judged as full sessions.)"""
+    ratios = []
+    for bars, session in zip(series, sessions or [None] * len(series), strict=True):
+        if session is None:
+            continue
+        v, share = clean(bars)[:, RAW.index("volume")], np.asarray(session, dtype=np.float64)
+        full = (share >= 1) & (v > 0)
+        for t in np.flatnonzero((share > 0) & (share < 1) & (v > 0)):
+            before = v[:t][full[:t]][-RELATIVE_WINDOW:]
+            if len(before) >= RELATIVE_WINDOW // 2:
+                ratios.append(v[t] / share[t] / np.median(before))
+    return float(np.clip(np.median(ratios), 0.2, 2.0)) if ratios else 1.0
 
 
 def informative(raw: npt.NDArray[np.float64], tail: CompactTail) -> bool:
@@ -96,10 +127,15 @@ def informative(raw: npt.NDArray[np.float64], tail: CompactTail) -> bool:
 
 
 def training_raw_scores(
-    detector: MarketDetector, series: Sequence[npt.ArrayLike]
+    detector: MarketDetector,
+    series: Sequence[npt.ArrayLike],
+    sessions: Sequence[npt.ArrayLike | None] | None = None,
 ) -> dict[str, npt.NDArray[np.float64]]:
     """Each detector's raw scores of the training rows of ``series`` (what its tail fits)."""
-    rows = training_rows(series)
+    if sessions is not None:
+        factor = detector.short_session_volume
+        sessions = [short_session_shares(share, factor) for share in sessions]
+    rows = training_rows(series, sessions)
     return raw_scores(detector.forest, rows.z, rows.previous, rows.move)
 
 
@@ -111,16 +147,23 @@ def train_market_model(
     n_estimators: int = 200,
     max_samples: int = 256,
     seed: int = 0,
-    alert_tail_prob: float = ALERT_TAIL_PROB,
+    alert_tail_prob: float | None = None,
+    alert_budget: float = ALERT_BUDGET,
     tail_fraction: float = TAIL_FRACTION,
     weights: dict[str, float] | None = None,
+    sessions: Sequence[npt.ArrayLike | None] | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
     """(ONNX bytes, metadata) of a market model trained on each ticker's bars ``(T_i, 5)``.
 
     Each detector's training scores are calibrated (``detection.market.fit_tail``) and kept
     as JSON (``tails``); ``usual_volatility`` is the training rows' median 20-bar
-    volatility, what an alert's "already volatile" is judged against."""
-    rows = training_rows(series)
+    volatility, what an alert's "already volatile" is judged against. The alert threshold,
+    unless given, is learnt from the training rows: the combined p under which they would
+    have raised ``alert_budget`` alerts per ticker-year (``detection.market.budget_threshold``)."""
+    factor = short_session_volume(series, sessions)
+    if sessions is not None:
+        sessions = [short_session_shares(share, factor) for share in sessions]
+    rows = training_rows(series, sessions)
     x = rows.z
     if len(x) < MIN_TRAINING_ROWS:
         raise NotEnoughBars(
@@ -136,6 +179,10 @@ def train_market_model(
     # volume z is 0) learnt nothing: its fitted tail would call any non-zero score
     # impossible. It is left out of the model (and of the vote) instead.
     tails = {d: t.to_dict() for d, t in fitted.items() if informative(raw[d], t)}
+    voting = dict(WEIGHTS if weights is None else weights)
+    if alert_tail_prob is None:
+        train_p = combine({d: fitted[d].tail_prob(raw[d]) for d in tails}, voting, "bonferroni")
+        alert_tail_prob = budget_threshold(train_p, alert_budget, BARS_PER_YEAR[interval])
     metadata.update(
         detector=detector_name(interval, market),
         interval=interval.value,
@@ -148,9 +195,14 @@ def train_market_model(
         burst_bars=BURST_BARS,
         tails=tails,
         tail_fraction=tail_fraction,
-        weights=dict(WEIGHTS if weights is None else weights),
+        weights=voting,
         move_window=MOVE_WINDOW,
         ewma_decay=EWMA_DECAY,
+        run_bars=RUN_BARS,
+        alert_budget=alert_budget,
+        volume_score=VOLUME_SCORE,
+        short_session_volume=factor,
+        short_sessions=sessions is not None,  # volume judged per session share
         usual_volatility=float(np.median(rows.volatility)),
         alert_tail_prob=alert_tail_prob,
     )
