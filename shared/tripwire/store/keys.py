@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tripwire.domain.metrics import Interval
 
@@ -29,24 +29,26 @@ def metric_sk(interval: Interval, entity: str, bucket: str) -> str:
 def bucket_of(period: datetime, interval: Interval) -> str:
     """The time bucket a period's point lives in.
 
-    Sized so an item stays far below DynamoDB's 400 KB and holds little beyond what a scan
-    window reads: a year of daily points; a week of hourly ones, named by its Monday
-    (``2026-06-08``: an hourly window of two weeks and a day reads three or four small items
-    where a month bucket made it decode up to six weeks); a day of 5/15-minute bars.
-
-    Hourly points written before week buckets (month buckets, ``2026-06``) are not read: see
-    ``store/metrics.py``.
+    Sized so an item stays far below DynamoDB's 400 KB and a scan window spans few items: a
+    year of daily points; a calendar month of hourly ones (``2026-06``: a 354-hour window
+    spans one or two, up to 744 hours each, packed — store/metrics.py); a day of 5/15-minute
+    bars.
     """
     if interval is Interval.D1:
         return f"{period.year:04d}"
     if interval is Interval.H1:
-        return week_of(period).isoformat()
+        return f"{period.year:04d}-{period.month:02d}"
     return period.date().isoformat()
 
 
-def week_of(period: datetime) -> date:
-    """The Monday of the period's week (weeks run Monday 00:00 to Sunday 23:00)."""
-    return period.date() - timedelta(days=period.weekday())
+def bucket_start(bucket: str, interval: Interval) -> datetime:
+    """The first instant of a bucket (``2026-06`` → 1 June 2026 00:00)."""
+    if interval is Interval.D1:
+        return datetime(int(bucket), 1, 1)
+    if interval is Interval.H1:
+        year, month = bucket.split("-")
+        return datetime(int(year), int(month), 1)
+    return datetime.fromisoformat(bucket)
 
 
 def buckets_between(start: datetime, end: datetime, interval: Interval) -> list[str]:
@@ -56,8 +58,11 @@ def buckets_between(start: datetime, end: datetime, interval: Interval) -> list[
     if interval is Interval.D1:
         return [f"{y:04d}" for y in range(start.year, end.year + 1)]
     if interval is Interval.H1:
-        first, last = week_of(start), week_of(end)
-        weeks = (last - first).days // 7
-        return [(first + timedelta(weeks=i)).isoformat() for i in range(weeks + 1)]
+        months = []
+        y, m = start.year, start.month
+        while (y, m) <= (end.year, end.month):
+            months.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return months
     days = (end.date() - start.date()).days
     return [(start.date() + timedelta(days=i)).isoformat() for i in range(days + 1)]

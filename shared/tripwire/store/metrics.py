@@ -1,19 +1,19 @@
 """The metrics table: fat items, one per entity, interval and time bucket (keys.bucket_of).
 
 A daily or intraday point is stored as ``period -> [values in MEASURES order]`` inside a
-JSON string attribute. An hourly week is one packed attribute instead: the measures (a JSON
-line), each point's offset from the week's Monday in seconds (int32), then its values
-(float64), zlib-compressed and base64-spelled (a string: local snapshots write items as
-JSON) — under 1 KB for a keyword's week where the JSON spelling took 8 KB; decoded with
-``np.frombuffer`` rather than ``json.loads``, and read as that one attribute (moto server's
-answer costs per attribute value, whatever its size). An hourly scan reads three or four
-weeks of every entity of a profile: ``read_hours`` places the arrays straight into its
-dense window.
+JSON string attribute (``points``). An hourly month is one packed attribute (``packed``)
+instead: the measures (a JSON line), each point's offset from the month's first hour in
+seconds (int32), then its values (float64), zlib-compressed and base64-spelled (a string:
+local snapshots write items as JSON). A keyword's full month of counts is ~5 KB packed
+against ~33 KB of JSON; the worst case (5 measures × 744 hours of incompressible values:
+~33 KB raw) is ~41 KB base64, far below DynamoDB's 400 KB. Decoded with ``np.frombuffer``
+rather than ``json.loads``, and read by projection (moto server's answer costs per
+attribute value, whatever its size): an hourly scan reads one or two months of every
+entity of a profile, and ``read_hours`` places the arrays straight into its dense window.
 
-Hourly items of the month layout used before (``M#1h#{entity}#2026-06``, JSON; in local
-snapshots taken before) are not read: reading both layouts would double the keys every
-hourly scan asks for, for two weeks of history the Marketing Stream refills in two weeks
-(README, "Marketing Stream"). They are deleted with the profile.
+Hourly month items written before the packed layout (same key, the JSON ``points``
+attribute) are still read — ``read_hours`` projects both attribute names — and a write to
+such a month rewrites it packed.
 
 A restatement replaces a period's values; the values a period had when it was first written
 young (within ``FIRST_SEEN_DAYS`` of the write) are kept beside them as
@@ -64,19 +64,20 @@ def _encode(measures: Sequence[str], points: Mapping[str, Values], first: FirstS
     return json.dumps(body, separators=(",", ":"))
 
 
-def _encode_week(monday: datetime, measures: Sequence[str], points: Mapping[str, Values]) -> str:
+def _encode_packed(origin: datetime, measures: Sequence[str], points: Mapping[str, Values]) -> str:
     periods = sorted(points)
-    offsets = [int((datetime.fromisoformat(p) - monday).total_seconds()) for p in periods]
+    offsets = [int((datetime.fromisoformat(p) - origin).total_seconds()) for p in periods]
     values = np.array([points[p] for p in periods], dtype=np.float64).reshape(-1, len(measures))
     head = json.dumps(list(measures)).encode() + b"\n"
     blob = zlib.compress(head + np.array(offsets, dtype=np.int32).tobytes() + values.tobytes())
     return base64.b64encode(blob).decode()
 
 
-def _week_arrays(item: Item) -> tuple[list[str], npt.NDArray[np.int32], npt.NDArray[Any]]:
-    """An hourly week item's measures and points: offsets from its Monday (s) and values
-    (n × measures). One attribute holds it all: moto server's answer costs per attribute."""
-    head, _, body = zlib.decompress(base64.b64decode(item["week"]["S"])).partition(b"\n")
+def _packed_arrays(item: Item) -> tuple[list[str], npt.NDArray[np.int32], npt.NDArray[Any]]:
+    """A packed hourly item's measures and points: offsets from its month's first hour (s)
+    and values (n × measures). One attribute holds it all: moto server's answer costs per
+    attribute."""
+    head, _, body = zlib.decompress(base64.b64decode(item["packed"]["S"])).partition(b"\n")
     measures = json.loads(head)
     n = len(body) // (4 + 8 * len(measures))
     offsets = np.frombuffer(body, dtype=np.int32, count=n)
@@ -84,15 +85,15 @@ def _week_arrays(item: Item) -> tuple[list[str], npt.NDArray[np.int32], npt.NDAr
     return measures, offsets, values
 
 
-def _monday(sk: str) -> datetime:
-    return datetime.fromisoformat(_entity_and_bucket(sk)[1])
+def _month_start(sk: str) -> datetime:
+    return keys.bucket_start(_entity_and_bucket(sk)[1], Interval.H1)
 
 
 def _decode(item: Item) -> tuple[list[str], Series, FirstSeen]:
-    if "week" in item:
-        measures, offsets, values = _week_arrays(item)
-        monday = _monday(item["sk"]["S"])
-        periods = [(monday + timedelta(seconds=int(s))).isoformat() for s in offsets]
+    if "packed" in item:
+        measures, offsets, values = _packed_arrays(item)
+        origin = _month_start(item["sk"]["S"])
+        periods = [(origin + timedelta(seconds=int(s))).isoformat() for s in offsets]
         return measures, dict(zip(periods, map(tuple, values.tolist()), strict=True)), {}
     body = json.loads(item["points"]["S"])
     first = {p: (int(v[0]), tuple(v[1:])) for p, v in body.get("first", {}).items()}
@@ -194,23 +195,35 @@ class MetricStore(DynamoStore):
         hours: int,
     ) -> npt.NDArray[np.float64]:
         """The ``hours`` hours from ``start`` of each entity as one dense array (entities ×
-        hours × ``measures``; 0 where no point is stored), placed from the week items'
-        arrays without a dict per point. Points off the hour (a bar at 14:30) are not hours
-        of this window and are left out."""
+        hours × ``measures``; 0 where no point is stored), placed from the month items'
+        packed arrays without a dict per point (items of the older JSON layout are read
+        too). Points off the hour (a bar at 14:30) are not hours of this window and are left
+        out."""
         pk = keys.profile_pk(tenant, profile)
         end = start + timedelta(hours=hours - 1)
-        weeks = keys.buckets_between(start, end, Interval.H1)
-        sks = [keys.metric_sk(Interval.H1, e, w) for e in entity_ids for w in weeks]
+        months = keys.buckets_between(start, end, Interval.H1)
+        sks = [keys.metric_sk(Interval.H1, e, m) for e in entity_ids for m in months]
         row = {e: i for i, e in enumerate(entity_ids)}
         raw = np.zeros((len(entity_ids), hours, len(measures)))
-        for item in self._fetch(pk, sks, ProjectionExpression="sk, week"):
+        for item in self._fetch(pk, sks, ProjectionExpression="sk, packed, points"):
             sk = item["sk"]["S"]
-            stored, offsets, values = _week_arrays(item)
+            if "packed" in item:
+                stored, offsets, values = _packed_arrays(item)
+                origin = _month_start(sk)
+            else:  # written before the packed layout
+                stored, points, _ = _decode(item)
+                origin = start
+                offsets = np.array(
+                    [(datetime.fromisoformat(p) - start).total_seconds() for p in points],
+                    dtype=np.int64,
+                )
+                values = np.array(list(points.values()), dtype=np.float64)
+                values = values.reshape(len(offsets), len(stored))
             try:
                 columns = [stored.index(m) for m in measures]
             except ValueError:
                 raise ValueError(f"{sk} is stored with measures {stored}") from None
-            since = offsets.astype(np.int64) + int((_monday(sk) - start).total_seconds())
+            since = offsets.astype(np.int64) + int((origin - start).total_seconds())
             keep = (since % 3600 == 0) & (since >= 0) & (since < hours * 3600)
             raw[row[_entity_and_bucket(sk)[0]], since[keep] // 3600] = values[keep][:, columns]
         return raw
@@ -234,7 +247,7 @@ class MetricStore(DynamoStore):
         first: FirstSeen | None = None,
     ) -> Item:
         if interval is Interval.H1:
-            body = {"week": {"S": _encode_week(_monday(sk), measures, points)}}
+            body = {"packed": {"S": _encode_packed(_month_start(sk), measures, points)}}
         else:
             body = {"points": {"S": _encode(measures, points, first or {})}}
         return {"pk": {"S": pk}, "sk": {"S": sk}, **body, "n": {"N": str(len(points))}}
