@@ -1,6 +1,6 @@
 """What a BatchGetItem item costs through moto server: by attributes returned, not by size.
 
-Why the hourly week items keep their data in one attribute and are read with a projection
+Why the hourly items keep their data in one attribute and are read with a projection
 (``store/metrics.py``): moto server serialises its answer shape by shape, per attribute
 value. 2,000 items of five attributes (pk, sk, a 7 KB compressed array, two more) are read
 in 100-key batches, whole and with ``ProjectionExpression="sk, week"``, three times each,

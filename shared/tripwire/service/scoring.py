@@ -32,7 +32,7 @@ from tripwire.features.lag import DEFAULT_CURVE, completeness, learn_curve
 from tripwire.features.ppc import FEATURES, LATE_ATTRIBUTION_PERIODS, SALES_SIDE, SALES_SIDE_RISING
 from tripwire.rootcause import analyse, graph_for, group_id, onset_runs
 from tripwire.service.incidents import group_new_alerts, lookback_start
-from tripwire.service.series import ProfileSeries, dense, dense_hours
+from tripwire.service.series import ProfileSeries, dense
 from tripwire.store.alerts import AlertStore
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.incidents import IncidentStore
@@ -129,11 +129,9 @@ def read_hours(
     currency: str = "USD",
 ) -> ProfileSeries:
     """Every entity's hourly measures over [first, end] as one dense array."""
-    window = metrics.read_window(
-        tenant, profile, Interval.H1, [e.entity_id for e in entities], first, end
-    )
     hours = int((end - first).total_seconds()) // 3600 + 1
-    raw = dense_hours(entities, window, first, hours)
+    ids = [e.entity_id for e in entities]
+    raw = metrics.read_hours(tenant, profile, ids, PPC_MEASURES, first, hours)
     return ProfileSeries(
         list(entities), first.date(), raw, currency, interval=Interval.H1, first_hour=first.hour
     )

@@ -83,26 +83,6 @@ def dense(
     return raw
 
 
-def dense_hours(
-    entities: Sequence[Entity],
-    series: Mapping[str, Series],
-    start: datetime.datetime,
-    hours: int,
-) -> npt.NDArray[np.float64]:
-    """``dense`` for hourly points (ISO hours) from ``start``."""
-    raw = np.zeros((len(entities), hours, len(PPC_MEASURES)))
-    # the window's hours by their stored spelling: no timestamp parsed per point
-    column = {(start + datetime.timedelta(hours=k)).isoformat(): k for k in range(hours)}
-    for row, entity in enumerate(entities):
-        points = series.get(entity.entity_id, {})
-        cols = [column.get(p, -1) for p in points]
-        keep = [i for i, c in enumerate(cols) if c >= 0]
-        if keep:
-            values = list(points.values())
-            raw[row, [cols[i] for i in keep]] = np.array([values[i] for i in keep], dtype=float)
-    return raw
-
-
 def load_series(
     tenant: str,
     profile: str,

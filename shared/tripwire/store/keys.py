@@ -29,14 +29,26 @@ def metric_sk(interval: Interval, entity: str, bucket: str) -> str:
 def bucket_of(period: datetime, interval: Interval) -> str:
     """The time bucket a period's point lives in.
 
-    Sized so an item stays far below DynamoDB's 400 KB and a scan window spans at most
-    two buckets: a year of daily points, a month of hourly ones, a day of 5/15-minute bars.
+    Sized so an item stays far below DynamoDB's 400 KB and a scan window spans few items: a
+    year of daily points; a calendar month of hourly ones (``2026-06``: a 354-hour window
+    spans one or two, up to 744 hours each, packed — store/metrics.py); a day of 5/15-minute
+    bars.
     """
     if interval is Interval.D1:
         return f"{period.year:04d}"
     if interval is Interval.H1:
         return f"{period.year:04d}-{period.month:02d}"
     return period.date().isoformat()
+
+
+def bucket_start(bucket: str, interval: Interval) -> datetime:
+    """The first instant of a bucket (``2026-06`` → 1 June 2026 00:00)."""
+    if interval is Interval.D1:
+        return datetime(int(bucket), 1, 1)
+    if interval is Interval.H1:
+        year, month = bucket.split("-")
+        return datetime(int(year), int(month), 1)
+    return datetime.fromisoformat(bucket)
 
 
 def buckets_between(start: datetime, end: datetime, interval: Interval) -> list[str]:
