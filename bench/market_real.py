@@ -58,11 +58,13 @@ import numpy as np
 
 from tripwire.detection.market import (
     ALERT_BUDGET,
+    EXTREME_Z,
     TAIL_FRACTION,
     WEIGHTS,
     MarketDetector,
     budget_threshold,
     fit_tail,
+    market_budget,
 )
 from tripwire.detection.vote import combine
 from tripwire.domain.calendars import CALENDARS
@@ -81,6 +83,9 @@ LARGE_MOVE = 4.0  # × the median |daily return| of the 250 days before
 MAX_ALERTS_PER_YEAR = 6.0
 THRESHOLDS = [1e-1, 7e-2, 5e-2, 4e-2, 3e-2, 2e-2, 1e-2, 5e-3, 3e-3, 2e-3, 1e-3, 3e-4, 1e-4]
 BUDGETS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0]  # training alerts a ticker-year
+# The cap on the budget: training bars a ticker-year with a voting view >= K robust σ (None:
+# no cap; ``detection.market.market_budget``).
+EXTREME_GRID: list[float | None] = [None, 3.0, 3.5, 4.0, 4.5, 5.0]
 BARS_PER_YEAR = 252
 TAIL_FRACTIONS = [0.05, 0.1]
 WEIGHT_GRID: dict[str, dict[str, float]] = {
@@ -162,6 +167,12 @@ class Scan:
     volatile: np.ndarray
     tail_prob: np.ndarray  # the model's combined p per scanned bar
     threshold: float  # the model's own (learnt) alert threshold
+    extreme: float  # its training's bars a ticker-year with a voting view >= EXTREME_Z σ
+
+    @property
+    def learnt_raw(self) -> dict[str, np.ndarray]:
+        """The training scores of the detectors the model kept (as training judges them)."""
+        return {d: self.train_raw[d] for d in self.probs}
 
     @property
     def years(self) -> float:
@@ -199,6 +210,7 @@ def scan(index: Index) -> Scan:
         scores.volatile[0],
         scores.tail_prob[0],
         detector.alert_tail_prob,
+        metadata["extreme_moves_per_year"],
     )
 
 
@@ -253,7 +265,7 @@ def evaluate(s: Scan, labels: list[Label], alert: np.ndarray) -> Result:
     return Result(hit, len(labels), int(alert.sum()), s.years, missed)
 
 
-Params = tuple[float, float, str]  # threshold, tail fraction, weights
+Params = tuple[float, float, str, float | None]  # threshold, tail fraction, weights, cap K
 
 
 def grid_results(
@@ -272,38 +284,61 @@ def grid_results(
                 name: combine(training_probs(s, tail_fraction), weights, "bonferroni")
                 for name, s in scans.items()
             }
-            for b in BUDGETS:
-                out[(b, tail_fraction, wname)] = {
-                    name: evaluate(
-                        s,
-                        labels[name],
-                        combined[name] <= budget_threshold(trained[name], b, BARS_PER_YEAR),
+            for b, k in itertools.product(BUDGETS, EXTREME_GRID):
+                at = {
+                    name: budget_threshold(
+                        trained[name],
+                        market_budget(s.learnt_raw, weights, b, BARS_PER_YEAR, k),
+                        BARS_PER_YEAR,
                     )
+                    for name, s in scans.items()
+                }
+                out[(b, tail_fraction, wname, k)] = {
+                    name: evaluate(s, labels[name], combined[name] <= at[name])
                     for name, s in scans.items()
                 }
             continue
         for threshold in THRESHOLDS:
-            out[(threshold, tail_fraction, wname)] = {
+            out[(threshold, tail_fraction, wname, None)] = {
                 name: evaluate(s, labels[name], combined[name] <= threshold)
                 for name, s in scans.items()
             }
     return out
 
 
-def choose(results: dict[Params, dict[str, Result]], on: list[str]) -> Params:
-    def key(params: Params) -> tuple[bool, float, int, float]:
-        r = [results[params][name] for name in on]
-        within = all(x.per_year <= MAX_ALERTS_PER_YEAR for x in r)
-        recalled = sum(x.recalled for x in r)
-        return (within, min(x.recall for x in r), recalled, max(x.per_year for x in r))
+def target_key(
+    results: dict[Params, dict[str, Result]], params: Params, on: list[str]
+) -> tuple[bool, float, int]:
+    """(within the alert bound on each, the worse recall, labels recalled) on ``on``."""
+    r = [results[params][name] for name in on]
+    within = all(x.per_year <= MAX_ALERTS_PER_YEAR for x in r)
+    return within, min(x.recall for x in r), sum(x.recalled for x in r)
 
-    return max(results, key=key)
+
+def choose(results: dict[Params, dict[str, Result]], on: list[str]) -> Params:
+    """Two steps. The model (threshold or budget, tail fraction, weights), with no cap:
+    within the alert bound, the best worse-index recall, then most labels, then the point
+    spending most of the budget. Then the cap on its budget: the strictest (largest K) that
+    costs the indices ``on`` nothing — the real indices can say how far a real market may
+    be capped, not how much a market without news should be spared."""
+    uncapped = [p for p in results if p[3] is None]
+    model = max(
+        uncapped,
+        key=lambda p: (*target_key(results, p, on), max(results[p][n].per_year for n in on)),
+    )
+    same = [
+        p
+        for p in results
+        if p[:3] == model[:3] and target_key(results, p, on) == target_key(results, model, on)
+    ]
+    return max(same, key=lambda p: p[3] or 0.0)
 
 
 def describe(params: Params, budget: bool = False) -> str:
-    threshold, tail_fraction, weights = params
+    threshold, tail_fraction, weights, extreme_z = params
     alert = f"{threshold:g} training alerts/year" if budget else f"p<={threshold:g}"
-    return f"{alert} tail {tail_fraction:g} weights {weights}"
+    cap = "" if extreme_z is None else f" (at most its moves >= {extreme_z:g} sigma)"
+    return f"{alert}{cap} tail {tail_fraction:g} weights {weights}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,13 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     scans = {name: scan(index) for name, index in indices.items()}
     budget = not args.one_threshold
     results = grid_results(scans, labels, budget)
-    default = (ALERT_BUDGET, TAIL_FRACTION, "default")
+    default = (ALERT_BUDGET, TAIL_FRACTION, "default", EXTREME_Z)
     print(f"\nthe model's defaults ({describe(default, True)}), trained on the first years:")
     for name, s in scans.items():
         index = s.index
         print(
             f"  {name:>6} trained {index.dates[0]}..{index.dates[index.split - 1]}, scanned "
-            f"{index.dates[index.split]}..{index.dates[-1]}, threshold p<={s.threshold:.3g}: "
+            f"{index.dates[index.split]}..{index.dates[-1]}, extreme moves "
+            f"{s.extreme:.1f}/year, threshold p<={s.threshold:.3g}: "
             f"{evaluate(s, labels[name], s.tail_prob <= s.threshold)}"
         )
     if args.grid:

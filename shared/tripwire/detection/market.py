@@ -31,7 +31,10 @@ maximum for the bounded forest score. The bar's p is the shared rule of ``vote.c
 the weighted Bonferroni ``min(1, min_d p_d / w_d)`` (``WEIGHTS``), and a bar with
 ``p <= alert_tail_prob`` is an anomaly. The threshold is learnt per model from its
 training rows (``budget_threshold``): the p under which they would have raised
-``ALERT_BUDGET`` alerts per ticker-year. The budget, the weights and the tail fraction are
+``ALERT_BUDGET`` alerts per ticker-year — or fewer, as many as the training bars on which
+some voting view moved ``EXTREME_Z`` robust σ (``market_budget``): a calibrated p is a
+rank within the market, so without that cap a market without news would spend the budget
+on its noise. The budget, the weights and the tail fraction are
 chosen on real index histories, leave-one-index-out (``bench/market_real.py``,
 bench/RESULTS.md).
 
@@ -45,6 +48,7 @@ Runtime needs numpy and onnxruntime only; training lives in ``tripwire.training.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +85,11 @@ ALERT_TAIL_PROB = 0.04
 # Training alerts per ticker-year a model's threshold is set to (``budget_threshold``),
 # chosen leave-one-index-out on real indices (bench/market_real.py, bench/RESULTS.md).
 ALERT_BUDGET = 8.0
+# A market alerts at most as often as its training bars moved extremely: some voting view at
+# least EXTREME_Z robust σ (``extreme_moves_per_year``). Real indices made 8.6–27 such bars a
+# ticker-year in training; a market without news (the synthetic bench's GARCH) makes ~3, and
+# a budget of 8 would be spent on its noise. Chosen leave-one-index-out (bench/RESULTS.md).
+EXTREME_Z = 3.5
 # Bars a ticker-year, per interval (intraday: ~6.5 trading hours a day).
 BARS_PER_YEAR = {
     Interval.D1: 252,
@@ -215,6 +224,37 @@ def budget_threshold(
         return ALERT_TAIL_PROB
     k = min(int(budget * len(p) / bars_per_year), len(p) - 1)
     return float(np.nextafter(p[k], 0.0))
+
+
+def extreme_moves_per_year(
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
+    bars_per_year: int = 252,
+    extreme_z: float = EXTREME_Z,
+) -> float:
+    """Training bars a ticker-year on which some voting detector's raw score (a |z| in
+    robust σ) reached ``extreme_z``: how often the market really moved."""
+    voting = [
+        np.asarray(raw[d], dtype=np.float64) for d, w in weights.items() if w > 0 and d in raw
+    ]
+    if not voting or not voting[0].size:
+        return 0.0
+    largest = np.max(voting, axis=0)
+    return float((largest >= extreme_z).sum() * bars_per_year / largest.size)
+
+
+def market_budget(
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
+    budget: float = ALERT_BUDGET,
+    bars_per_year: int = 252,
+    extreme_z: float | None = EXTREME_Z,
+) -> float:
+    """The alerts a ticker-year a market's threshold is learnt for: ``budget``, but no more
+    than its training's extreme moves (``extreme_moves_per_year``; None: no such cap)."""
+    if extreme_z is None:
+        return budget
+    return min(budget, extreme_moves_per_year(raw, weights, bars_per_year, extreme_z))
 
 
 def volume_score(z: FloatArray) -> FloatArray:
