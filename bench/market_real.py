@@ -61,6 +61,7 @@ import itertools
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
@@ -453,6 +454,15 @@ def scan_held_out(all_labels: list[Label], show_alerts: bool) -> None:
         f"  both: {recalled}/{labelled} verified event-index pairs, {alerted} alerts in "
         f"{years:.1f} ticker-years = {alerted / years:.1f}/year"
     )
+    # Which view carried each alert's vote (the smallest p_d / w_d).
+    voting = [d for d in detector.weights if d in scores.detector_probs]
+    ratios = np.stack([scores.detector_probs[d] / detector.weights[d] for d in voting])
+    leader = np.asarray(voting)[ratios.argmin(axis=0)]
+    counts = Counter(leader[alerts].tolist())
+    print(
+        "  alerts by the view that carried the vote: "
+        + ", ".join(f"{d} {n}" for d, n in counts.most_common())
+    )
     if show_alerts:
         for row, (name, index) in enumerate(indices.items()):
             print(f"\n{name} alerts:")
@@ -460,7 +470,8 @@ def scan_held_out(all_labels: list[Label], show_alerts: bool) -> None:
                 bar = index.split + t
                 r = np.log(index.bars[bar, 3] / index.bars[bar - 1, 3])
                 regime = " (already volatile)" if scores.volatile[row, t] else ""
-                print(f"  {index.dates[bar]} {r:+.1%} p={scores.tail_prob[row, t]:.1e}{regime}")
+                p = scores.tail_prob[row, t]
+                print(f"  {index.dates[bar]} {r:+.1%} p={p:.1e} {leader[row, t]}{regime}")
 
 
 def main(argv: list[str] | None = None) -> int:
