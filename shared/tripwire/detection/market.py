@@ -70,10 +70,10 @@ from tripwire.features.ohlcv import (
     SCALE_FLOOR,
     VOLUME_FEATURES,
     Z_LIMIT,
-    clean,
     full_volume,
     indicators,
     relative,
+    reported,
     volume_known,
 )
 
@@ -201,16 +201,23 @@ def short_session_shares(session: npt.ArrayLike | None, factor: float) -> FloatA
 
 
 def volume_level_z(
-    volume: FloatArray, start: int, session: npt.ArrayLike | None = None
+    volume: FloatArray,
+    start: int,
+    session: npt.ArrayLike | None = None,
+    unreported: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """(..., T - start) the robust z of each bar's log volume, as a full session's
     (``features.ohlcv.full_volume``: a half day's volume over its share of a session),
     against the ticker's previous ``RELATIVE_WINDOW`` bars; 0 where that window reported
-    no volume (``volume_known``). A level, not a change: the session after a spike or after
-    a half day, back to the usual volume, is usual."""
+    no volume (``volume_known``) or the bar reported none (``unreported`` (..., T):
+    ``features.ohlcv.reported``). A level, not a change: the session after a spike or
+    after a half day, back to the usual volume, is usual."""
     level = np.log1p(full_volume(volume, session)[0])[..., None]
     z = relative(level, start, RELATIVE_WINDOW, floors=[SCALE_FLOOR["log_volume_change"]])[0]
-    return np.asarray(np.where(volume_known(volume, start), z[..., 0], 0.0))
+    known = volume_known(volume, start)
+    if unreported is not None:
+        known &= ~np.asarray(unreported, dtype=bool)[..., start:]
+    return np.asarray(np.where(known, z[..., 0], 0.0))
 
 
 def budget_threshold(
@@ -411,14 +418,14 @@ class MarketDetector:
         """Score bars ``start..`` of ``(k, T, 5)`` OHLCV (tickers sharing one bar count);
         ``session`` ``(k, T)``: each bar's share of a regular session (``features.ohlcv``)."""
         start = max(start, FIRST_SCORED)
-        x = clean(bars)
+        x, unreported = reported(bars)  # an index's volume of 0 is no collapse
         session = short_session_shares(session, self.short_session_volume)
         raw_features = indicators(x, session)
         volume = x[..., RAW.index("volume")]
         z_all, expected = relative(raw_features, start - BURST_BARS + 1, volume=volume)
         previous = previous_energy(z_all)
         z, expected = z_all[..., BURST_BARS - 1 :, :], expected[..., BURST_BARS - 1 :, :]
-        level = volume_level_z(volume, start, session) if self.volume_level else None
+        level = volume_level_z(volume, start, session, unreported) if self.volume_level else None
         move = moves(raw_features, start, level)
         raw, probs, combined = self.score_z(z, previous, move)
         features = raw_features[..., start:, :]

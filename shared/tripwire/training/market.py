@@ -53,6 +53,7 @@ from tripwire.features.ohlcv import (
     clean,
     indicators,
     relative,
+    reported,
 )
 from tripwire.training.isolation_forest import train_isolation_forest
 
@@ -79,14 +80,14 @@ def training_rows(
     """The rows of every ticker's bars ``(T_i, 5)`` from the first bar every detector can
     score (short tickers are skipped); ``sessions``: each ticker's session shares ``(T_i,)``
     (``features.ohlcv.indicators``), None for full sessions throughout."""
-    arrays = [clean(bars) for bars in series]
+    arrays = [reported(bars) for bars in series]
     shares = list(sessions) if sessions is not None else [None] * len(arrays)
     rows, previous, returns, volatility = [], [], [], []
-    for bars, share in zip(arrays, shares, strict=True):
+    for (bars, unreported), share in zip(arrays, shares, strict=True):
         if len(bars) > FIRST_SCORED:
             features = indicators(bars, share)
             volume = bars[:, RAW.index("volume")]
-            level = volume_level_z(volume, FIRST_SCORED, share)
+            level = volume_level_z(volume, FIRST_SCORED, share, unreported)
             z = relative(features, FIRST_SCORED - BURST_BARS + 1, volume=volume)[0]
             rows.append(z[BURST_BARS - 1 :])
             previous.append(previous_energy(z))
