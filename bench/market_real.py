@@ -35,9 +35,8 @@ leave-one-index-out. ``--global`` chooses one global threshold (``THRESHOLDS``) 
 as the model did before issue 17c.
 
 The budget is capped by the training's extreme moves (``detection.market.market_budget``:
-bars a ticker-year whose return was >= K robust σ of the W returns before it, K in
-``EXTREME_GRID``, W in ``EXTREME_WINDOWS``) and floored at F (``MIN_BUDGETS``), chosen
-after the rest as the strictest cap that costs the two other indices nothing (``choose``).
+bars a ticker-year with a voting view >= K robust σ, K in ``EXTREME_GRID``), chosen after
+the rest as the strictest cap that costs the two other indices nothing (``choose``).
 
 ``--held-out``: data nothing here was chosen on — the S&P 500 and NASDAQ Composite daily
 OHLCV 1999-2018 the ``arch`` package ships (Yahoo, with volume; NCSA licence), labelled
@@ -74,21 +73,17 @@ import numpy as np
 
 from tripwire.detection.market import (
     ALERT_BUDGET,
-    EXTREME_WINDOW,
     EXTREME_Z,
-    FIRST_SCORED,
-    MIN_BUDGET,
     TAIL_FRACTION,
     WEIGHTS,
     MarketDetector,
     budget_threshold,
     fit_tail,
     market_budget,
-    move_z,
 )
 from tripwire.detection.vote import combine
 from tripwire.domain.calendars import CALENDARS
-from tripwire.features.ohlcv import adjusted, indicators
+from tripwire.features.ohlcv import adjusted
 from tripwire.training.market import train_market_model, training_raw_scores
 
 COLUMNS = ("Open", "High", "Low", "Close", "Volume")
@@ -108,15 +103,10 @@ LARGE_MOVE = 4.0  # × the median |daily return| of the 250 days before
 MAX_ALERTS_PER_YEAR = 6.0
 THRESHOLDS = [1e-1, 7e-2, 5e-2, 4e-2, 3e-2, 2e-2, 1e-2, 5e-3, 3e-3, 2e-3, 1e-3, 3e-4, 1e-4]
 BUDGETS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0]  # training alerts a ticker-year
-# The cap on the budget: training bars a ticker-year whose return was >= K robust σ of the W
-# returns before it, the budget at least F (``detection.market.market_budget``).
-EXTREME_GRID = [3.0, 3.5, 4.0, 4.5, 5.0]
-EXTREME_WINDOWS = [20, 40, 60]
-MIN_BUDGETS = [0.5, 1.0, 2.0]
-Cap = tuple[float, int, float]  # K, W, F
-CAPS: list[Cap | None] = [None, *itertools.product(EXTREME_GRID, EXTREME_WINDOWS, MIN_BUDGETS)]
+# The cap on the budget: training bars a ticker-year with a voting view >= K robust σ (None:
+# no cap; ``detection.market.market_budget``).
+EXTREME_GRID: list[float | None] = [None, 3.0, 3.5, 4.0, 4.5, 5.0]
 BARS_PER_YEAR = 252
-DEFAULT_CAP: Cap = (EXTREME_Z, EXTREME_WINDOW, MIN_BUDGET)
 TAIL_FRACTIONS = [0.05, 0.1]
 WEIGHT_GRID: dict[str, dict[str, float]] = {
     "default": dict(WEIGHTS),  # shock, move, vol_move, run: 0.225 each; volume 0.1
@@ -130,8 +120,6 @@ WEIGHT_GRID: dict[str, dict[str, float]] = {
     # the four price views and volume (issue 17, short sessions)
     "run, volume": {d: 0.2 for d in ("shock", "move", "vol_move", "run", "volume")},
 }
-
-DEFAULTS = (ALERT_BUDGET, TAIL_FRACTION, "default", DEFAULT_CAP)
 
 
 @dataclass
@@ -224,8 +212,12 @@ class Scan:
     volatile: np.ndarray
     tail_prob: np.ndarray  # the model's combined p per scanned bar
     threshold: float  # the model's own (learnt) alert threshold
-    extreme: float  # its training's extreme moves a ticker-year (the defaults' K and W)
-    conditional: dict[int, np.ndarray]  # W → its training returns' z against the W before
+    extreme: float  # its training's bars a ticker-year with a voting view >= EXTREME_Z σ
+
+    @property
+    def learnt_raw(self) -> dict[str, np.ndarray]:
+        """The training scores of the detectors the model kept (as training judges them)."""
+        return {d: self.train_raw[d] for d in self.probs}
 
     @property
     def years(self) -> float:
@@ -262,7 +254,6 @@ def scan(index: Index) -> Scan:
         scores.tail_prob[0],
         detector.alert_tail_prob,
         metadata["extreme_moves_per_year"],
-        {w: move_z(indicators(train), FIRST_SCORED, w) for w in EXTREME_WINDOWS},
     )
 
 
@@ -343,7 +334,7 @@ def scanned_labels(
     return verified_ones, every
 
 
-Params = tuple[float, float, str, Cap | None]  # threshold, tail fraction, weights, cap
+Params = tuple[float, float, str, float | None]  # threshold, tail fraction, weights, cap K
 
 
 def grid_results(
@@ -362,12 +353,16 @@ def grid_results(
                 name: combine(training_probs(s, tail_fraction), weights, "bonferroni")
                 for name, s in scans.items()
             }
-            for b, cap in itertools.product(BUDGETS, CAPS):
+            for b, k in itertools.product(BUDGETS, EXTREME_GRID):
                 at = {
-                    name: budget_threshold(trained[name], capped(s, b, cap), BARS_PER_YEAR)
+                    name: budget_threshold(
+                        trained[name],
+                        market_budget(s.learnt_raw, weights, b, BARS_PER_YEAR, k),
+                        BARS_PER_YEAR,
+                    )
                     for name, s in scans.items()
                 }
-                out[(b, tail_fraction, wname, cap)] = {
+                out[(b, tail_fraction, wname, k)] = {
                     name: evaluate(s, labels[name], combined[name] <= at[name])
                     for name, s in scans.items()
                 }
@@ -378,14 +373,6 @@ def grid_results(
                 for name, s in scans.items()
             }
     return out
-
-
-def capped(s: Scan, budget: float, cap: Cap | None) -> float:
-    """The budget of ``s``'s model under ``cap`` (None: uncapped)."""
-    if cap is None:
-        return budget
-    k, window, floor = cap
-    return market_budget(s.conditional[window], budget, BARS_PER_YEAR, k, floor)
 
 
 def target_key(
@@ -400,10 +387,9 @@ def target_key(
 def choose(results: dict[Params, dict[str, Result]], on: list[str]) -> Params:
     """Two steps. The model (threshold or budget, tail fraction, weights), with no cap:
     within the alert bound, the best worse-index recall, then most labels, then the point
-    spending most of the budget. Then the cap on its budget: the strictest that costs the
-    indices ``on`` nothing (fewest alerts on them; then the largest K, the lowest floor F,
-    the shortest window W) — the real indices can say how far a real market may be capped,
-    not how much a market without news should be spared."""
+    spending most of the budget. Then the cap on its budget: the strictest (largest K) that
+    costs the indices ``on`` nothing — the real indices can say how far a real market may
+    be capped, not how much a market without news should be spared."""
     uncapped = [p for p in results if p[3] is None]
     model = max(
         uncapped,
@@ -414,25 +400,13 @@ def choose(results: dict[Params, dict[str, Result]], on: list[str]) -> Params:
         for p in results
         if p[:3] == model[:3] and target_key(results, p, on) == target_key(results, model, on)
     ]
-    return min(same, key=lambda p: (sum(results[p][n].alerts for n in on), *strictness(p[3])))
-
-
-def strictness(cap: Cap | None) -> tuple[float, float, float]:
-    """Ordering caps as equally strict in alerts: uncapped last, then the largest K, the
-    lowest floor, the shortest window first."""
-    if cap is None:
-        return (0.0, np.inf, np.inf)
-    k, window, floor = cap
-    return (-k, floor, window)
+    return max(same, key=lambda p: p[3] or 0.0)
 
 
 def describe(params: Params, budget: bool = False) -> str:
-    threshold, tail_fraction, weights, extreme = params
+    threshold, tail_fraction, weights, extreme_z = params
     alert = f"{threshold:g} training alerts/year" if budget else f"p<={threshold:g}"
-    cap = ""
-    if extreme is not None:
-        k, window, floor = extreme
-        cap = f" (at most its moves >= {k:g} sigma of {window} bars, at least {floor:g})"
+    cap = "" if extreme_z is None else f" (at most its moves >= {extreme_z:g} sigma)"
     return f"{alert}{cap} tail {tail_fraction:g} weights {weights}"
 
 
@@ -462,7 +436,7 @@ def scan_held_out(all_labels: list[Label], show_alerts: bool) -> None:
         f"\nheld out: one {HELD_OUT_MARKET} model of {', '.join(indices)} trained "
         f"{first.dates[0]}..{first.dates[first.split - 1]}, scanned "
         f"{first.dates[first.split]}..{first.dates[-1]} (the defaults: "
-        f"{describe(DEFAULTS, True)}); extreme moves "
+        f"{describe((ALERT_BUDGET, TAIL_FRACTION, 'default', EXTREME_Z), True)}); extreme moves "
         f"{metadata['extreme_moves_per_year']:.1f}/ticker-year, threshold p<="
         f"{detector.alert_tail_prob:.3g}"
     )
@@ -535,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     scans = {name: scan(index) for name, index in indices.items()}
     budget = not args.one_threshold
     results = grid_results(scans, labels, budget)
-    default = DEFAULTS
+    default = (ALERT_BUDGET, TAIL_FRACTION, "default", EXTREME_Z)
     print(f"\nthe model's defaults ({describe(default, True)}), trained on the first years:")
     for name, s in scans.items():
         index = s.index

@@ -12,10 +12,8 @@ from tripwire.demo.market import generate_market
 from tripwire.detection.market import (
     ALERT_BUDGET,
     DETECTORS,
-    EXTREME_WINDOW,
     EXTREME_Z,
     FIRST_SCORED,
-    MIN_BUDGET,
     MOVE_WINDOW,
     REGIME_FEATURE,
     RUN_BARS,
@@ -29,7 +27,6 @@ from tripwire.detection.market import (
     extreme_moves_per_year,
     fit_tail,
     market_budget,
-    move_z,
     previous_energy,
     regime_entry,
     run_z,
@@ -275,7 +272,7 @@ def test_training_is_deterministic_and_carries_its_calibration() -> None:
     assert meta["alert_budget"] == ALERT_BUDGET and meta["usual_volatility"] > 0
     # the threshold is learnt: the training rows raise ALERT_BUDGET alerts a ticker-year, or
     # as many as they made extreme moves if fewer
-    budget = min(ALERT_BUDGET, max(MIN_BUDGET, meta["extreme_moves_per_year"]))
+    budget = min(ALERT_BUDGET, meta["extreme_moves_per_year"])
     train_p = training_p(MarketDetector(one, meta), bars)
     assert (train_p <= meta["alert_tail_prob"]).sum() == int(budget * len(train_p) / 252)
     assert train_market_model(list(bars), alert_tail_prob=0.01)[1]["alert_tail_prob"] == 0.01
@@ -288,33 +285,27 @@ def training_p(detector: MarketDetector, bars: np.ndarray) -> np.ndarray:
     return combine(probs, detector.weights, "bonferroni")
 
 
-def test_extreme_moves_are_training_returns_from_extreme_z_conditional_sigma() -> None:
+def test_extreme_moves_are_training_bars_with_a_voting_view_from_extreme_z() -> None:
     below = np.nextafter(EXTREME_Z, 0.0)
-    conditional = np.array([EXTREME_Z, below, 0.0, -9.0])  # a fall counts as a rise
+    raw = {
+        "shock": np.array([EXTREME_Z, below, 0.0, 0.0]),
+        "move": np.array([0.0, 0.0, 0.0, 9.0]),
+        "burst": np.array([9.0, 9.0, 9.0, 9.0]),  # no vote: not counted
+    }
+    weights = {"shock": 0.5, "move": 0.5, "burst": 0.0}
     # two of four bars: 252 / 2 a ticker-year of 252 bars
-    assert extreme_moves_per_year(conditional, bars_per_year=252) == 126.0
-    assert extreme_moves_per_year(conditional, extreme_z=EXTREME_Z + 1e-9) == 63.0
-    assert extreme_moves_per_year(np.zeros(0)) == 0.0
-    assert market_budget(conditional, budget=8.0) == 8.0  # the cap is above the budget
-    assert market_budget(conditional, budget=200.0) == 126.0
-    assert market_budget(conditional, budget=200.0, extreme_z=None) == 200.0
-    # no extreme move at all: the floor, never a budget of 0
-    assert market_budget(np.zeros(4), budget=8.0) == MIN_BUDGET > 0
-    assert market_budget(np.zeros(4), budget=8.0, min_budget=2.0) == 2.0
-
-
-def test_volatility_clustering_is_no_extreme_move() -> None:
-    """The demo's GARCH market without incidents: against the EXTREME_WINDOW returns before
-    each, fewer of its returns a ticker-year are extreme than the budget (the cap binds)."""
-    bars, _ = dense(seed=9, tickers=6, days=600, plant=False)
-    conditional = move_z(indicators(bars), FIRST_SCORED, EXTREME_WINDOW)
-    assert extreme_moves_per_year(conditional) < ALERT_BUDGET
+    assert extreme_moves_per_year(raw, weights, bars_per_year=252) == 126.0
+    assert market_budget(raw, weights, budget=8.0) == 8.0  # the cap is above the budget
+    assert market_budget(raw, weights, budget=200.0) == 126.0
+    assert market_budget(raw, weights, budget=200.0, extreme_z=None) == 200.0
+    assert extreme_moves_per_year(raw, {"burst": 1.0}) == 252.0
+    assert extreme_moves_per_year(raw, {"shock": 1.0}, extreme_z=EXTREME_Z + 1e-9) == 0.0
 
 
 def test_a_market_without_news_spends_less_than_the_budget() -> None:
     """A Gaussian walk makes few moves of EXTREME_Z robust σ: its threshold is learnt for
-    that many alerts a ticker-year, at least MIN_BUDGET. The same walk with a 6 % move every
-    20 days (news) gets the whole budget."""
+    that many alerts a ticker-year. The same walk with a 6 % move every 20 days (news) gets
+    the whole budget."""
     calm = np.stack([walk(np.full(760, 0.01), seed) for seed in (31, 32, 33)])
     news = calm.copy()
     for i in range(len(news)):
@@ -326,9 +317,7 @@ def test_a_market_without_news_spends_less_than_the_budget() -> None:
         assert (extreme >= ALERT_BUDGET) == spends_budget
         train_p = training_p(MarketDetector(onnx, meta), bars)
         alerts = (train_p <= meta["alert_tail_prob"]).sum()
-        budget = min(ALERT_BUDGET, max(MIN_BUDGET, extreme))
-        assert meta["min_budget"] == MIN_BUDGET and 0 < meta["alert_tail_prob"] < 1
-        assert alerts == int(budget * len(train_p) / 252)
+        assert alerts == int(min(ALERT_BUDGET, extreme) * len(train_p) / 252)
 
 
 def test_the_budget_threshold_is_below_the_kth_training_p() -> None:

@@ -31,12 +31,10 @@ maximum for the bounded forest score. The bar's p is the shared rule of ``vote.c
 the weighted Bonferroni ``min(1, min_d p_d / w_d)`` (``WEIGHTS``), and a bar with
 ``p <= alert_tail_prob`` is an anomaly. The threshold is learnt per model from its
 training rows (``budget_threshold``): the p under which they would have raised
-``ALERT_BUDGET`` alerts per ticker-year — or fewer, as many as the training bars whose
-return was ``EXTREME_Z`` σ of the volatility just before it (``market_budget``: the robust
-σ of the last ``EXTREME_WINDOW`` returns, so volatility clustering is no extreme move),
-but at least ``MIN_BUDGET``: a calibrated p is a rank within the market, so without that
-cap a market without news would spend the budget on its noise. The budget, its cap and
-floor, the weights and the tail fraction are
+``ALERT_BUDGET`` alerts per ticker-year — or fewer, as many as the training bars on which
+some voting view moved ``EXTREME_Z`` robust σ (``market_budget``): a calibrated p is a
+rank within the market, so without that cap a market without news would spend the budget
+on its noise. The budget, the weights and the tail fraction are
 chosen on real index histories, leave-one-index-out (``bench/market_real.py``,
 bench/RESULTS.md).
 
@@ -50,6 +48,7 @@ Runtime needs numpy and onnxruntime only; training lives in ``tripwire.training.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,15 +85,11 @@ ALERT_TAIL_PROB = 0.04
 # Training alerts per ticker-year a model's threshold is set to (``budget_threshold``),
 # chosen leave-one-index-out on real indices (bench/market_real.py, bench/RESULTS.md).
 ALERT_BUDGET = 8.0
-# A market alerts at most as often as its training bars moved extremely: a return of at least
-# EXTREME_Z robust σ of the EXTREME_WINDOW returns before it (``extreme_moves_per_year``), a
-# conditional scale, so a GARCH market's volatility clusters are no extreme moves, a jump is.
-# At least MIN_BUDGET, so a market that never jumped in training still alerts on its first
-# jumps. The setting held-out ^N225's fold chose on ^NDX and ^JKSE (bench/market_real.py,
-# bench/RESULTS.md: ^NDX's fold chose 3σ of 60 bars, ^JKSE's and all three no cap).
-EXTREME_Z = 3.0
-EXTREME_WINDOW = 20
-MIN_BUDGET = 0.5
+# A market alerts at most as often as its training bars moved extremely: some voting view at
+# least EXTREME_Z robust σ (``extreme_moves_per_year``). Real indices made 8.6–27 such bars a
+# ticker-year in training; a market without news (the synthetic bench's GARCH) makes ~3, and
+# a budget of 8 would be spent on its noise. Chosen leave-one-index-out (bench/RESULTS.md).
+EXTREME_Z = 3.5
 # Bars a ticker-year, per interval (intraday: ~6.5 trading hours a day).
 BARS_PER_YEAR = {
     Interval.D1: 252,
@@ -141,11 +136,11 @@ def shock_score(z: FloatArray) -> FloatArray:
     return np.asarray(np.abs(z[..., _SHOCK_COLUMNS]).max(axis=-1))
 
 
-def move_z(features: FloatArray, start: int, window: int = MOVE_WINDOW) -> FloatArray:
+def move_z(features: FloatArray, start: int) -> FloatArray:
     """(..., T - start) the robust z of each bar's log return against the ticker's previous
-    ``window`` returns (``features.ohlcv.relative``, the return's floor)."""
+    ``MOVE_WINDOW`` returns (``features.ohlcv.relative``, the return's floor)."""
     column = features[..., [_RETURN]]
-    z = relative(column, start, window, floors=[SCALE_FLOOR["log_return"]])[0]
+    z = relative(column, start, MOVE_WINDOW, floors=[SCALE_FLOOR["log_return"]])[0]
     return np.asarray(z[..., 0])
 
 
@@ -239,31 +234,34 @@ def budget_threshold(
 
 
 def extreme_moves_per_year(
-    conditional: npt.ArrayLike, bars_per_year: int = 252, extreme_z: float = EXTREME_Z
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
+    bars_per_year: int = 252,
+    extreme_z: float = EXTREME_Z,
 ) -> float:
-    """Training bars a ticker-year whose conditional return z (``move_z`` against the last
-    ``EXTREME_WINDOW`` returns) reached ``extreme_z`` in size: how often the market jumped."""
-    z = np.abs(np.asarray(conditional, dtype=np.float64))
-    if not z.size:
+    """Training bars a ticker-year on which some voting detector's raw score (a |z| in
+    robust σ) reached ``extreme_z``: how often the market really moved."""
+    voting = [
+        np.asarray(raw[d], dtype=np.float64) for d, w in weights.items() if w > 0 and d in raw
+    ]
+    if not voting or not voting[0].size:
         return 0.0
-    return float((z >= extreme_z).sum() * bars_per_year / z.size)
+    largest = np.max(voting, axis=0)
+    return float((largest >= extreme_z).sum() * bars_per_year / largest.size)
 
 
 def market_budget(
-    conditional: npt.ArrayLike,
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
     budget: float = ALERT_BUDGET,
     bars_per_year: int = 252,
     extreme_z: float | None = EXTREME_Z,
-    min_budget: float = MIN_BUDGET,
 ) -> float:
     """The alerts a ticker-year a market's threshold is learnt for: ``budget``, but no more
-    than its training's extreme moves (``extreme_moves_per_year`` of its ``conditional``
-    return z's; None: no such cap) and no less than ``min_budget`` (a budget of 0 would set
-    the threshold below every training bar)."""
+    than its training's extreme moves (``extreme_moves_per_year``; None: no such cap)."""
     if extreme_z is None:
         return budget
-    extreme = extreme_moves_per_year(conditional, bars_per_year, extreme_z)
-    return min(budget, max(min_budget, extreme))
+    return min(budget, extreme_moves_per_year(raw, weights, bars_per_year, extreme_z))
 
 
 def volume_score(z: FloatArray) -> FloatArray:

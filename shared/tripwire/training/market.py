@@ -22,10 +22,8 @@ from tripwire.detection.market import (
     BURST_BARS,
     BURST_FEATURES,
     EWMA_DECAY,
-    EXTREME_WINDOW,
     EXTREME_Z,
     FIRST_SCORED,
-    MIN_BUDGET,
     MOVE_WINDOW,
     RUN_BARS,
     SHOCK_FEATURES,
@@ -38,7 +36,6 @@ from tripwire.detection.market import (
     extreme_moves_per_year,
     fit_tail,
     market_budget,
-    move_z,
     moves,
     previous_energy,
     raw_scores,
@@ -75,21 +72,17 @@ class TrainingRows:
     previous: npt.NDArray[np.float64]  # (n,) burst energy of the bars before
     move: npt.NDArray[np.float64]  # (4, n) the return z's and volume level (``moves``)
     volatility: npt.NDArray[np.float64]  # (n,) the 20-bar volatility before each bar
-    conditional: npt.NDArray[np.float64]  # (n,) the return z against the last few returns
 
 
 def training_rows(
-    series: Sequence[npt.ArrayLike],
-    sessions: Sequence[npt.ArrayLike | None] | None = None,
-    extreme_window: int = EXTREME_WINDOW,
+    series: Sequence[npt.ArrayLike], sessions: Sequence[npt.ArrayLike | None] | None = None
 ) -> TrainingRows:
     """The rows of every ticker's bars ``(T_i, 5)`` from the first bar every detector can
     score (short tickers are skipped); ``sessions``: each ticker's session shares ``(T_i,)``
-    (``features.ohlcv.indicators``), None for full sessions throughout. ``conditional``:
-    each row's return z against the ``extreme_window`` returns before it (``move_z``)."""
+    (``features.ohlcv.indicators``), None for full sessions throughout."""
     arrays = [reported(bars) for bars in series]
     shares = list(sessions) if sessions is not None else [None] * len(arrays)
-    rows, previous, returns, volatility, conditional = [], [], [], [], []
+    rows, previous, returns, volatility = [], [], [], []
     for (bars, unreported), share in zip(arrays, shares, strict=True):
         if len(bars) > FIRST_SCORED:
             features = indicators(bars, share)
@@ -100,17 +93,14 @@ def training_rows(
             previous.append(previous_energy(z))
             returns.append(moves(features, FIRST_SCORED, level))
             volatility.append(features[FIRST_SCORED - 1 : -1, INDEX["volatility"]])
-            conditional.append(move_z(features, FIRST_SCORED, extreme_window))
     if not rows:
         F = len(FEATURES)
-        empty = np.zeros(0)
-        return TrainingRows(np.zeros((0, F)), empty, np.zeros((4, 0)), empty, empty)
+        return TrainingRows(np.zeros((0, F)), np.zeros(0), np.zeros((4, 0)), np.zeros(0))
     return TrainingRows(
         np.concatenate(rows),
         np.concatenate(previous),
         np.concatenate(returns, axis=-1),
         np.concatenate(volatility),
-        np.concatenate(conditional),
     )
 
 
@@ -164,8 +154,6 @@ def train_market_model(
     alert_tail_prob: float | None = None,
     alert_budget: float = ALERT_BUDGET,
     extreme_z: float | None = EXTREME_Z,
-    extreme_window: int = EXTREME_WINDOW,
-    min_budget: float = MIN_BUDGET,
     tail_fraction: float = TAIL_FRACTION,
     weights: dict[str, float] | None = None,
     sessions: Sequence[npt.ArrayLike | None] | None = None,
@@ -177,12 +165,11 @@ def train_market_model(
     volatility, what an alert's "already volatile" is judged against. The alert threshold,
     unless given, is learnt from the training rows: the combined p under which they would
     have raised ``alert_budget`` alerts per ticker-year (``detection.market.budget_threshold``),
-    or as many as they made returns of ``extreme_z`` robust σ of the ``extreme_window``
-    returns before them if fewer, but at least ``min_budget`` (``market_budget``)."""
+    or as many as they made moves of ``extreme_z`` robust σ if fewer (``market_budget``)."""
     factor = short_session_volume(series, sessions)
     if sessions is not None:
         sessions = [short_session_shares(share, factor) for share in sessions]
-    rows = training_rows(series, sessions, extreme_window)
+    rows = training_rows(series, sessions)
     x = rows.z
     if len(x) < MIN_TRAINING_ROWS:
         raise NotEnoughBars(
@@ -200,12 +187,13 @@ def train_market_model(
     tails = {d: t.to_dict() for d, t in fitted.items() if informative(raw[d], t)}
     voting = dict(WEIGHTS if weights is None else weights)
     per_year = BARS_PER_YEAR[interval]
+    learnt = {d: raw[d] for d in tails}
     extreme = (
-        None if extreme_z is None else extreme_moves_per_year(rows.conditional, per_year, extreme_z)
+        None if extreme_z is None else extreme_moves_per_year(learnt, voting, per_year, extreme_z)
     )
     if alert_tail_prob is None:
         train_p = combine({d: fitted[d].tail_prob(raw[d]) for d in tails}, voting, "bonferroni")
-        budget = market_budget(rows.conditional, alert_budget, per_year, extreme_z, min_budget)
+        budget = market_budget(learnt, voting, alert_budget, per_year, extreme_z)
         alert_tail_prob = budget_threshold(train_p, budget, per_year)
     metadata.update(
         detector=detector_name(interval, market),
@@ -225,8 +213,6 @@ def train_market_model(
         run_bars=RUN_BARS,
         alert_budget=alert_budget,
         extreme_z=extreme_z,
-        extreme_window=extreme_window,
-        min_budget=min_budget,
         extreme_moves_per_year=extreme,
         volume_score=VOLUME_SCORE,
         short_session_volume=factor,
