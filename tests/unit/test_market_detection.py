@@ -37,7 +37,6 @@ from tripwire.domain.calendars import CALENDARS
 from tripwire.features.ohlcv import (
     FEATURES,
     SCALE_FLOOR,
-    UNREPORTED_ZERO_MEDIAN,
     adjusted,
     full_volume,
     indicators,
@@ -520,32 +519,29 @@ def test_full_volume_scales_a_short_session_and_skips_it_as_the_previous_volume(
     assert full_volume(volume, None)[1].tolist() == [100.0, 100.0, 110.0, 30.0, 120.0]
 
 
-def test_a_zero_volume_is_unreported_where_the_ticker_usually_trades_much() -> None:
-    """Exactly 0 after RELATIVE_WINDOW bars of median UNREPORTED_ZERO_MEDIAN or more."""
-    usual = np.full(61, UNREPORTED_ZERO_MEDIAN)
-    usual[-1] = 0.0
-    thin = usual.copy()
-    thin[:60] = np.nextafter(UNREPORTED_ZERO_MEDIAN, 0.0)
-    assert unreported_volume(np.stack([usual, thin]))[:, -1].tolist() == [True, False]
-    assert not unreported_volume(np.zeros(61)).any()  # no volume ever: a 0 is a 0
-    bars = np.ones((61, 5))
-    bars[:, 4] = np.arange(1.0, 62.0) * UNREPORTED_ZERO_MEDIAN
-    bars[-1, 4] = 0.0
+def test_a_zero_volume_is_unreported_only_on_a_bar_that_traded_a_range() -> None:
+    """Volume 0 with high above low: the feed did not report it (carried over from the last
+    reported bar). Volume 0 on a bar without a range (a halt) is a 0."""
+    bars = np.ones((4, 5))
+    bars[:, 4] = [5e8, 6e8, 0.0, 0.0]
+    bars[2, 1] = np.nextafter(1.0, 2.0)  # high just above low: traded
     filled, missing = reported(bars)
-    assert missing[-1] and filled[-1, 4] == 60 * UNREPORTED_ZERO_MEDIAN  # the last reported
+    assert missing.tolist() == [False, False, True, False]
+    assert filled[:, 4].tolist() == [5e8, 6e8, 6e8, 0.0]
+    assert unreported_volume(bars).tolist() == missing.tolist()
 
 
 def test_an_index_volume_of_zero_is_no_volume_anomaly() -> None:
-    """An index trades billions; a day its feed reports volume 0 (arch's ^IXIC has two) is
-    unreported: no volume z that day, nor a large one the day after. A thin ticker's 0 is
-    still judged."""
+    """A day an index's feed reports volume 0 while its prices moved (arch's ^IXIC has two) is
+    unreported: no volume z that day, nor a large one the day after. A halted ticker's 0 (no
+    range) is still judged."""
     index = walk(np.full(500, 0.01), seed=6, gap_share=0.0)
-    index[:, 4] *= 1e3  # a median of ~1e9
+    index[:, 4] *= 1e3
     detector = MarketDetector(*train_market_model([index[:400]]))
-    thin = index.copy()
-    thin[:, 4] /= 1e4  # a median of ~1e5
-    index[450, 4] = thin[450, 4] = 0.0
-    scores = detector.score_bars(np.stack([index, thin]), start=440)
+    halted = index.copy()
+    index[450, 4] = halted[450, 4] = 0.0
+    halted[450, :4] = halted[449, 3]  # no trade: open, high, low and close at the last close
+    scores = detector.score_bars(np.stack([index, halted]), start=440)
     volume = scores.raw["volume"][:, 10:12]
     assert volume[0, 0] == 0.0 and volume[0, 1] < 3
     assert volume[1, 0] > 10  # judged: its usual volume against nothing traded
