@@ -74,6 +74,10 @@ GRID: dict[str, tuple[str, ...]] = {
     "likelihood": ("--weights", "likelihood=1"),
     "context+art": ("--weights", "context=1,art=1"),
     "context+likelihood": ("--weights", "context=1,likelihood=1"),
+    # Issue 18 item 2, declared before it was scored on NAB: a random cut forest (AWS's RCF,
+    # its published defaults: shingle 8, 50 trees, sample 256), alone and beside context.
+    "rcf": ("--weights", "rcf=1"),
+    "context+rcf": ("--weights", "context=1,rcf=1"),
 }
 CACHE_DIR = Path(tempfile.gettempdir()) / "tripwire-nab-cache"
 
