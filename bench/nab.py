@@ -74,6 +74,17 @@ GRID: dict[str, tuple[str, ...]] = {
     "likelihood": ("--weights", "likelihood=1"),
     "context+art": ("--weights", "context=1,art=1"),
     "context+likelihood": ("--weights", "context=1,likelihood=1"),
+    # Issue 18 item 2, declared before it was scored on NAB: a random cut forest (AWS's RCF,
+    # its published defaults: shingle 8, 50 trees, sample 256), alone and beside context.
+    "rcf": ("--weights", "rcf=1"),
+    "context+rcf": ("--weights", "context=1,rcf=1"),
+    # Declared after the two above were scored (both below context alone), before it was:
+    # the forest as one more member of the default vote, at the weight of the other tree
+    # ensemble (hst=1); the other weights are STREAMING_WEIGHTS.
+    "vote+rcf": (
+        "--weights",
+        "level=1,diff=0.5,seasonal=2,med24=1,hst=1,sequence=4,context=128,rcf=1",
+    ),
 }
 CACHE_DIR = Path(tempfile.gettempdir()) / "tripwire-nab-cache"
 

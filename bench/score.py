@@ -5,13 +5,17 @@ Three shapes of 20,000 five-minute rows: seasonal with noise (the contextual mem
 settles), a steady trend (every few hundred rows a record rebuilds the memory) and a random
 walk. Prints ms per row, rows/s, the ratio to the reference, and the contextual detector's
 rebuilds and memory size at the end (contexts stored; it is what grows with the stream).
+`--also WEIGHTS` times more scorers against the same reference (e.g. `--also rcf=1`, the
+random cut forest alone); `--csv FILE` scores that file's first value column instead of
+the synthetic shapes (e.g. a NAB file).
 
-    python bench/score.py [--rows 20000]
+    python bench/score.py [--rows 20000] [--also rcf=1 ...] [--csv FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -20,6 +24,7 @@ import numpy as np
 
 from tripwire.detection.context_anomaly import ContextAnomaly
 from tripwire.detection.streaming import STREAMING_WEIGHTS, StreamingConfig, StreamingScorer
+from tripwire.detection.vote import parse_weights
 
 STEP = timedelta(minutes=5)
 
@@ -51,21 +56,33 @@ def run(values: np.ndarray, weights: Mapping[str, float]) -> tuple[float, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=20_000)
-    n = ap.parse_args().rows
+    ap.add_argument("--also", action="append", default=[], metavar="WEIGHTS")
+    ap.add_argument("--csv", help="score this file's first value column instead")
+    args = ap.parse_args()
+    n = args.rows
     reference = {k: w for k, w in STREAMING_WEIGHTS.items() if k != "context"}
-    run(series("seasonal", 500), STREAMING_WEIGHTS)  # imports and first-use costs
-    print(f"{n:,} rows per series, one core")
+    scorers = [("default, with context", dict(STREAMING_WEIGHTS))]
+    scorers += [(w, dict(parse_weights(w))) for w in args.also]
+    for _, weights in scorers:
+        run(series("seasonal", 500), weights)  # imports and first-use costs
+    if args.csv:
+        with open(args.csv) as f:
+            rows = list(csv.reader(f))[1:]  # after the header
+        shapes = {args.csv.rsplit("/", 1)[-1][:9]: np.array([float(r[1]) for r in rows])}
+    else:
+        shapes = {shape: series(shape, n) for shape in ("seasonal", "trend", "walk")}
+    print(f"rows per series: {', '.join(f'{len(v):,}' for v in shapes.values())}; one core")
     print(f"{'series':9} {'scorer':22} {'ms/row':>7} {'rows/s':>7} {'ratio':>6}  contextual memory")
-    for shape in ("seasonal", "trend", "walk"):
-        values = series(shape, n)
+    for shape, values in shapes.items():
         ref_s, _ = run(values, reference)
-        full_s, state = run(values, STREAMING_WEIGHTS)
-        for label, took, note in (
-            ("six detectors (ref)", ref_s, ""),
-            ("default, with context", full_s, state),
-        ):
-            rate = f"{took / n * 1e3:7.2f} {n / took:7.0f} {took / ref_s:5.1f}x"
-            print(f"{shape:9} {label:22} {rate}  {note}")
+        print(f"{shape:9} {'six detectors (ref)':22} {_rate(ref_s, len(values), ref_s)}")
+        for label, weights in scorers:
+            took, state = run(values, weights)
+            print(f"{shape:9} {label:22} {_rate(took, len(values), ref_s)}  {state}")
+
+
+def _rate(took: float, n: int, ref_s: float) -> str:
+    return f"{took / n * 1e3:7.2f} {n / took:7.0f} {took / ref_s:5.1f}x"
 
 
 if __name__ == "__main__":

@@ -82,3 +82,7 @@ def test_a_settings_cache_key_covers_only_the_members_it_loads() -> None:
     assert {"context_anomaly.py", "streaming.py"} <= context
     assert "fuzzy_art.py" not in context
     assert "fuzzy_art.py" in art
+    # The forest's module (and krcf) load only where rcf is weighted.
+    rcf = {p.name for p in bench.loaded_modules(["--weights", "rcf=1"])}
+    assert "random_cut_forest.py" not in context | art
+    assert "random_cut_forest.py" in rcf
