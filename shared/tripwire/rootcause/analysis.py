@@ -81,6 +81,7 @@ OFFSET_SHARE = 0.75  # a sibling's rise offsetting this share of a fall took it�
 STEADY_PARENT = 0.25  # …when the parent's net move is at most this share of the fall
 MIN_LINK_SHARE = 0.1  # an ancestor earlier anomalous counts if this entity is ≥ this of its move
 REST_SHARE = 0.5  # a stop is one child's when the rest lost ≤ this of the child's relative share
+NOISE_SIGMAS = 2.0  # a loss is judged beyond this many Poisson sd of the orders expected
 
 _I, _C, _S, _SA, _O = (INDEX[m] for m in ("impressions", "clicks", "spend", "sales", "orders"))
 # Volume that must be expected for a feature's move to be visible, and how much of it.
@@ -556,15 +557,27 @@ def _judged(scan: _Scan, node: int, measure: int) -> tuple[int, int]:
 def _stop_share(scan: _Scan, child: int, parent: int, window: int) -> float:
     """The share of ``parent``'s orders shortfall over ``window`` periods ``child``
     explains, or 0 when the rest of the parent lost more than ``REST_SHARE`` as large a share
-    of its expected orders as the child did (a stop spread in proportion, not the child's)."""
+    of its expected orders as the child did beyond noise (a stop spread in proportion, not
+    the child's)."""
     assert scan.shortfall is not None and scan.expected_orders is not None
     k = window - 1
     total, part = float(scan.shortfall[parent, k]), float(scan.shortfall[child, k])
     expected, own = float(scan.expected_orders[parent, k]), float(scan.expected_orders[child, k])
     if total <= 0 or own <= 0:
         return 0.0
-    rest = (total - part) / (expected - own) if expected > own else 0.0
-    return part / total if rest <= REST_SHARE * part / own else 0.0
+    allowed = REST_SHARE * part / own  # the largest share of its orders the rest may lose
+    return part / total if _within(total - part, expected - own, allowed) else 0.0
+
+
+def _within(lost: float, expected: float, share: float) -> bool:
+    """Could orders ``expected`` with ``lost`` of them missing have lost at most ``share``?
+    One-sided, to ``NOISE_SIGMAS`` Poisson sd: the rest of a campaign expecting 3 orders over
+    two days and seeing 1 has lost nothing it could not lose by chance, so it does not turn
+    one keyword's stop into a spread one."""
+    if expected <= 0:
+        return True
+    kept = expected * (1.0 - share)  # what it would see had it lost exactly ``share``
+    return expected - lost >= kept - NOISE_SIGMAS * float(np.sqrt(kept))
 
 
 def _carries_stop(scan: _Scan, row: int, anc: int, f: int, s: int) -> bool:
