@@ -8,8 +8,9 @@ Rules, applied per alerting entity ``e`` on its leading features (those deviatin
 half as much as its strongest one, up to three, each with its own direction):
 
 1. **Sibling anomaly ratio (inherited cause).** For every node, the share of its *eligible*
-   children (busy enough on that feature to show a move) that moved the same way this period
-   is computed for all nodes at once. The highest ancestor of ``e`` where most children moved
+   children (busy enough on that feature to show a move; a ratio over nothing is not: a
+   keyword without clicks this period has no CPC) that moved the same way this period is
+   computed for all nodes at once. The highest ancestor of ``e`` where most children moved
    (share ≥ ``SPREAD_SHARE`` = 0.7 and at least two movers) is the cause, relation ``ancestor``
    with its hop count. An aggregate whose own children mostly moved is its own cause.
    Inheritance is transitive: inherited from a campaign that itself (as an alerting entity
@@ -27,7 +28,9 @@ half as much as its strongest one, up to three, each with its own direction):
    of the parent lost at most ``REST_SHARE`` as large a share of its expected orders as the
    child did (a stop concentrated in it, not one spread in proportion to orders), drives
    the parent — ahead of a spread verdict (a sibling or two with weak evidence of their own
-   count as movers) — and the parent is no inherited cause of that child's alert.
+   count as movers) — and the parent is no inherited cause of that child's alert, nor of
+   one off that child's branch. The rest's loss is judged with its Poisson noise
+   (``NOISE_SIGMAS``): a few orders missing where a few were expected are chance.
 3. **Temporal precedence.** A related entity (an ancestor moving the same way, or the
    driving descendant) whose anomaly began earlier than ``e``'s gains confidence, one whose
    anomaly began later loses some: a cause precedes or coincides with its effect. An earlier
@@ -97,6 +100,8 @@ _VOLUME: dict[str, tuple[int, float]] = {
     "cvr": (_C, 1.0),
     "roas": (_C, 1.0),
 }
+# Derived feature → the measure it is a ratio over (ACOS over sales is capped, not undefined)
+_DENOMINATORS: dict[str, int] = {"ctr": _I, "cpc": _C, "cvr": _C, "acos": _S, "roas": _S}
 # Derived feature → (component, sign of its effect on the feature)
 _COMPONENTS: dict[str, tuple[tuple[str, int], ...]] = {
     "ctr": (("clicks", 1), ("impressions", -1)),
@@ -314,6 +319,9 @@ def _prepare(
     volume_col = np.array([_VOLUME[f][0] for f in FEATURES])
     volume_min = np.array([_VOLUME[f][1] for f in FEATURES])
     eligible = exp[:, volume_col] >= volume_min
+    # a ratio over nothing did not move: no clicks this period, no CPC (nor CVR) to judge
+    for feature, denominator in _DENOMINATORS.items():
+        eligible[:, INDEX[feature]] &= act[:, denominator] > 0
     up = eligible & (dev >= MOVE_DEVIATION) & (rel >= MOVE_RELATIVE)
     down = eligible & (dev <= -MOVE_DEVIATION) & (rel <= -MOVE_RELATIVE)
     has_parent = graph.parent_index >= 0
@@ -380,7 +388,12 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
     # 1. inherited from the highest ancestor whose children mostly moved the same way
     for hops, anc in enumerate(chain, start=1):
         spread = _spread(scan, anc, leads)
-        if spread is not None and spread.is_shared and not _carries_stop(scan, row, anc, f0, s0):
+        if (
+            spread is not None
+            and spread.is_shared
+            and not _carries_stop(scan, row, anc, f0, s0)
+            and not _stop_elsewhere(graph, scan, anc, row)
+        ):
             confidence = _spread_confidence(spread)
             key = ("inherited", anc, hops, spread.feature, spread.sign)
             sentence = scan.sentences.get(key) or scan.sentences.setdefault(
@@ -587,6 +600,20 @@ def _carries_stop(scan: _Scan, row: int, anc: int, f: int, s: int) -> bool:
         return False
     _, window = _judged(scan, anc, measure)
     return bool(window) and _stop_share(scan, row, anc, window) >= DRIVER_SHARE
+
+
+def _stop_elsewhere(graph: EntityGraph, scan: _Scan, anc: int, row: int) -> bool:
+    """Is the ancestor's move a stop a descendant off ``row``'s branch carries? That is the
+    ancestor's own verdict, ahead of its children moving with it (``_causes``), so the
+    ancestor is no inherited cause of ``row``: the account whose orders fell because one
+    campaign's stopped is not why a sibling campaign dipped the same day."""
+    leads = _lead_features(scan.deviation[anc])
+    if not leads:
+        return False
+    driver = _driver(graph, scan, anc, leads)
+    if driver is None or not driver.window or driver.row == row:
+        return False
+    return row not in graph.ancestor_rows(driver.row)
 
 
 def _share_of(scan: _Scan, child: int, parent: int, f: int, s: int) -> float:
