@@ -12,6 +12,7 @@ from tripwire.demo.market import generate_market
 from tripwire.detection.market import (
     ALERT_BUDGET,
     DETECTORS,
+    EXTREME_Z,
     FIRST_SCORED,
     MOVE_WINDOW,
     REGIME_FEATURE,
@@ -23,7 +24,9 @@ from tripwire.detection.market import (
     budget_threshold,
     burst_score,
     ewma_z,
+    extreme_moves_per_year,
     fit_tail,
+    market_budget,
     previous_energy,
     regime_entry,
     run_z,
@@ -34,10 +37,13 @@ from tripwire.domain.calendars import CALENDARS
 from tripwire.features.ohlcv import (
     FEATURES,
     SCALE_FLOOR,
+    UNREPORTED_ZERO_MEDIAN,
     adjusted,
     full_volume,
     indicators,
     relative,
+    reported,
+    unreported_volume,
     volume_known,
 )
 from tripwire.training.market import (
@@ -264,14 +270,54 @@ def test_training_is_deterministic_and_carries_its_calibration() -> None:
     assert meta["shock_features"] == list(SHOCK_FEATURES)
     assert set(meta["tails"]) == set(DETECTORS) and set(WEIGHTS) <= set(DETECTORS)
     assert meta["alert_budget"] == ALERT_BUDGET and meta["usual_volatility"] > 0
-    # the threshold is learnt: the training rows raise ALERT_BUDGET alerts a ticker-year
-    detector = MarketDetector(one, meta)
+    # the threshold is learnt: the training rows raise ALERT_BUDGET alerts a ticker-year, or
+    # as many as they made extreme moves if fewer
+    budget = min(ALERT_BUDGET, meta["extreme_moves_per_year"])
+    train_p = training_p(MarketDetector(one, meta), bars)
+    assert (train_p <= meta["alert_tail_prob"]).sum() == int(budget * len(train_p) / 252)
+    assert train_market_model(list(bars), alert_tail_prob=0.01)[1]["alert_tail_prob"] == 0.01
+
+
+def training_p(detector: MarketDetector, bars: np.ndarray) -> np.ndarray:
+    """The combined p of the model's own training rows (bars ``(k, T, 5)``)."""
     raw = training_raw_scores(detector, list(bars))
     probs = {d: detector.tails[d].tail_prob(raw[d]) for d in detector.tails}
-    train_p = combine(probs, WEIGHTS, "bonferroni")
-    rows = len(train_p)
-    assert (train_p <= meta["alert_tail_prob"]).sum() == int(ALERT_BUDGET * rows / 252)
-    assert train_market_model(list(bars), alert_tail_prob=0.01)[1]["alert_tail_prob"] == 0.01
+    return combine(probs, detector.weights, "bonferroni")
+
+
+def test_extreme_moves_are_training_bars_with_a_voting_view_from_extreme_z() -> None:
+    below = np.nextafter(EXTREME_Z, 0.0)
+    raw = {
+        "shock": np.array([EXTREME_Z, below, 0.0, 0.0]),
+        "move": np.array([0.0, 0.0, 0.0, 9.0]),
+        "burst": np.array([9.0, 9.0, 9.0, 9.0]),  # no vote: not counted
+    }
+    weights = {"shock": 0.5, "move": 0.5, "burst": 0.0}
+    # two of four bars: 252 / 2 a ticker-year of 252 bars
+    assert extreme_moves_per_year(raw, weights, bars_per_year=252) == 126.0
+    assert market_budget(raw, weights, budget=8.0) == 8.0  # the cap is above the budget
+    assert market_budget(raw, weights, budget=200.0) == 126.0
+    assert market_budget(raw, weights, budget=200.0, extreme_z=None) == 200.0
+    assert extreme_moves_per_year(raw, {"burst": 1.0}) == 252.0
+    assert extreme_moves_per_year(raw, {"shock": 1.0}, extreme_z=EXTREME_Z + 1e-9) == 0.0
+
+
+def test_a_market_without_news_spends_less_than_the_budget() -> None:
+    """A Gaussian walk makes few moves of EXTREME_Z robust σ: its threshold is learnt for
+    that many alerts a ticker-year. The same walk with a 6 % move every 20 days (news) gets
+    the whole budget."""
+    calm = np.stack([walk(np.full(760, 0.01), seed) for seed in (31, 32, 33)])
+    news = calm.copy()
+    for i in range(len(news)):
+        for day in range(130 + 7 * i, 760, 20):
+            news[i] = with_move(news[i], day, 0.06 * (-1) ** (day // 20))
+    for bars, spends_budget in ((calm, False), (news, True)):
+        onnx, meta = train_market_model(list(bars))
+        extreme = meta["extreme_moves_per_year"]
+        assert (extreme >= ALERT_BUDGET) == spends_budget
+        train_p = training_p(MarketDetector(onnx, meta), bars)
+        alerts = (train_p <= meta["alert_tail_prob"]).sum()
+        assert alerts == int(min(ALERT_BUDGET, extreme) * len(train_p) / 252)
 
 
 def test_the_budget_threshold_is_below_the_kth_training_p() -> None:
@@ -425,7 +471,9 @@ def half_days() -> tuple[np.ndarray, np.ndarray, MarketDetector]:
     short = share < 1
     bars[:, short, 4] *= share[short] * THIN
     shares = [share[:750]] * len(bars)
-    detector = MarketDetector(*train_market_model(list(bars[:, :750]), sessions=shares))
+    # the budget uncapped, as an index's: Gaussian walks make few extreme moves
+    uncapped = train_market_model(list(bars[:, :750]), sessions=shares, extreme_z=None)
+    detector = MarketDetector(*uncapped)
     return bars, share, detector
 
 
@@ -470,3 +518,35 @@ def test_full_volume_scales_a_short_session_and_skips_it_as_the_previous_volume(
     # the half day and the session after it are judged against the last full session (110)
     assert previous.tolist() == [100.0, 100.0, 110.0, 110.0, 120.0]
     assert full_volume(volume, None)[1].tolist() == [100.0, 100.0, 110.0, 30.0, 120.0]
+
+
+def test_a_zero_volume_is_unreported_where_the_ticker_usually_trades_much() -> None:
+    """Exactly 0 after RELATIVE_WINDOW bars of median UNREPORTED_ZERO_MEDIAN or more."""
+    usual = np.full(61, UNREPORTED_ZERO_MEDIAN)
+    usual[-1] = 0.0
+    thin = usual.copy()
+    thin[:60] = np.nextafter(UNREPORTED_ZERO_MEDIAN, 0.0)
+    assert unreported_volume(np.stack([usual, thin]))[:, -1].tolist() == [True, False]
+    assert not unreported_volume(np.zeros(61)).any()  # no volume ever: a 0 is a 0
+    bars = np.ones((61, 5))
+    bars[:, 4] = np.arange(1.0, 62.0) * UNREPORTED_ZERO_MEDIAN
+    bars[-1, 4] = 0.0
+    filled, missing = reported(bars)
+    assert missing[-1] and filled[-1, 4] == 60 * UNREPORTED_ZERO_MEDIAN  # the last reported
+
+
+def test_an_index_volume_of_zero_is_no_volume_anomaly() -> None:
+    """An index trades billions; a day its feed reports volume 0 (arch's ^IXIC has two) is
+    unreported: no volume z that day, nor a large one the day after. A thin ticker's 0 is
+    still judged."""
+    index = walk(np.full(500, 0.01), seed=6, gap_share=0.0)
+    index[:, 4] *= 1e3  # a median of ~1e9
+    detector = MarketDetector(*train_market_model([index[:400]]))
+    thin = index.copy()
+    thin[:, 4] /= 1e4  # a median of ~1e5
+    index[450, 4] = thin[450, 4] = 0.0
+    scores = detector.score_bars(np.stack([index, thin]), start=440)
+    volume = scores.raw["volume"][:, 10:12]
+    assert volume[0, 0] == 0.0 and volume[0, 1] < 3
+    assert volume[1, 0] > 10  # judged: its usual volume against nothing traded
+    assert not detector.is_anomaly(scores.tail_prob[0, 10:12]).any()

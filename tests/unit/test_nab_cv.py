@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "nab.py"
+from tests.bench_scripts import load_bench, load_module
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load("bench_nab", BENCH)
+bench = load_bench("nab")
 
 FILES = ["b/x.csv", "a/one.csv", "c/y.csv", "a/two.csv", "b/z.csv"]
 
@@ -48,7 +36,7 @@ def nab() -> ModuleType:
     scorer = bench.NAB_DIR / "nab_score.py"
     if not scorer.exists():
         pytest.skip(f"the NAB set is not beside the checkout ({scorer})")
-    return _load("nab_score", scorer)
+    return load_module("nab_score", scorer)
 
 
 def _file(nab: ModuleType, rel: str) -> object:

@@ -31,7 +31,10 @@ maximum for the bounded forest score. The bar's p is the shared rule of ``vote.c
 the weighted Bonferroni ``min(1, min_d p_d / w_d)`` (``WEIGHTS``), and a bar with
 ``p <= alert_tail_prob`` is an anomaly. The threshold is learnt per model from its
 training rows (``budget_threshold``): the p under which they would have raised
-``ALERT_BUDGET`` alerts per ticker-year. The budget, the weights and the tail fraction are
+``ALERT_BUDGET`` alerts per ticker-year — or fewer, as many as the training bars on which
+some voting view moved ``EXTREME_Z`` robust σ (``market_budget``): a calibrated p is a
+rank within the market, so without that cap a market without news would spend the budget
+on its noise. The budget, the weights and the tail fraction are
 chosen on real index histories, leave-one-index-out (``bench/market_real.py``,
 bench/RESULTS.md).
 
@@ -45,6 +48,7 @@ Runtime needs numpy and onnxruntime only; training lives in ``tripwire.training.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +70,10 @@ from tripwire.features.ohlcv import (
     SCALE_FLOOR,
     VOLUME_FEATURES,
     Z_LIMIT,
-    clean,
     full_volume,
     indicators,
     relative,
+    reported,
     volume_known,
 )
 
@@ -81,6 +85,11 @@ ALERT_TAIL_PROB = 0.04
 # Training alerts per ticker-year a model's threshold is set to (``budget_threshold``),
 # chosen leave-one-index-out on real indices (bench/market_real.py, bench/RESULTS.md).
 ALERT_BUDGET = 8.0
+# A market alerts at most as often as its training bars moved extremely: some voting view at
+# least EXTREME_Z robust σ (``extreme_moves_per_year``). Real indices made 8.6–27 such bars a
+# ticker-year in training; a market without news (the synthetic bench's GARCH) makes ~3, and
+# a budget of 8 would be spent on its noise. Chosen leave-one-index-out (bench/RESULTS.md).
+EXTREME_Z = 3.5
 # Bars a ticker-year, per interval (intraday: ~6.5 trading hours a day).
 BARS_PER_YEAR = {
     Interval.D1: 252,
@@ -192,16 +201,23 @@ def short_session_shares(session: npt.ArrayLike | None, factor: float) -> FloatA
 
 
 def volume_level_z(
-    volume: FloatArray, start: int, session: npt.ArrayLike | None = None
+    volume: FloatArray,
+    start: int,
+    session: npt.ArrayLike | None = None,
+    unreported: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """(..., T - start) the robust z of each bar's log volume, as a full session's
     (``features.ohlcv.full_volume``: a half day's volume over its share of a session),
     against the ticker's previous ``RELATIVE_WINDOW`` bars; 0 where that window reported
-    no volume (``volume_known``). A level, not a change: the session after a spike or after
-    a half day, back to the usual volume, is usual."""
+    no volume (``volume_known``) or the bar reported none (``unreported`` (..., T):
+    ``features.ohlcv.reported``). A level, not a change: the session after a spike or
+    after a half day, back to the usual volume, is usual."""
     level = np.log1p(full_volume(volume, session)[0])[..., None]
     z = relative(level, start, RELATIVE_WINDOW, floors=[SCALE_FLOOR["log_volume_change"]])[0]
-    return np.asarray(np.where(volume_known(volume, start), z[..., 0], 0.0))
+    known = volume_known(volume, start)
+    if unreported is not None:
+        known &= ~np.asarray(unreported, dtype=bool)[..., start:]
+    return np.asarray(np.where(known, z[..., 0], 0.0))
 
 
 def budget_threshold(
@@ -215,6 +231,37 @@ def budget_threshold(
         return ALERT_TAIL_PROB
     k = min(int(budget * len(p) / bars_per_year), len(p) - 1)
     return float(np.nextafter(p[k], 0.0))
+
+
+def extreme_moves_per_year(
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
+    bars_per_year: int = 252,
+    extreme_z: float = EXTREME_Z,
+) -> float:
+    """Training bars a ticker-year on which some voting detector's raw score (a |z| in
+    robust σ) reached ``extreme_z``: how often the market really moved."""
+    voting = [
+        np.asarray(raw[d], dtype=np.float64) for d, w in weights.items() if w > 0 and d in raw
+    ]
+    if not voting or not voting[0].size:
+        return 0.0
+    largest = np.max(voting, axis=0)
+    return float((largest >= extreme_z).sum() * bars_per_year / largest.size)
+
+
+def market_budget(
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
+    budget: float = ALERT_BUDGET,
+    bars_per_year: int = 252,
+    extreme_z: float | None = EXTREME_Z,
+) -> float:
+    """The alerts a ticker-year a market's threshold is learnt for: ``budget``, but no more
+    than its training's extreme moves (``extreme_moves_per_year``; None: no such cap)."""
+    if extreme_z is None:
+        return budget
+    return min(budget, extreme_moves_per_year(raw, weights, bars_per_year, extreme_z))
 
 
 def volume_score(z: FloatArray) -> FloatArray:
@@ -371,14 +418,14 @@ class MarketDetector:
         """Score bars ``start..`` of ``(k, T, 5)`` OHLCV (tickers sharing one bar count);
         ``session`` ``(k, T)``: each bar's share of a regular session (``features.ohlcv``)."""
         start = max(start, FIRST_SCORED)
-        x = clean(bars)
+        x, unreported = reported(bars)  # an index's volume of 0 is no collapse
         session = short_session_shares(session, self.short_session_volume)
         raw_features = indicators(x, session)
         volume = x[..., RAW.index("volume")]
         z_all, expected = relative(raw_features, start - BURST_BARS + 1, volume=volume)
         previous = previous_energy(z_all)
         z, expected = z_all[..., BURST_BARS - 1 :, :], expected[..., BURST_BARS - 1 :, :]
-        level = volume_level_z(volume, start, session) if self.volume_level else None
+        level = volume_level_z(volume, start, session, unreported) if self.volume_level else None
         move = moves(raw_features, start, level)
         raw, probs, combined = self.score_z(z, previous, move)
         features = raw_features[..., start:, :]

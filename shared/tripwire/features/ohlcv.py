@@ -393,3 +393,35 @@ def volume_known(volume: npt.ArrayLike, start: int, window: int = RELATIVE_WINDO
         return np.zeros((*v.shape[:-1], 0), dtype=bool)
     past = sliding_window_view(v[..., start - window : T - 1] > 0, window, axis=-1)
     return np.asarray(past.mean(axis=-1) >= 0.5)
+
+
+# A ticker whose usual session trades at least this much (the median volume of its previous
+# RELATIVE_WINDOW bars) does not trade nothing: a volume of exactly 0 there is a bar its feed
+# did not report, not a collapse (an index's volume is in the billions; arch's ^IXIC reports
+# 0 on two days). A thin ticker's 0 stays a 0.
+UNREPORTED_ZERO_MEDIAN = 1e6
+
+
+def unreported_volume(volume: npt.ArrayLike) -> BoolArray:
+    """(..., T) bars whose volume is exactly 0 on a ticker whose previous ``RELATIVE_WINDOW``
+    bars' median volume (bars before the first counting as 0) is ``UNREPORTED_ZERO_MEDIAN``
+    or more."""
+    v = np.asarray(volume, dtype=np.float64)
+    T = v.shape[-1]
+    padded = np.concatenate([np.zeros((*v.shape[:-1], RELATIVE_WINDOW)), v], axis=-1)
+    past = sliding_window_view(padded[..., : T + RELATIVE_WINDOW - 1], RELATIVE_WINDOW, axis=-1)
+    return np.asarray((v == 0) & (np.median(past, axis=-1) >= UNREPORTED_ZERO_MEDIAN))
+
+
+def reported(bars: npt.ArrayLike) -> tuple[FloatArray, BoolArray]:
+    """(``clean`` bars with each unreported volume (``unreported_volume``) carried over from
+    the ticker's last reported bar, the unreported bars): the volume features then see no
+    collapse and no recovery the day after."""
+    x = clean(bars)
+    volume = x[..., RAW.index("volume")]
+    missing = unreported_volume(volume)
+    at = np.broadcast_to(np.arange(volume.shape[-1]), volume.shape)
+    last = np.maximum.accumulate(np.where(missing, 0, at), axis=-1)  # bar 0 is never missing
+    filled = x.copy()
+    filled[..., RAW.index("volume")] = np.take_along_axis(volume, last, axis=-1)
+    return filled, missing

@@ -22,6 +22,7 @@ from tripwire.detection.market import (
     BURST_BARS,
     BURST_FEATURES,
     EWMA_DECAY,
+    EXTREME_Z,
     FIRST_SCORED,
     MOVE_WINDOW,
     RUN_BARS,
@@ -32,7 +33,9 @@ from tripwire.detection.market import (
     MarketDetector,
     budget_threshold,
     detector_name,
+    extreme_moves_per_year,
     fit_tail,
+    market_budget,
     moves,
     previous_energy,
     raw_scores,
@@ -50,6 +53,7 @@ from tripwire.features.ohlcv import (
     clean,
     indicators,
     relative,
+    reported,
 )
 from tripwire.training.isolation_forest import train_isolation_forest
 
@@ -76,14 +80,14 @@ def training_rows(
     """The rows of every ticker's bars ``(T_i, 5)`` from the first bar every detector can
     score (short tickers are skipped); ``sessions``: each ticker's session shares ``(T_i,)``
     (``features.ohlcv.indicators``), None for full sessions throughout."""
-    arrays = [clean(bars) for bars in series]
+    arrays = [reported(bars) for bars in series]
     shares = list(sessions) if sessions is not None else [None] * len(arrays)
     rows, previous, returns, volatility = [], [], [], []
-    for bars, share in zip(arrays, shares, strict=True):
+    for (bars, unreported), share in zip(arrays, shares, strict=True):
         if len(bars) > FIRST_SCORED:
             features = indicators(bars, share)
             volume = bars[:, RAW.index("volume")]
-            level = volume_level_z(volume, FIRST_SCORED, share)
+            level = volume_level_z(volume, FIRST_SCORED, share, unreported)
             z = relative(features, FIRST_SCORED - BURST_BARS + 1, volume=volume)[0]
             rows.append(z[BURST_BARS - 1 :])
             previous.append(previous_energy(z))
@@ -149,6 +153,7 @@ def train_market_model(
     seed: int = 0,
     alert_tail_prob: float | None = None,
     alert_budget: float = ALERT_BUDGET,
+    extreme_z: float | None = EXTREME_Z,
     tail_fraction: float = TAIL_FRACTION,
     weights: dict[str, float] | None = None,
     sessions: Sequence[npt.ArrayLike | None] | None = None,
@@ -159,7 +164,8 @@ def train_market_model(
     as JSON (``tails``); ``usual_volatility`` is the training rows' median 20-bar
     volatility, what an alert's "already volatile" is judged against. The alert threshold,
     unless given, is learnt from the training rows: the combined p under which they would
-    have raised ``alert_budget`` alerts per ticker-year (``detection.market.budget_threshold``)."""
+    have raised ``alert_budget`` alerts per ticker-year (``detection.market.budget_threshold``),
+    or as many as they made moves of ``extreme_z`` robust σ if fewer (``market_budget``)."""
     factor = short_session_volume(series, sessions)
     if sessions is not None:
         sessions = [short_session_shares(share, factor) for share in sessions]
@@ -180,9 +186,15 @@ def train_market_model(
     # impossible. It is left out of the model (and of the vote) instead.
     tails = {d: t.to_dict() for d, t in fitted.items() if informative(raw[d], t)}
     voting = dict(WEIGHTS if weights is None else weights)
+    per_year = BARS_PER_YEAR[interval]
+    learnt = {d: raw[d] for d in tails}
+    extreme = (
+        None if extreme_z is None else extreme_moves_per_year(learnt, voting, per_year, extreme_z)
+    )
     if alert_tail_prob is None:
         train_p = combine({d: fitted[d].tail_prob(raw[d]) for d in tails}, voting, "bonferroni")
-        alert_tail_prob = budget_threshold(train_p, alert_budget, BARS_PER_YEAR[interval])
+        budget = market_budget(learnt, voting, alert_budget, per_year, extreme_z)
+        alert_tail_prob = budget_threshold(train_p, budget, per_year)
     metadata.update(
         detector=detector_name(interval, market),
         interval=interval.value,
@@ -200,6 +212,8 @@ def train_market_model(
         ewma_decay=EWMA_DECAY,
         run_bars=RUN_BARS,
         alert_budget=alert_budget,
+        extreme_z=extreme_z,
+        extreme_moves_per_year=extreme,
         volume_score=VOLUME_SCORE,
         short_session_volume=factor,
         short_sessions=sessions is not None,  # volume judged per session share
