@@ -3,12 +3,13 @@
     python bench/quality.py [--seed 20261123] [--keywords 1000] [--days 120] [--detector ensemble]
                             [--combine bonferroni|geometric] [--weights count=2,lstm=0.5,...]
                             [--relations] [--ablation] [--alert-tail-prob P]
-                            [--no-feedback | --feedback-only] [--no-recurring]
+                            [--no-feedback | --feedback-only] [--no-recurring] [--detail]
 
 ``--relations`` also plants relation incidents (``demo.incidents.RELATION_KINDS``: bot
 clicks, placement shifts — measures broken apart while each stays in its noise);
-``--ablation`` trains the ensemble once and prints every detector alone and the ensemble
-without each (same calibrated tail probabilities, so the subsets are exact).
+``--detail`` lists every incident whose top-1 root cause or single group fails, with its
+alerts in scan order; ``--ablation`` trains the ensemble once and prints every detector alone
+and the ensemble without each (same calibrated tail probabilities, so the subsets are exact).
 
 The generator plants labelled incidents in the last ``incident_days`` days (the history
 before is clean). The backtest trains on that history and replays the incident period
