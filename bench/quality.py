@@ -3,12 +3,13 @@
     python bench/quality.py [--seed 20261123] [--keywords 1000] [--days 120] [--detector ensemble]
                             [--combine bonferroni|geometric] [--weights count=2,lstm=0.5,...]
                             [--relations] [--ablation] [--alert-tail-prob P]
-                            [--no-feedback | --feedback-only] [--no-recurring]
+                            [--no-feedback | --feedback-only] [--no-recurring] [--detail]
 
 ``--relations`` also plants relation incidents (``demo.incidents.RELATION_KINDS``: bot
 clicks, placement shifts — measures broken apart while each stays in its noise);
-``--ablation`` trains the ensemble once and prints every detector alone and the ensemble
-without each (same calibrated tail probabilities, so the subsets are exact).
+``--detail`` lists every incident whose top-1 root cause or single group fails, with its
+alerts in scan order; ``--ablation`` trains the ensemble once and prints every detector alone
+and the ensemble without each (same calibrated tail probabilities, so the subsets are exact).
 
 The generator plants labelled incidents in the last ``incident_days`` days (the history
 before is clean). The backtest trains on that history and replays the incident period
@@ -209,6 +210,21 @@ def cause_scores(
     entities: list[dict[str, str]], incidents: list[Incident], alerts: list[dict[str, Any]]
 ) -> tuple[dict[str, CauseScore], CauseScore]:
     """Root-cause top-1 accuracy and groups per incident, per kind and in total."""
+    kinds: dict[str, CauseScore] = defaultdict(CauseScore)
+    totals = CauseScore()
+    for inc, one in zip(incidents, incident_causes(entities, incidents, alerts), strict=True):
+        if one is None:
+            continue
+        for score in (kinds[inc.kind], totals):
+            for f in dataclasses.fields(one):
+                setattr(score, f.name, getattr(score, f.name) + getattr(one, f.name))
+    return dict(kinds), totals
+
+
+def incident_causes(
+    entities: list[dict[str, str]], incidents: list[Incident], alerts: list[dict[str, Any]]
+) -> list[CauseScore | None]:
+    """Each incident's root-cause and grouping verdict (None: not recalled)."""
     sets = truth_sets(entities, incidents)
     mine: list[list[dict[str, Any]]] = [[] for _ in incidents]
     alone: list[list[dict[str, Any]]] = [[] for _ in incidents]
@@ -227,12 +243,12 @@ def cause_scores(
             else:
                 shared[i].append((alert["group_id"], matched))
     own_groups = [{a["group_id"] for a in only} for only in alone]
-    kinds: dict[str, CauseScore] = defaultdict(CauseScore)
-    totals = CauseScore()
+    out: list[CauseScore | None] = []
     for inc, own, only, overlap, mine_ in zip(
         incidents, mine, alone, shared, own_groups, strict=True
     ):
         if not own:
+            out.append(None)
             continue
         top_strict = Counter(a["root_cause"] for a in own).most_common(1)[0][0]
         unshared = {id(a) for a in only}
@@ -240,16 +256,50 @@ def cause_scores(
         top = Counter(a["root_cause"] for a in counted).most_common(1)[0][0]
         stray = {g for g, matched in overlap if not any(g in own_groups[j] for j in matched)}
         groups = max(1, len(mine_ | stray))  # 1: all joined an overlapping incident's group
-        for score in (kinds[inc.kind], totals):
-            score.incidents += 1
-            score.correct += top == inc.root_entity
-            score.correct_strict += top_strict == inc.root_entity
-            score.alerts += len(own)
-            score.groups += groups
-            score.single_group += groups == 1
-            score.single_group_strict += len({a["group_id"] for a in own}) == 1
-            score.single_group_own += len({a["group_id"] for a in only}) <= 1
-    return dict(kinds), totals
+        out.append(
+            CauseScore(
+                incidents=1,
+                correct=top == inc.root_entity,
+                correct_strict=top_strict == inc.root_entity,
+                alerts=len(own),
+                groups=groups,
+                single_group=groups == 1,
+                single_group_strict=len({a["group_id"] for a in own}) == 1,
+                single_group_own=len({a["group_id"] for a in only}) <= 1,
+            )
+        )
+    return out
+
+
+def detail_section(
+    entities: list[dict[str, str]], incidents: list[Incident], alerts: list[dict[str, Any]]
+) -> None:
+    """Every recalled incident whose top-1 root cause (as counted) or single group fails:
+    the incident, then each of its matched alerts in scan order."""
+    verdicts = incident_causes(entities, incidents, alerts)
+    sets = truth_sets(entities, incidents)
+    for inc, members, verdict in zip(incidents, sets, verdicts, strict=True):
+        if verdict is None or (verdict.correct and verdict.single_group):
+            continue
+        failed = [w for w, ok in (("top-1", verdict.correct), ("1 grp", verdict.single_group))
+                  if not ok]  # fmt: skip
+        shown = ", ".join(inc.affected[:3]) + (" …" if len(inc.affected) > 3 else "")
+        print(
+            f"{inc.incident_id} {inc.kind} root {inc.root_entity} {inc.start}..{inc.end} "
+            f"({len(inc.affected)} kw: {shown}) fails {' and '.join(failed)}"
+        )
+        mine = [
+            a for a in alerts
+            if a["entity_id"] in members
+            and inc.start <= datetime.date.fromisoformat(a["date"]) <= inc.end
+        ]  # fmt: skip
+        for a in sorted(mine, key=lambda a: (a["scan_date"], a["date"], a["entity_id"])):
+            lead = a["explanation"][0] if a["explanation"] else {}
+            print(
+                f"    {a['date']} scan {a['scan_date']} {'prov' if a['provisional'] else 'sett'}"
+                f" {a['entity_id']:>10} → {a['root_cause']:>10} {a['group_id'][:10]} "
+                f"{lead.get('feature', '')} {lead.get('direction', '')}"
+            )
 
 
 def main() -> None:
@@ -291,6 +341,11 @@ def main() -> None:
         "--no-recurring",
         action="store_true",
         help="feedback on the account without its recurring deals and payday bid rules",
+    )
+    parser.add_argument(
+        "--detail",
+        action="store_true",
+        help="print every incident whose top-1 root cause or single group fails, with its alerts",
     )
     parser.add_argument(
         "--market-seeds",
@@ -364,6 +419,9 @@ def main() -> None:
     for kind in sorted(causes):
         print(causes[kind].row(kind))
     print(cause_totals.row("TOTAL"))
+    if args.detail:
+        print()
+        detail_section(account.entities, account.incidents, report.alerts)
     if not args.no_feedback:
         print()
         feedback_section(config, not args.no_recurring, start, end, _pipeline_config(args))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -11,7 +12,7 @@ from tripwire.domain.alerts import Relation, RootCause, Severity
 from tripwire.domain.entities import Entity, EntityType
 from tripwire.features.ppc import FEATURES, INDEX, derive
 from tripwire.rootcause import IncidentBook, analyse, build_graph, graph_for
-from tripwire.rootcause.analysis import DRIVER_SHARE, REST_SHARE, SPREAD_SHARE
+from tripwire.rootcause.analysis import DRIVER_SHARE, NOISE_SIGMAS, REST_SHARE, SPREAD_SHARE
 from tripwire.rootcause.graph import EntityGraph
 from tripwire.rootcause.grouping import GroupMember, group_id
 
@@ -319,6 +320,29 @@ def test_a_campaign_is_the_cause_only_when_most_of_its_keywords_move(
         assert all(causes[f"C3K{k}"][0].relation is not Relation.ANCESTOR for k in range(paused))
 
 
+NO_CLICKS = (1.0, 0.0, 0.0, 0.0, 0.0)  # shown, never clicked: no CPC, no CVR this period
+
+
+@pytest.mark.parametrize(("others", "shared"), [((1.0,) * 5, False), (NO_CLICKS, True)])
+def test_a_keyword_without_clicks_has_no_cpc_to_count_against_a_campaigns_spike(
+    others: tuple[float, ...], shared: bool
+) -> None:
+    # C3's CPC tripled on 4 of its 6 keywords (4 of 6 is under SPREAD_SHARE); its other two
+    # either kept their CPC (a spike on some keywords: each is its own story) or got no
+    # click at all this period — a CPC over no clicks did not move, it does not exist
+    spiked = {f"C3K{k}": CPC_SPIKE for k in range(4)}
+    causes = _analyse(spiked | {"C3K4": others, "C3K5": others})
+    tops = {causes[k][0].entity_id for k in spiked}
+    if shared:
+        assert tops == {"C3"}
+        assert causes["C3K0"][0].sentence.startswith(
+            "Inherited from campaign C3 (1 level up): CPC rose 200% across 4 of 4 keywords"
+        )
+    else:
+        assert SPREAD_SHARE > 4 / 6
+        assert tops == set(spiked)
+
+
 # -- stopped conversions judged over the evidence run (DRIVER_SHARE of the run's shortfall) --
 
 RUN = 3  # periods of C1's evidence run (the conversion CUSUM's)
@@ -341,16 +365,7 @@ def _stopped(
     stopped = [_GRAPH.index[e] for e in ("C1", "P1", "A1", "C1K0")]
     for feature in ("sales", "orders", "cvr"):
         dev[stopped, INDEX[feature]] = -4.0  # with_evidence's -sqrt(2 S) for S = 8
-    daily, expected = np.zeros((len(_GRAPH), 14)), np.zeros((len(_GRAPH), 14))
-    for row in range(len(_GRAPH)):
-        if not _GRAPH.children_rows(row).size:
-            expected[row] = (expected_per_day or {}).get(_GRAPH.ids[row], 5.0)
-    for keyword, per_day in shortfall_per_day.items():
-        daily[_GRAPH.index[keyword], :RUN] = per_day  # newest period first
-    for row in np.argsort(-_GRAPH.depth, kind="stable").tolist():  # deepest first
-        if (parent := int(_GRAPH.parent_index[row])) >= 0:
-            daily[parent] += daily[row]
-            expected[parent] += expected[row]
+    expected_orders, shortfall = _run_figures(shortfall_per_day, expected_per_day)
     periods = np.zeros(len(_GRAPH), dtype=np.int64)
     periods[stopped] = RUN
     mask = np.array([e in {"C1", "C1K0"} for e in _GRAPH.ids])
@@ -363,10 +378,29 @@ def _stopped(
         exp,
         act,
         prev,
-        expected_orders=np.cumsum(expected, axis=1),
-        shortfall=np.cumsum(daily, axis=1),
+        expected_orders=expected_orders,
+        shortfall=shortfall,
         run_periods=periods,
     )
+
+
+def _run_figures(
+    shortfall_per_day: Mapping[str, float], expected_per_day: Mapping[str, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The CUSUM's cumulative orders expected and shortfall over the last 1..14 periods:
+    each keyword's shortfall per day over the last ``RUN`` days (expected: 5 a day unless
+    given), parents rolled up."""
+    daily, expected = np.zeros((len(_GRAPH), 14)), np.zeros((len(_GRAPH), 14))
+    for row in range(len(_GRAPH)):
+        if not _GRAPH.children_rows(row).size:
+            expected[row] = (expected_per_day or {}).get(_GRAPH.ids[row], 5.0)
+    for keyword, per_day in shortfall_per_day.items():
+        daily[_GRAPH.index[keyword], :RUN] = per_day  # newest period first
+    for row in np.argsort(-_GRAPH.depth, kind="stable").tolist():  # deepest first
+        if (parent := int(_GRAPH.parent_index[row])) >= 0:
+            daily[parent] += daily[row]
+            expected[parent] += expected[row]
+    return np.cumsum(expected, axis=1), np.cumsum(daily, axis=1)
 
 
 @pytest.mark.parametrize(("share", "driven"), [(0.49, False), (0.51, True)])
@@ -407,10 +441,61 @@ def test_a_shortfall_spread_over_many_keywords_leaves_the_campaign_the_root() ->
 
 
 def test_a_stop_in_proportion_to_orders_is_the_campaigns_though_one_keyword_carries_most() -> None:
-    # C1K0 brings 20 of C1's 28 expected orders; every keyword lost 60% of its orders: C1K0
-    # explains 71% of the shortfall, but the rest lost as large a share as it did
-    expected = {"C1K0": 20.0} | {f"C1K{k}": 2.0 for k in range(1, 5)}
+    # C1K0 brings 40 of C1's 56 expected orders a day; every keyword lost 60% of its orders:
+    # C1K0 explains 71% of the shortfall, but the rest lost as large a share as it did —
+    # 28.8 of 48 orders over the run, far beyond chance (NOISE_SIGMAS)
+    expected = {"C1K0": 40.0} | {f"C1K{k}": 4.0 for k in range(1, 5)}
     causes = _stopped({k: 0.6 * v for k, v in expected.items()}, expected_per_day=expected)
-    rest, child = (0.6 * 8) / 8, (0.6 * 20) / 20  # relative shortfalls
+    rest, child = (0.6 * 16) / 16, (0.6 * 40) / 40  # relative shortfalls
     assert rest > REST_SHARE * child
+    kept = 48 * (1 - REST_SHARE * child)  # seen, had the rest lost half C1K0's share
+    assert 48 * (1 - rest) < kept - NOISE_SIGMAS * math.sqrt(kept)
     assert (causes["C1"][0].entity_id, causes["C1"][0].relation) == ("C1", Relation.SELF)
+
+
+@pytest.mark.parametrize(("rest_lost", "driven"), [(9.3, True), (9.5, False)])
+def test_orders_the_rest_of_a_campaign_misses_by_chance_do_not_spread_one_keywords_stop(
+    rest_lost: float, driven: bool
+) -> None:
+    # C1K0 expects 10 orders a day and lost 6 of them (60%); C1's four other keywords expect
+    # 1 a day (12 over the run) and lost `rest_lost`. They may have lost REST_SHARE of C1K0's
+    # 60% (30%: 8.4 orders seen), and by chance NOISE_SIGMAS Poisson sd of those 8.4 more.
+    expected = {"C1K0": 10.0} | {f"C1K{k}": 1.0 for k in range(1, 5)}
+    lost = {"C1K0": 6.0} | {f"C1K{k}": rest_lost / RUN / 4 for k in range(1, 5)}
+    kept = 12 * (1 - REST_SHARE * 0.6)
+    boundary = 12 - kept + NOISE_SIGMAS * math.sqrt(kept)
+    assert 9.3 < boundary < 9.5
+    assert 18 / (18 + rest_lost) >= DRIVER_SHARE  # C1K0 carries most of the shortfall either way
+    causes = _stopped(lost, expected_per_day=expected)
+    top = causes["C1"][0]
+    if driven:
+        assert (top.entity_id, top.relation) == ("C1K0", Relation.DESCENDANT)
+        assert causes["C1K0"][0].entity_id == "C1K0"
+    else:
+        assert (top.entity_id, top.relation) == ("C1", Relation.SELF)
+
+
+def test_a_portfolio_whose_stop_one_keyword_carries_is_no_inherited_cause_of_a_sibling() -> None:
+    # On the day every campaign of P1 sold less (C1 as C1K0's conversions collapsed, C2 and
+    # C3 halved: 3 of 3 moved), but over P1's evidence run C1K0 alone lost orders: P1's own
+    # cause is C1K0, so P1 is not why C2 dipped — nor is C1K0, on another branch
+    down = (1.0, 1.0, 1.0, 0.5, 0.5)
+    moves = {"C1K0": CONVERSION_COLLAPSE} | {f"C1K{k}": (1.0, 1.0, 1.0, 0.9, 0.9) for k in (1, 2)}
+    moves |= {f"C{c}K{k}": down for c in (2, 3) for k in range(_KEYWORDS[f"C{c}"])}
+    dev, exp, act = _scan(moves)
+    expected_orders, shortfall = _run_figures({"C1K0": 5.0})
+    periods = np.array([RUN * (e in {"A1", "P1", "C1", "C1K0"}) for e in _GRAPH.ids])
+    alerting = np.array([e in {"P1", "C1", "C1K0", "C2"} for e in _GRAPH.ids])
+    causes = analyse(
+        _GRAPH,
+        _GRAPH.ids,
+        alerting,
+        dev,
+        exp,
+        act,
+        expected_orders=expected_orders,
+        shortfall=shortfall,
+        run_periods=periods,
+    )
+    assert causes["P1"][0].entity_id == causes["C1"][0].entity_id == "C1K0"
+    assert causes["C2"][0].entity_id not in {"P1", "C1K0"}

@@ -8,8 +8,9 @@ Rules, applied per alerting entity ``e`` on its leading features (those deviatin
 half as much as its strongest one, up to three, each with its own direction):
 
 1. **Sibling anomaly ratio (inherited cause).** For every node, the share of its *eligible*
-   children (busy enough on that feature to show a move) that moved the same way this period
-   is computed for all nodes at once. The highest ancestor of ``e`` where most children moved
+   children (busy enough on that feature to show a move; a ratio over nothing is not: a
+   keyword without clicks this period has no CPC) that moved the same way this period is
+   computed for all nodes at once. The highest ancestor of ``e`` where most children moved
    (share ≥ ``SPREAD_SHARE`` = 0.7 and at least two movers) is the cause, relation ``ancestor``
    with its hop count. An aggregate whose own children mostly moved is its own cause.
    Inheritance is transitive: inherited from a campaign that itself (as an alerting entity
@@ -27,7 +28,9 @@ half as much as its strongest one, up to three, each with its own direction):
    of the parent lost at most ``REST_SHARE`` as large a share of its expected orders as the
    child did (a stop concentrated in it, not one spread in proportion to orders), drives
    the parent — ahead of a spread verdict (a sibling or two with weak evidence of their own
-   count as movers) — and the parent is no inherited cause of that child's alert.
+   count as movers) — and the parent is no inherited cause of that child's alert, nor of
+   one off that child's branch. The rest's loss is judged with its Poisson noise
+   (``NOISE_SIGMAS``): a few orders missing where a few were expected are chance.
 3. **Temporal precedence.** A related entity (an ancestor moving the same way, or the
    driving descendant) whose anomaly began earlier than ``e``'s gains confidence, one whose
    anomaly began later loses some: a cause precedes or coincides with its effect. An earlier
@@ -81,6 +84,7 @@ OFFSET_SHARE = 0.75  # a sibling's rise offsetting this share of a fall took it�
 STEADY_PARENT = 0.25  # …when the parent's net move is at most this share of the fall
 MIN_LINK_SHARE = 0.1  # an ancestor earlier anomalous counts if this entity is ≥ this of its move
 REST_SHARE = 0.5  # a stop is one child's when the rest lost ≤ this of the child's relative share
+NOISE_SIGMAS = 2.0  # a loss is judged beyond this many Poisson sd of the orders expected
 
 _I, _C, _S, _SA, _O = (INDEX[m] for m in ("impressions", "clicks", "spend", "sales", "orders"))
 # Volume that must be expected for a feature's move to be visible, and how much of it.
@@ -96,6 +100,8 @@ _VOLUME: dict[str, tuple[int, float]] = {
     "cvr": (_C, 1.0),
     "roas": (_C, 1.0),
 }
+# Derived feature → the measure it is a ratio over (ACOS over sales is capped, not undefined)
+_DENOMINATORS: dict[str, int] = {"ctr": _I, "cpc": _C, "cvr": _C, "acos": _S, "roas": _S}
 # Derived feature → (component, sign of its effect on the feature)
 _COMPONENTS: dict[str, tuple[tuple[str, int], ...]] = {
     "ctr": (("clicks", 1), ("impressions", -1)),
@@ -313,6 +319,9 @@ def _prepare(
     volume_col = np.array([_VOLUME[f][0] for f in FEATURES])
     volume_min = np.array([_VOLUME[f][1] for f in FEATURES])
     eligible = exp[:, volume_col] >= volume_min
+    # a ratio over nothing did not move: no clicks this period, no CPC (nor CVR) to judge
+    for feature, denominator in _DENOMINATORS.items():
+        eligible[:, INDEX[feature]] &= act[:, denominator] > 0
     up = eligible & (dev >= MOVE_DEVIATION) & (rel >= MOVE_RELATIVE)
     down = eligible & (dev <= -MOVE_DEVIATION) & (rel <= -MOVE_RELATIVE)
     has_parent = graph.parent_index >= 0
@@ -379,7 +388,12 @@ def _causes(graph: EntityGraph, scan: _Scan, row: int, limit: int) -> list[RootC
     # 1. inherited from the highest ancestor whose children mostly moved the same way
     for hops, anc in enumerate(chain, start=1):
         spread = _spread(scan, anc, leads)
-        if spread is not None and spread.is_shared and not _carries_stop(scan, row, anc, f0, s0):
+        if (
+            spread is not None
+            and spread.is_shared
+            and not _carries_stop(scan, row, anc, f0, s0)
+            and not _stop_elsewhere(graph, scan, anc, row)
+        ):
             confidence = _spread_confidence(spread)
             key = ("inherited", anc, hops, spread.feature, spread.sign)
             sentence = scan.sentences.get(key) or scan.sentences.setdefault(
@@ -556,15 +570,27 @@ def _judged(scan: _Scan, node: int, measure: int) -> tuple[int, int]:
 def _stop_share(scan: _Scan, child: int, parent: int, window: int) -> float:
     """The share of ``parent``'s orders shortfall over ``window`` periods ``child``
     explains, or 0 when the rest of the parent lost more than ``REST_SHARE`` as large a share
-    of its expected orders as the child did (a stop spread in proportion, not the child's)."""
+    of its expected orders as the child did beyond noise (a stop spread in proportion, not
+    the child's)."""
     assert scan.shortfall is not None and scan.expected_orders is not None
     k = window - 1
     total, part = float(scan.shortfall[parent, k]), float(scan.shortfall[child, k])
     expected, own = float(scan.expected_orders[parent, k]), float(scan.expected_orders[child, k])
     if total <= 0 or own <= 0:
         return 0.0
-    rest = (total - part) / (expected - own) if expected > own else 0.0
-    return part / total if rest <= REST_SHARE * part / own else 0.0
+    allowed = REST_SHARE * part / own  # the largest share of its orders the rest may lose
+    return part / total if _within(total - part, expected - own, allowed) else 0.0
+
+
+def _within(lost: float, expected: float, share: float) -> bool:
+    """Could orders ``expected`` with ``lost`` of them missing have lost at most ``share``?
+    One-sided, to ``NOISE_SIGMAS`` Poisson sd: the rest of a campaign expecting 3 orders over
+    two days and seeing 1 has lost nothing it could not lose by chance, so it does not turn
+    one keyword's stop into a spread one."""
+    if expected <= 0:
+        return True
+    kept = expected * (1.0 - share)  # what it would see had it lost exactly ``share``
+    return expected - lost >= kept - NOISE_SIGMAS * float(np.sqrt(kept))
 
 
 def _carries_stop(scan: _Scan, row: int, anc: int, f: int, s: int) -> bool:
@@ -574,6 +600,20 @@ def _carries_stop(scan: _Scan, row: int, anc: int, f: int, s: int) -> bool:
         return False
     _, window = _judged(scan, anc, measure)
     return bool(window) and _stop_share(scan, row, anc, window) >= DRIVER_SHARE
+
+
+def _stop_elsewhere(graph: EntityGraph, scan: _Scan, anc: int, row: int) -> bool:
+    """Is the ancestor's move a stop a descendant off ``row``'s branch carries? That is the
+    ancestor's own verdict, ahead of its children moving with it (``_causes``), so the
+    ancestor is no inherited cause of ``row``: the account whose orders fell because one
+    campaign's stopped is not why a sibling campaign dipped the same day."""
+    leads = _lead_features(scan.deviation[anc])
+    if not leads:
+        return False
+    driver = _driver(graph, scan, anc, leads)
+    if driver is None or not driver.window or driver.row == row:
+        return False
+    return row not in graph.ancestor_rows(driver.row)
 
 
 def _share_of(scan: _Scan, child: int, parent: int, f: int, s: int) -> float:
