@@ -251,7 +251,9 @@ class _RunContext:
     (root causes reach across campaigns), and a worker is usually handed several slices of
     one run at once (the scan queue's batch): reading them once per run instead of once per
     slice saves ~400 entities' months per slice of a 10,000-keyword profile. Kept for one
-    run and window only: the next run, or a slice scanning another hour, reads afresh."""
+    run and window only: the next run, or a slice scanning another hour, reads afresh (an
+    hour restated while a run is under way reaches its keywords' rows, and the context of
+    the next run)."""
 
     def __init__(self) -> None:
         self._kept: tuple[tuple[Any, ...], np.ndarray[Any, np.dtype[np.float64]]] | None = None
