@@ -4,6 +4,7 @@ against an hour-of-week baseline, planned hour by hour."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import numpy as np
 import pytest
@@ -14,12 +15,16 @@ from tripwire.domain.runs import DetectionMetadata
 from tripwire.domain.stream import TrafficRecord
 from tripwire.features import baseline
 from tripwire.ingest.importer import import_parsed
+from tripwire.service.messages import ScanMessage
 from tripwire.service.models import HOURLY_ARTIFACT, hourly_pipeline
-from tripwire.service.scan import HOURLY_CATCHUP, _hours_to_scan
+from tripwire.service.scan import HOURLY_CATCHUP, _hour_window, _hours_to_scan
 from tripwire.service.schedule import IntervalRejected, set_schedule
+from tripwire.service.scoring import ScanStores, read_hours
+from tripwire.service.series import ProfileSeries
 from tripwire.service.train import InsufficientHistory, train_hours
 from tripwire.store.catalog import CatalogStore
 from tripwire.store.metadata import SeriesState
+from tripwire.store.metrics import MetricStore
 from tripwire.store.stream import StreamStore
 
 HOUR = dt.datetime(2026, 12, 1, 14)
@@ -152,16 +157,19 @@ def test_nothing_new_or_no_hourly_data_scores_nothing() -> None:
 # -- the hourly model ----------------------------------------------------------------------
 
 
-def _streamed(tenant: str, profile: str, hours: int) -> dt.datetime:
-    """A campaign of 4 keywords with ``hours`` hours of a daily rhythm, ending at HOUR."""
+def _streamed(tenant: str, profile: str, hours: int, campaigns: int = 1) -> dt.datetime:
+    """Campaigns of 4 keywords each (cp-1: kw-0…kw-3, cp-2: kw-4…) with ``hours`` hours of a
+    daily rhythm, ending at HOUR."""
     entities = [Entity(entity_id=profile, entity_type="account")]
-    entities.append(Entity(entity_id="cp-1", entity_type="campaign", parent_id=profile))
-    entities += [
-        Entity(entity_id=f"kw-{k}", entity_type="keyword", parent_id="cp-1") for k in range(4)
-    ]
+    for c in range(1, campaigns + 1):
+        entities.append(Entity(entity_id=f"cp-{c}", entity_type="campaign", parent_id=profile))
+        entities += [
+            Entity(entity_id=f"kw-{k}", entity_type="keyword", parent_id=f"cp-{c}")
+            for k in range(4 * (c - 1), 4 * c)
+        ]
     rng = np.random.default_rng(1)
-    leaves: dict[str, dict[str, tuple[float, ...]]] = {f"kw-{k}": {} for k in range(4)}
-    for k in range(4):
+    leaves: dict[str, dict[str, tuple[float, ...]]] = {f"kw-{k}": {} for k in range(4 * campaigns)}
+    for k in range(4 * campaigns):
         for h in range(hours):
             at = HOUR - dt.timedelta(hours=hours - 1 - h)
             imp = int(rng.poisson(20 + 15 * np.sin(at.hour / 24 * 2 * np.pi)))
@@ -191,3 +199,43 @@ def test_the_hourly_model_is_published_beside_the_daily_one(moto_aws: None) -> N
     assert pipeline.config.baseline.period_length == 168
     loaded = hourly_pipeline("acme", "A1")
     assert loaded is not None and loaded[0].names == ("count",)
+
+
+# -- the window a slice reads ----------------------------------------------------------------
+
+
+def test_the_slices_of_a_run_read_the_non_leaf_context_once(moto_aws: None) -> None:
+    """Every slice scores all non-leaf entities as context; a worker reads their months once
+    per run (the next slice of the run reads only its own keywords), and the next run reads
+    them again. The window is the same as reading every row."""
+    _streamed("acme", "A1", 48, campaigns=2)
+    _, hierarchy = CatalogStore().get_hierarchy("acme", "A1")
+    first = HOUR - dt.timedelta(hours=47)  # 29 November: two months per entity
+    stores = ScanStores()
+
+    def window(run: str, campaign: str) -> tuple[ProfileSeries, int, ProfileSeries]:
+        rows = [e for e in hierarchy if not e.is_leaf or e.parent_id == campaign]
+        message = ScanMessage(
+            kind="scan",
+            tenant_id="acme",
+            profile_id="A1",
+            run_id=run,
+            interval=Interval.H1,
+            entity_ids=[e.entity_id for e in rows if e.parent_id == campaign],
+        )
+        before = stores.metrics.reads
+        series = _hour_window(stores, message, rows, first, HOUR, "EUR")
+        reads = stores.metrics.reads - before
+        return series, reads, read_hours(MetricStore(), "acme", "A1", rows, first, HOUR, "EUR")
+
+    run, later = uuid.uuid4().hex, uuid.uuid4().hex
+    for slice_run, campaign, months in [
+        (run, "cp-1", 2 * 7),
+        (run, "cp-2", 2 * 4),
+        (later, "cp-2", 2 * 7),
+    ]:
+        series, reads, whole = window(slice_run, campaign)
+        assert reads == months
+        assert [e.entity_id for e in series.entities] == [e.entity_id for e in whole.entities]
+        assert np.array_equal(series.raw, whole.raw) and series.raw[:, -1].any()
+        assert (series.start, series.currency) == (first, "EUR")

@@ -1,11 +1,13 @@
 """Hourly points are stored a calendar month per item (packed) and read back alike as points
 (``read_window``) and as the scan's dense window (``read_hours``); month items of the older
-JSON layout are read too — DynamoDB in-process."""
+JSON layout, or packed without their key inside, are read too — DynamoDB in-process."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -130,6 +132,46 @@ def test_a_month_item_of_the_older_json_layout_is_still_read_and_rewritten_packe
     assert "packed" in item["Item"] and "points" not in item["Item"]
     raw = store.read_hours("acme", "A1", ["K1"], PPC_MEASURES, start, 4)
     assert raw[0, 1:3].tolist() == [[3, 1, 0.5, 0, 0], [8, 2, 1, 9, 1]]
+
+
+def test_each_month_is_read_once_when_it_names_its_own_key() -> None:
+    """The scan's read projects the month's one attribute, which names the item's key: no
+    second read (months with nothing stored are not asked for again either)."""
+    store = MetricStore()
+    _write(store, {_hour(LAST): (1, 0, 0, 0, 0), _hour(FIRST): (2, 0, 0, 0, 0)}, "K1")
+    _write(store, {_hour(FIRST): (3, 0, 0, 0, 0)}, "K2")
+    store.reads = 0
+    raw = store.read_hours("acme", "A1", ["K1", "K2", "K3"], PPC_MEASURES, LAST, 2)
+    assert raw[:, :, 0].tolist() == [[1, 2], [0, 3], [0, 0]]
+    assert store.reads == 3  # K1's June and July, K2's July
+
+
+def test_a_packed_month_stored_without_its_key_inside_is_read_by_its_key() -> None:
+    """Months packed before the key was kept inside (a JSON list of measures as the head)."""
+    store = MetricStore()
+    june = datetime.datetime(2026, 6, 1)
+    offsets = np.array([(LAST - june).total_seconds()], dtype=np.int32)
+    values = np.array([[7, 2, 1, 9, 1]], dtype=np.float64)
+    head = json.dumps(list(PPC_MEASURES)).encode() + b"\n"
+    packed = base64.b64encode(zlib.compress(head + offsets.tobytes() + values.tobytes()))
+    store._client.put_item(
+        TableName=METRICS.name,
+        Item={
+            "pk": {"S": "acme#A1"},
+            "sk": {"S": "M#1h#K1#2026-06"},
+            "packed": {"S": packed.decode()},
+            "n": {"N": "1"},
+        },
+    )
+    _write(store, {_hour(FIRST): (4, 0, 0, 0, 0)}, "K1")  # July, current layout
+    _write(store, {_hour(LAST): (5, 0, 0, 0, 0)}, "K2")
+    store.reads = 0
+    raw = store.read_hours("acme", "A1", ["K1", "K2"], PPC_MEASURES, LAST, 2)
+    assert raw[0].tolist() == [[7, 2, 1, 9, 1], [4, 0, 0, 0, 0]]
+    assert raw[1, :, 0].tolist() == [5, 0]
+    assert store.reads == 3 + 1  # the older June read again with its key
+    window = store.read_window("acme", "A1", Interval.H1, ["K1"], LAST, FIRST)["K1"]
+    assert window == {_hour(LAST): (7, 2, 1, 9, 1), _hour(FIRST): (4, 0, 0, 0, 0)}
 
 
 def test_a_full_month_stays_far_below_the_item_limit() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +22,15 @@ from tripwire.store.tables import CATALOG
 
 CHUNK = 2000  # entities per item: ~100 bytes each keeps a chunk far below 400 KB
 MAX_TRANSACTION = 100  # DynamoDB's TransactWriteItems limit
+
+
+KEPT_HIERARCHIES = 4  # hierarchies kept in memory, by profile and version (oldest dropped)
+
+# Hierarchies read, by profile key and version: a worker scanning a profile's slices, or
+# the scheduler and a worker in one process, reads only the head item again (a 10,000-
+# keyword hierarchy is ~0.2 s of chunks and validation). Entities are immutable.
+_read: OrderedDict[tuple[str, str], tuple[Entity, ...]] = OrderedDict()
+_lock = threading.Lock()
 
 
 def hierarchy_version(entities: Iterable[Entity]) -> str:
@@ -64,6 +75,13 @@ class CatalogStore(DynamoStore):
         ).get("Item")
         if not head:
             return None, []
+        version = head["version"]["S"]
+        with _lock:
+            kept = _read.get((pk, version))
+            if kept is not None:
+                _read.move_to_end((pk, version))
+        if kept is not None:  # the version hashes the content: the chunks are what we hold
+            return version, list(kept)
         chunks = int(head["chunks"]["N"])
         request = [{"pk": {"S": pk}, "sk": {"S": keys.hierarchy_sk(i)}} for i in range(chunks)]
         items = sorted(batch_get(self._client, CATALOG.name, request), key=lambda i: i["sk"]["S"])
@@ -71,7 +89,11 @@ class CatalogStore(DynamoStore):
         entities = [
             Entity(entity_id=r[0], entity_type=r[1], parent_id=r[2], name=r[3]) for r in rows
         ]
-        return head["version"]["S"], entities
+        with _lock:
+            _read[(pk, version)] = tuple(entities)
+            while len(_read) > KEPT_HIERARCHIES:
+                _read.popitem(last=False)
+        return version, entities
 
     def put_hierarchy(
         self, tenant: str, profile: str, entities: list[Entity], expected: str | None

@@ -2,18 +2,20 @@
 
 A daily or intraday point is stored as ``period -> [values in MEASURES order]`` inside a
 JSON string attribute (``points``). An hourly month is one packed attribute (``packed``)
-instead: the measures (a JSON line), each point's offset from the month's first hour in
-seconds (int32), then its values (float64), zlib-compressed and base64-spelled (a string:
-local snapshots write items as JSON). A keyword's full month of counts is ~5 KB packed
-against ~33 KB of JSON; the worst case (5 measures × 744 hours of incompressible values:
-~33 KB raw) is ~41 KB base64, far below DynamoDB's 400 KB. Decoded with ``np.frombuffer``
-rather than ``json.loads``, and read by projection (moto server's answer costs per
-attribute value, whatever its size): an hourly scan reads one or two months of every
-entity of a profile, and ``read_hours`` places the arrays straight into its dense window.
+instead: a JSON line naming the item's own sort key and the measures, each point's offset
+from the month's first hour in seconds (int32), then its values (float64), zlib-compressed
+and base64-spelled (a string: local snapshots write items as JSON). A keyword's full month
+of counts is ~5 KB packed against ~33 KB of JSON; the worst case (5 measures × 744 hours of
+incompressible values: ~33 KB raw) is ~41 KB base64, far below DynamoDB's 400 KB. Decoded
+with ``np.frombuffer`` rather than ``json.loads``, and read by projection: an hourly scan
+reads one or two months of every entity of a profile, and ``read_hours`` places the arrays
+straight into its dense window. It projects ``packed`` alone — the key inside says whose
+month it is — because moto server's answer costs per attribute value, whatever its size
+(``bench/moto_batch_get.py``).
 
-Hourly month items written before the packed layout (same key, the JSON ``points``
-attribute) are still read — ``read_hours`` projects both attribute names — and a write to
-such a month rewrites it packed.
+Hourly month items written before (the JSON ``points`` attribute, or packed without the key
+inside) are still read — ``read_hours`` reads what its first projection could not place
+again with the key — and a write to such a month rewrites it in the current layout.
 
 A restatement replaces a period's values; the values a period had when it was first written
 young (within ``FIRST_SEEN_DAYS`` of the write) are kept beside them as
@@ -64,25 +66,36 @@ def _encode(measures: Sequence[str], points: Mapping[str, Values], first: FirstS
     return json.dumps(body, separators=(",", ":"))
 
 
-def _encode_packed(origin: datetime, measures: Sequence[str], points: Mapping[str, Values]) -> str:
+def _encode_packed(sk: str, measures: Sequence[str], points: Mapping[str, Values]) -> str:
+    origin = _month_start(sk)
     periods = sorted(points)
     offsets = [int((datetime.fromisoformat(p) - origin).total_seconds()) for p in periods]
     values = np.array([points[p] for p in periods], dtype=np.float64).reshape(-1, len(measures))
-    head = json.dumps(list(measures)).encode() + b"\n"
+    head = json.dumps({"sk": sk, "measures": list(measures)}).encode() + b"\n"
     blob = zlib.compress(head + np.array(offsets, dtype=np.int32).tobytes() + values.tobytes())
     return base64.b64encode(blob).decode()
 
 
-def _packed_arrays(item: Item) -> tuple[list[str], npt.NDArray[np.int32], npt.NDArray[Any]]:
-    """A packed hourly item's measures and points: offsets from its month's first hour (s)
-    and values (n × measures). One attribute holds it all: moto server's answer costs per
-    attribute."""
-    head, _, body = zlib.decompress(base64.b64decode(item["packed"]["S"])).partition(b"\n")
-    measures = json.loads(head)
+@dataclass(frozen=True)
+class Packed:
+    """A packed hourly month: its sort key (None when packed before the key was kept
+    inside), measures, points' offsets from the month's first hour (s), values (n ×
+    measures)."""
+
+    sk: str | None
+    measures: list[str]
+    offsets: npt.NDArray[np.int32]
+    values: npt.NDArray[np.float64]
+
+
+def _unpack(packed: str) -> Packed:
+    head, _, body = zlib.decompress(base64.b64decode(packed)).partition(b"\n")
+    named = json.loads(head)
+    sk, measures = (named["sk"], named["measures"]) if isinstance(named, dict) else (None, named)
     n = len(body) // (4 + 8 * len(measures))
     offsets = np.frombuffer(body, dtype=np.int32, count=n)
     values = np.frombuffer(body, dtype=np.float64, offset=4 * n).reshape(n, len(measures))
-    return measures, offsets, values
+    return Packed(sk, measures, offsets, values)
 
 
 def _month_start(sk: str) -> datetime:
@@ -91,10 +104,11 @@ def _month_start(sk: str) -> datetime:
 
 def _decode(item: Item) -> tuple[list[str], Series, FirstSeen]:
     if "packed" in item:
-        measures, offsets, values = _packed_arrays(item)
+        month = _unpack(item["packed"]["S"])
         origin = _month_start(item["sk"]["S"])
-        periods = [(origin + timedelta(seconds=int(s))).isoformat() for s in offsets]
-        return measures, dict(zip(periods, map(tuple, values.tolist()), strict=True)), {}
+        periods = [(origin + timedelta(seconds=int(s))).isoformat() for s in month.offsets]
+        points = dict(zip(periods, map(tuple, month.values.tolist()), strict=True))
+        return month.measures, points, {}
     body = json.loads(item["points"]["S"])
     first = {p: (int(v[0]), tuple(v[1:])) for p, v in body.get("first", {}).items()}
     return body["measures"], {p: tuple(v) for p, v in body["points"].items()}, first
@@ -196,37 +210,69 @@ class MetricStore(DynamoStore):
     ) -> npt.NDArray[np.float64]:
         """The ``hours`` hours from ``start`` of each entity as one dense array (entities ×
         hours × ``measures``; 0 where no point is stored), placed from the month items'
-        packed arrays without a dict per point (items of the older JSON layout are read
-        too). Points off the hour (a bar at 14:30) are not hours of this window and are left
-        out."""
+        packed arrays without a dict per point. Points off the hour (a bar at 14:30) are not
+        hours of this window and are left out.
+
+        One BatchGetItem per 100 months, projecting the month's one attribute (``packed``,
+        which names its own key, or the older JSON ``points``). Months stored before the key
+        was kept inside come back without it; if any does, the months not placed are read
+        again with their keys."""
         pk = keys.profile_pk(tenant, profile)
         end = start + timedelta(hours=hours - 1)
         months = keys.buckets_between(start, end, Interval.H1)
         sks = [keys.metric_sk(Interval.H1, e, m) for e in entity_ids for m in months]
         row = {e: i for i, e in enumerate(entity_ids)}
         raw = np.zeros((len(entity_ids), hours, len(measures)))
-        for item in self._fetch(pk, sks, ProjectionExpression="sk, packed, points"):
-            sk = item["sk"]["S"]
-            if "packed" in item:
-                stored, offsets, values = _packed_arrays(item)
-                origin = _month_start(sk)
-            else:  # written before the packed layout
-                stored, points, _ = _decode(item)
-                origin = start
-                offsets = np.array(
-                    [(datetime.fromisoformat(p) - start).total_seconds() for p in points],
-                    dtype=np.int64,
-                )
-                values = np.array(list(points.values()), dtype=np.float64)
-                values = values.reshape(len(offsets), len(stored))
-            try:
-                columns = [stored.index(m) for m in measures]
-            except ValueError:
-                raise ValueError(f"{sk} is stored with measures {stored}") from None
-            since = offsets.astype(np.int64) + int((origin - start).total_seconds())
-            keep = (since % 3600 == 0) & (since >= 0) & (since < hours * 3600)
-            raw[row[_entity_and_bucket(sk)[0]], since[keep] // 3600] = values[keep][:, columns]
+        asked, placed = set(sks), set()
+        unnamed = False
+        for item in self._fetch(pk, sks, ProjectionExpression="packed, points"):
+            month = _unpack(item["packed"]["S"]) if "packed" in item else None
+            if month is None or month.sk not in asked:
+                unnamed = True
+                continue
+            self._place(raw, row, month.sk, month, measures, start)
+            placed.add(month.sk)
+        if unnamed:
+            rest = [sk for sk in sks if sk not in placed]
+            for item in self._fetch(pk, rest, ProjectionExpression="sk, packed, points"):
+                self._place_older(raw, row, item, measures, start)
         return raw
+
+    def _place_older(
+        self,
+        raw: npt.NDArray[np.float64],
+        row: Mapping[str, int],
+        item: Item,
+        measures: Sequence[str],
+        start: datetime,
+    ) -> None:
+        sk = item["sk"]["S"]
+        if "packed" in item:
+            self._place(raw, row, sk, _unpack(item["packed"]["S"]), measures, start)
+            return
+        stored, points, _ = _decode(item)  # the JSON layout
+        offsets = [(datetime.fromisoformat(p) - _month_start(sk)).total_seconds() for p in points]
+        values = np.array(list(points.values()), dtype=np.float64).reshape(len(points), -1)
+        month = Packed(sk, stored, np.array(offsets, dtype=np.int32), values)
+        self._place(raw, row, sk, month, measures, start)
+
+    @staticmethod
+    def _place(
+        raw: npt.NDArray[np.float64],
+        row: Mapping[str, int],
+        sk: str,
+        month: Packed,
+        measures: Sequence[str],
+        start: datetime,
+    ) -> None:
+        """A month's points placed in the window ``raw`` that begins at ``start``."""
+        try:
+            columns = [month.measures.index(m) for m in measures]
+        except ValueError:
+            raise ValueError(f"{sk} is stored with measures {month.measures}") from None
+        since = month.offsets.astype(np.int64) + int((_month_start(sk) - start).total_seconds())
+        keep = (since % 3600 == 0) & (since >= 0) & (since < raw.shape[1] * 3600)
+        raw[row[_entity_and_bucket(sk)[0]], since[keep] // 3600] = month.values[keep][:, columns]
 
     def _fetch(self, pk: str, sks: Sequence[str], **options: Any) -> list[Item]:
         request = [{"pk": {"S": pk}, "sk": {"S": sk}} for sk in sks]
@@ -247,7 +293,7 @@ class MetricStore(DynamoStore):
         first: FirstSeen | None = None,
     ) -> Item:
         if interval is Interval.H1:
-            body = {"packed": {"S": _encode_packed(_month_start(sk), measures, points)}}
+            body = {"packed": {"S": _encode_packed(sk, measures, points)}}
         else:
             body = {"points": {"S": _encode(measures, points, first or {})}}
         return {"pk": {"S": pk}, "sk": {"S": sk}, **body, "n": {"N": str(len(points))}}
