@@ -85,6 +85,11 @@ GRID: dict[str, tuple[str, ...]] = {
         "--weights",
         "level=1,diff=0.5,seasonal=2,med24=1,hst=1,sequence=4,context=128,rcf=1",
     ),
+    # Declared before either was scored on NAB: a port of ARTime itself (artime.py, its
+    # published constants), alone without the novelty gate (ARTime masks by itself), and
+    # beside the contextual detector at equal weight (the gate as for context).
+    "artime": ("--weights", "artime=1", "--set", "novelty_horizon=0"),
+    "context+artime": ("--weights", "context=1,artime=1"),
 }
 CACHE_DIR = Path(tempfile.gettempdir()) / "tripwire-nab-cache"
 

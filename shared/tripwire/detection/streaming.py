@@ -54,10 +54,11 @@ _INPUTS: dict[str, tuple[str, ...]] = {
     "context": ("value",),
     "likelihood": ("value",),
     "art": ("value",),
+    "artime": ("value",),
     "rcf": ("value",),
 }
 # Members whose score is already a probability-like share (DirectCalibrator).
-_SHARES = frozenset({"context", "likelihood", "art"})
+_SHARES = frozenset({"context", "likelihood", "art", "artime"})
 
 # Chosen in-sample on the NAB development set, before bench/nab.py had a CV protocol: the
 # contextual detector carries the vote. Their leave-one-category-out figures
@@ -107,6 +108,7 @@ class StreamingConfig:
     likelihood_long: int = 8_640
     art_window: int = 8  # ARTime's defaults (fuzzy_art), not fitted to NAB
     art_warmup: int = 300
+    artime_probation: int = 750  # ARTime's own period for long series (artime), not fitted
     rcf_shingle: int = 8  # published RCF defaults (random_cut_forest), not fitted to NAB
     rcf_trees: int = 50
     rcf_sample: int = 256
@@ -162,6 +164,10 @@ def _build_detector(name: str, cfg: StreamingConfig) -> OnlineDetector:
         from tripwire.detection.fuzzy_art import FuzzyArtNovelty
 
         return FuzzyArtNovelty(window=cfg.art_window, warmup=cfg.art_warmup, name=name)
+    if name == "artime":
+        from tripwire.detection.artime import ARTimeScore
+
+        return ARTimeScore(probation=cfg.artime_probation, name=name)
     if name == "rcf":
         from tripwire.detection.random_cut_forest import RandomCutForestScore
 
