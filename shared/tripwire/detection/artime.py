@@ -30,7 +30,9 @@ Two departures, both to stay causal (ARTime takes the whole file's min, max and 
 from NAB): the probationary period is a fixed ``probation`` rows (ARTime's 750, the value
 it uses for series longer than 5,000 rows), and the range is that period's min and max
 (rows outside it are clipped to it). The period's rows score 0 (as in ARTime) and are
-replayed once the range is known. The Haar detail sign is ``(even − odd)/√2``.
+replayed once the range is known. ``value_range`` restores ARTime's own, non-causal
+setup for the NAB bench (``bench/artime_nab.py``: the file's range, and ARTime's period,
+15 % of the file's rows up to 750). The Haar detail sign is ``(even − odd)/√2``.
 """
 
 from __future__ import annotations
@@ -148,10 +150,12 @@ class ARTimeScore(ValueStreamDetector):
         levels: int = 80,
         chomp: float = 0.075,
         initial_rho: float = 0.80,
+        value_range: tuple[float, float] | None = None,
         name: str = "artime",
     ) -> None:
-        if probation < 2 * window * windows_per_probation or window & (window - 1):
-            raise ValueError("need a power-of-two window and probation >= 2 windows each")
+        if probation < 4 * window or window & (window - 1):
+            raise ValueError("need a power-of-two window and probation >= 4 windows")
+        self.value_range = value_range
         self.name = name
         self.probation = probation - probation % 2
         self.window = window
@@ -165,7 +169,7 @@ class ARTimeScore(ValueStreamDetector):
 
     def _reset(self) -> None:
         self._buffer: list[float] = []
-        self._lo = self._hi = math.nan
+        self._lo, self._hi = self.value_range or (math.nan, math.nan)
         self._i = 0
         self._dsi = 1
         self._ds_window: deque[float] = deque([0.0] * self.sstep, maxlen=self.sstep)
@@ -193,9 +197,9 @@ class ARTimeScore(ValueStreamDetector):
     def _score_learn_one(self, value: float) -> float:
         if not math.isfinite(value):
             return math.nan
-        if len(self._buffer) < self.probation:
+        if self.value_range is None and len(self._buffer) < self.probation:
             self._buffer.append(value)
-            if len(self._buffer) < self.probation:
+            if self.value_range is None and len(self._buffer) < self.probation:
                 return 0.0
             # The range is known: replay the period (its rows score 0 in ARTime too).
             self._lo, self._hi = min(self._buffer), max(self._buffer)
