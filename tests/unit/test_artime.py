@@ -100,3 +100,14 @@ def test_named_artime_in_the_scorer_weights() -> None:
     s = np.array(list(score_stream(lines, build_config("artime=1", ["novelty_horizon=0"]))))
     assert s.shape == (2_000,)
     assert int(np.argmax(s)) in range(TROUGH, TROUGH + ARTimeScore().sstep)
+
+
+def test_a_margin_widens_the_periods_range_by_a_share_of_its_span() -> None:
+    values = calm_then_spike()
+    lo, hi = float(values[:750].min()), float(values[:750].max())
+    detector = ARTimeScore(margin=0.5)
+    detector.score_learn(values[:749])
+    assert all(math.isnan(v) for v in detector.range)
+    detector.score_learn(values[749:750])
+    span = hi - lo
+    assert detector.range == (lo - 0.5 * span, hi + 0.5 * span)

@@ -29,10 +29,12 @@ constants, none fitted to NAB. Per row:
 Two departures, both to stay causal (ARTime takes the whole file's min, max and length
 from NAB): the probationary period is a fixed ``probation`` rows (ARTime's 750, the value
 it uses for series longer than 5,000 rows), and the range is that period's min and max
-(rows outside it are clipped to it). The period's rows score 0 (as in ARTime) and are
-replayed once the range is known. ``value_range`` restores ARTime's own, non-causal
-setup for the NAB bench (``bench/artime_nab.py``: the file's range, and ARTime's period,
-15 % of the file's rows up to 750). The Haar detail sign is ``(even − odd)/√2``.
+(rows outside it are clipped to it; ``margin`` widens it by that share of its span on
+each side, not an ARTime parameter: room for what the period did not show). The period's
+rows score 0 (as in ARTime) and are replayed once the range is known. ``value_range``
+restores ARTime's own, non-causal setup for the NAB bench (``bench/artime_nab.py``: the
+file's range, and ARTime's period, 15 % of the file's rows up to 750). The Haar detail
+sign is ``(even − odd)/√2``.
 """
 
 from __future__ import annotations
@@ -151,11 +153,13 @@ class ARTimeScore(ValueStreamDetector):
         chomp: float = 0.075,
         initial_rho: float = 0.80,
         value_range: tuple[float, float] | None = None,
+        margin: float = 0.0,
         name: str = "artime",
     ) -> None:
         if probation < 4 * window or window & (window - 1):
             raise ValueError("need a power-of-two window and probation >= 4 windows")
         self.value_range = value_range
+        self.margin = margin
         self.name = name
         self.probation = probation - probation % 2
         self.window = window
@@ -194,6 +198,11 @@ class ARTimeScore(ValueStreamDetector):
         self._sim_sum = 0.0
         self._sim_count = 0
 
+    @property
+    def range(self) -> tuple[float, float]:
+        """The values mapped to levels 0 and ``levels`` (NaN until the period is over)."""
+        return self._lo, self._hi
+
     def _score_learn_one(self, value: float) -> float:
         if not math.isfinite(value):
             return math.nan
@@ -202,7 +211,8 @@ class ARTimeScore(ValueStreamDetector):
             if self.value_range is None and len(self._buffer) < self.probation:
                 return 0.0
             # The range is known: replay the period (its rows score 0 in ARTime too).
-            self._lo, self._hi = min(self._buffer), max(self._buffer)
+            lo, hi = min(self._buffer), max(self._buffer)
+            self._lo, self._hi = lo - self.margin * (hi - lo), hi + self.margin * (hi - lo)
             score = 0.0
             for v in self._buffer:
                 score = self._sample(v)
