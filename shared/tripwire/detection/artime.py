@@ -33,8 +33,9 @@ it uses for series longer than 5,000 rows), and the range is that period's min a
 each side, not an ARTime parameter: room for what the period did not show). The period's
 rows score 0 (as in ARTime) and are replayed once the range is known. ``value_range``
 restores ARTime's own, non-causal setup for the NAB bench (``bench/artime_nab.py``: the
-file's range, and ARTime's period, 15 % of the file's rows up to 750). The Haar detail
-sign is ``(even − odd)/√2``.
+file's range, and ARTime's period, 15 % of the file's rows up to 750). The Haar details
+are ``(odd − even)/√2``, as Wavelets.jl's filter transform computes them (mirror filter
+``[h₁, −h₂]`` run with a one-row shift).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def haar_dwt(x: FloatArray) -> FloatArray:
     n = len(x)
     while n > 1:
         even, odd = a[0::2], a[1::2]
-        out[n // 2 : n] = (even - odd) / _SQRT2
+        out[n // 2 : n] = (odd - even) / _SQRT2  # Wavelets.jl's sign (mirror filter)
         a = (even + odd) / _SQRT2
         n //= 2
     out[0] = a[0]
