@@ -98,6 +98,16 @@ GRID: dict[str, tuple[str, ...]] = {
     "artime-margin0.25": (*_ARTIME, "--set", "artime_margin=0.25"),
     "artime-margin0.5": (*_ARTIME, "--set", "artime_margin=0.5"),
     "artime-margin1": (*_ARTIME, "--set", "artime_margin=1"),
+    # The two settings first declared as `artime` and `context+artime` (0fa54c5), scored
+    # then with the Haar details' sign opposite to Wavelets.jl's (fixed in a55ad2b): kept
+    # as declared and scored, so the protocol chooses between the two signs in its folds.
+    "artime-flipped": (*_ARTIME, "--set", "artime_flip_details=1"),
+    "context+artime-flipped": (
+        "--weights",
+        "context=1,artime=1",
+        "--set",
+        "artime_flip_details=1",
+    ),
 }
 CACHE_DIR = Path(tempfile.gettempdir()) / "tripwire-nab-cache"
 

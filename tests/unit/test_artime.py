@@ -27,6 +27,8 @@ def test_haar_transform_is_orthonormal_in_wavelets_jl_layout() -> None:
     assert math.isclose(y[1], (x[4:].sum() - x[:4].sum()) / math.sqrt(8))  # coarsest detail
     assert np.allclose(y[4:], (x[1::2] - x[0::2]) / math.sqrt(2))  # finest details
     assert math.isclose(np.linalg.norm(y), np.linalg.norm(x))
+    flipped = haar_dwt(x, flip_details=True)
+    assert flipped[0] == y[0] and np.allclose(flipped[1:], -y[1:])
 
 
 def test_art_learns_above_the_upper_bound_and_founds_clusters_below_the_lower() -> None:

@@ -35,7 +35,8 @@ rows score 0 (as in ARTime) and are replayed once the range is known. ``value_ra
 restores ARTime's own, non-causal setup for the NAB bench (``bench/artime_nab.py``: the
 file's range, and ARTime's period, 15 % of the file's rows up to 750). The Haar details
 are ``(odd − even)/√2``, as Wavelets.jl's filter transform computes them (mirror filter
-``[h₁, −h₂]`` run with a one-row shift).
+``[h₁, −h₂]`` run with a one-row shift); ``flip_details`` gives them the other sign, as
+this port's first version did (``(even − odd)/√2``).
 """
 
 from __future__ import annotations
@@ -50,15 +51,15 @@ from tripwire.detection.base import FloatArray, ValueStreamDetector
 _SQRT2 = math.sqrt(2.0)
 
 
-def haar_dwt(x: FloatArray) -> FloatArray:
+def haar_dwt(x: FloatArray, flip_details: bool = False) -> FloatArray:
     """Full orthonormal Haar transform of a power-of-two vector: [approximation, coarsest
-    detail, …, finest details] (Wavelets.jl's layout)."""
+    detail, …, finest details] (Wavelets.jl's layout); ``flip_details``: the other sign."""
     out = np.empty_like(x)
     a = x
     n = len(x)
     while n > 1:
         even, odd = a[0::2], a[1::2]
-        out[n // 2 : n] = (odd - even) / _SQRT2  # Wavelets.jl's sign (mirror filter)
+        out[n // 2 : n] = (even - odd if flip_details else odd - even) / _SQRT2
         a = (even + odd) / _SQRT2
         n //= 2
     out[0] = a[0]
@@ -155,12 +156,14 @@ class ARTimeScore(ValueStreamDetector):
         initial_rho: float = 0.80,
         value_range: tuple[float, float] | None = None,
         margin: float = 0.0,
+        flip_details: bool = False,
         name: str = "artime",
     ) -> None:
         if probation < 4 * window or window & (window - 1):
             raise ValueError("need a power-of-two window and probation >= 4 windows")
         self.value_range = value_range
         self.margin = margin
+        self.flip_details = flip_details
         self.name = name
         self.probation = probation - probation % 2
         self.window = window
@@ -248,7 +251,8 @@ class ARTimeScore(ValueStreamDetector):
         features = np.zeros(2 * self.window)
         if self._dsi >= self.window:
             raw = np.fromiter(self._f_window, dtype=np.float64, count=self.window)
-            features = np.concatenate([_scaled(haar_dwt(_scaled(raw))), raw])
+            details = haar_dwt(_scaled(raw), self.flip_details)
+            features = np.concatenate([_scaled(details), raw])
         anomaly = self._features(features, self._dsi)
         self._dsi += 1
         return anomaly

@@ -112,6 +112,7 @@ class StreamingConfig:
     art_warmup: int = 300
     artime_probation: int = 750  # ARTime's own period for long series (artime), not fitted
     artime_margin: float = 0.0  # share of the period's span added to its range on each side
+    artime_flip_details: int = 0  # 1: Haar details (even − odd), the port's first version
     rcf_shingle: int = 8  # published RCF defaults (random_cut_forest), not fitted to NAB
     rcf_trees: int = 50
     rcf_sample: int = 256
@@ -170,7 +171,12 @@ def _build_detector(name: str, cfg: StreamingConfig) -> OnlineDetector:
     if name == "artime":
         from tripwire.detection.artime import ARTimeScore
 
-        return ARTimeScore(probation=cfg.artime_probation, margin=cfg.artime_margin, name=name)
+        return ARTimeScore(
+            probation=cfg.artime_probation,
+            margin=cfg.artime_margin,
+            flip_details=bool(cfg.artime_flip_details),
+            name=name,
+        )
     if name == "rcf":
         from tripwire.detection.random_cut_forest import RandomCutForestScore
 
