@@ -16,8 +16,8 @@ likelihood (``error_likelihood``, HTM-style), fuzzy ART novelty (``fuzzy_art``,
 ARTime-style), a random cut forest (``random_cut_forest``, AWS's RCF, ranked against
 its past like the z-scores) and a port of ARTime (``artime``); the first three carried no
 better than the contextual detector in the leave-one-category-out CV (the forest in the
-vote: a draw, 71.83 against 71.76); ``context=1,artime=1`` is the protocol's choice on
-every fold (CV 74.17 against 71.76 for the vote).
+vote: a draw, 71.83 against 71.76); the ARTime port beside the contextual detector:
+bench/RESULTS.md ("A port of ARTime").
 
 NAB figures, and the variants measured and not kept: ``bench/RESULTS.md``.
 """
