@@ -11,11 +11,13 @@ and the others can only sharpen or soften that. Its score is already a share, so
 not ranked against its past (``DirectCalibrator``); the novelty gate (150 rows, CAD's
 rest period on NAB's 4,000-row files) reports each event once.
 
-Three more members can be weighted in (``--weights``), not in the default vote: the error
+Four more members can be weighted in (``--weights``), not in the default vote: the error
 likelihood (``error_likelihood``, HTM-style), fuzzy ART novelty (``fuzzy_art``,
-ARTime-style) and a random cut forest (``random_cut_forest``, AWS's RCF, ranked against
-its past like the z-scores); none carried better than the contextual detector in the
-leave-one-category-out CV (the forest in the vote: a draw, 71.83 against 71.76).
+ARTime-style), a random cut forest (``random_cut_forest``, AWS's RCF, ranked against
+its past like the z-scores) and a port of ARTime (``artime``); the first three carried no
+better than the contextual detector in the leave-one-category-out CV (the forest in the
+vote: a draw, 71.83 against 71.76); the ARTime port beside the contextual detector:
+bench/RESULTS.md ("A port of ARTime").
 
 NAB figures, and the variants measured and not kept: ``bench/RESULTS.md``.
 """
@@ -54,10 +56,11 @@ _INPUTS: dict[str, tuple[str, ...]] = {
     "context": ("value",),
     "likelihood": ("value",),
     "art": ("value",),
+    "artime": ("value",),
     "rcf": ("value",),
 }
 # Members whose score is already a probability-like share (DirectCalibrator).
-_SHARES = frozenset({"context", "likelihood", "art"})
+_SHARES = frozenset({"context", "likelihood", "art", "artime"})
 
 # Chosen in-sample on the NAB development set, before bench/nab.py had a CV protocol: the
 # contextual detector carries the vote. Their leave-one-category-out figures
@@ -107,6 +110,9 @@ class StreamingConfig:
     likelihood_long: int = 8_640
     art_window: int = 8  # ARTime's defaults (fuzzy_art), not fitted to NAB
     art_warmup: int = 300
+    artime_probation: int = 750  # ARTime's own period for long series (artime), not fitted
+    artime_margin: float = 0.0  # share of the period's span added to its range on each side
+    artime_flip_details: int = 0  # 1: Haar details (even − odd), the port's first version
     rcf_shingle: int = 8  # published RCF defaults (random_cut_forest), not fitted to NAB
     rcf_trees: int = 50
     rcf_sample: int = 256
@@ -162,6 +168,15 @@ def _build_detector(name: str, cfg: StreamingConfig) -> OnlineDetector:
         from tripwire.detection.fuzzy_art import FuzzyArtNovelty
 
         return FuzzyArtNovelty(window=cfg.art_window, warmup=cfg.art_warmup, name=name)
+    if name == "artime":
+        from tripwire.detection.artime import ARTimeScore
+
+        return ARTimeScore(
+            probation=cfg.artime_probation,
+            margin=cfg.artime_margin,
+            flip_details=bool(cfg.artime_flip_details),
+            name=name,
+        )
     if name == "rcf":
         from tripwire.detection.random_cut_forest import RandomCutForestScore
 
