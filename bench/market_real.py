@@ -34,10 +34,9 @@ would have raised ``B`` alerts per ticker-year, ``B`` in ``BUDGETS`` chosen
 leave-one-index-out. ``--global`` chooses one global threshold (``THRESHOLDS``) instead,
 as the model did before issue 17c.
 
-The budget is capped by the training's jumps (``detection.market.market_budget``: c × the
-returns a ticker-year of at least K conditional σ, an EWMA of squared returns with decay
-0.94, K in ``EXTREME_GRID``, c in ``MULTIPLIERS``; at least ``MIN_BUDGET``, fixed), chosen
-after the rest as the strictest cap that costs the two other indices nothing (``choose``).
+The budget is capped by the training's extreme moves (``detection.market.market_budget``:
+bars a ticker-year with a voting view >= K robust σ, K in ``EXTREME_GRID``), chosen after
+the rest as the strictest cap that costs the two other indices nothing (``choose``).
 
 ``--held-out``: data nothing here was chosen on — the S&P 500 and NASDAQ Composite daily
 OHLCV 1999-2018 the ``arch`` package ships (Yahoo, with volume; NCSA licence), labelled
@@ -74,9 +73,7 @@ import numpy as np
 
 from tripwire.detection.market import (
     ALERT_BUDGET,
-    EXTREME_MULTIPLIER,
     EXTREME_Z,
-    MIN_BUDGET,
     TAIL_FRACTION,
     WEIGHTS,
     MarketDetector,
@@ -87,7 +84,7 @@ from tripwire.detection.market import (
 from tripwire.detection.vote import combine
 from tripwire.domain.calendars import CALENDARS
 from tripwire.features.ohlcv import adjusted
-from tripwire.training.market import train_market_model, training_jumps, training_raw_scores
+from tripwire.training.market import train_market_model, training_raw_scores
 
 COLUMNS = ("Open", "High", "Low", "Close", "Volume")
 LABELS = Path(__file__).resolve().parent / "data" / "market_shocks.csv"
@@ -106,15 +103,11 @@ LARGE_MOVE = 4.0  # × the median |daily return| of the 250 days before
 MAX_ALERTS_PER_YEAR = 6.0
 THRESHOLDS = [1e-1, 7e-2, 5e-2, 4e-2, 3e-2, 2e-2, 1e-2, 5e-3, 3e-3, 2e-3, 1e-3, 3e-4, 1e-4]
 BUDGETS = [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0]  # training alerts a ticker-year
-# The cap on the budget: c × the training returns a ticker-year of at least K conditional σ
-# (``detection.market.market_budget``, floored at MIN_BUDGET); None: no cap.
-EXTREME_GRID = [3.5, 4.0, 4.5]
-MULTIPLIERS = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0]
-Cap = tuple[float, float]  # K, c
-CAPS: list[Cap | None] = [None, *itertools.product(EXTREME_GRID, MULTIPLIERS)]
+# The cap on the budget: training bars a ticker-year with a voting view >= K robust σ (None:
+# no cap; ``detection.market.market_budget``).
+EXTREME_GRID: list[float | None] = [None, 3.0, 3.5, 4.0, 4.5, 5.0]
 BARS_PER_YEAR = 252
 TAIL_FRACTIONS = [0.05, 0.1]
-DEFAULT_CAP: Cap = (EXTREME_Z, EXTREME_MULTIPLIER)
 WEIGHT_GRID: dict[str, dict[str, float]] = {
     "default": dict(WEIGHTS),  # shock, move, vol_move, run: 0.225 each; volume 0.1
     "run": {"shock": 0.25, "move": 0.25, "vol_move": 0.25, "run": 0.25},  # issue 17c's vote
@@ -219,8 +212,12 @@ class Scan:
     volatile: np.ndarray
     tail_prob: np.ndarray  # the model's combined p per scanned bar
     threshold: float  # the model's own (learnt) alert threshold
-    extreme: float  # its training's returns a ticker-year >= EXTREME_Z conditional σ
-    jumps: np.ndarray  # its training returns over their conditional σ (``training_jumps``)
+    extreme: float  # its training's bars a ticker-year with a voting view >= EXTREME_Z σ
+
+    @property
+    def learnt_raw(self) -> dict[str, np.ndarray]:
+        """The training scores of the detectors the model kept (as training judges them)."""
+        return {d: self.train_raw[d] for d in self.probs}
 
     @property
     def years(self) -> float:
@@ -257,7 +254,6 @@ def scan(index: Index) -> Scan:
         scores.tail_prob[0],
         detector.alert_tail_prob,
         metadata["extreme_moves_per_year"],
-        training_jumps([train]),
     )
 
 
@@ -338,7 +334,7 @@ def scanned_labels(
     return verified_ones, every
 
 
-Params = tuple[float, float, str, Cap | None]  # threshold, tail fraction, weights, cap
+Params = tuple[float, float, str, float | None]  # threshold, tail fraction, weights, cap K
 
 
 def grid_results(
@@ -357,12 +353,16 @@ def grid_results(
                 name: combine(training_probs(s, tail_fraction), weights, "bonferroni")
                 for name, s in scans.items()
             }
-            for b, cap in itertools.product(BUDGETS, CAPS):
+            for b, k in itertools.product(BUDGETS, EXTREME_GRID):
                 at = {
-                    name: budget_threshold(trained[name], capped(s, b, cap), BARS_PER_YEAR)
+                    name: budget_threshold(
+                        trained[name],
+                        market_budget(s.learnt_raw, weights, b, BARS_PER_YEAR, k),
+                        BARS_PER_YEAR,
+                    )
                     for name, s in scans.items()
                 }
-                out[(b, tail_fraction, wname, cap)] = {
+                out[(b, tail_fraction, wname, k)] = {
                     name: evaluate(s, labels[name], combined[name] <= at[name])
                     for name, s in scans.items()
                 }
@@ -373,14 +373,6 @@ def grid_results(
                 for name, s in scans.items()
             }
     return out
-
-
-def capped(s: Scan, budget: float, cap: Cap | None) -> float:
-    """The budget of ``s``'s model under ``cap`` (None: uncapped)."""
-    if cap is None:
-        return budget
-    k, multiplier = cap
-    return market_budget(s.jumps, budget, BARS_PER_YEAR, k, multiplier, MIN_BUDGET)
 
 
 def target_key(
@@ -395,10 +387,9 @@ def target_key(
 def choose(results: dict[Params, dict[str, Result]], on: list[str]) -> Params:
     """Two steps. The model (threshold or budget, tail fraction, weights), with no cap:
     within the alert bound, the best worse-index recall, then most labels, then the point
-    spending most of the budget. Then the cap on its budget: the strictest that costs the
-    indices ``on`` nothing (fewest alerts on them; then the largest K, the smallest c) — the
-    real indices can say how far a real market may be capped, not how much a market without
-    news should be spared."""
+    spending most of the budget. Then the cap on its budget: the strictest (largest K) that
+    costs the indices ``on`` nothing — the real indices can say how far a real market may
+    be capped, not how much a market without news should be spared."""
     uncapped = [p for p in results if p[3] is None]
     model = max(
         uncapped,
@@ -409,24 +400,13 @@ def choose(results: dict[Params, dict[str, Result]], on: list[str]) -> Params:
         for p in results
         if p[:3] == model[:3] and target_key(results, p, on) == target_key(results, model, on)
     ]
-    return min(same, key=lambda p: (sum(results[p][n].alerts for n in on), *strictness(p[3])))
-
-
-def strictness(cap: Cap | None) -> tuple[float, float]:
-    """Caps equally strict in alerts: uncapped last, then the largest K, the smallest c."""
-    if cap is None:
-        return (0.0, np.inf)
-    k, multiplier = cap
-    return (-k, multiplier)
+    return max(same, key=lambda p: p[3] or 0.0)
 
 
 def describe(params: Params, budget: bool = False) -> str:
-    threshold, tail_fraction, weights, extreme = params
+    threshold, tail_fraction, weights, extreme_z = params
     alert = f"{threshold:g} training alerts/year" if budget else f"p<={threshold:g}"
-    cap = ""
-    if extreme is not None:
-        k, multiplier = extreme
-        cap = f" (at most {multiplier:g}x its jumps >= {k:g} cond. sigma, at least {MIN_BUDGET:g})"
+    cap = "" if extreme_z is None else f" (at most its moves >= {extreme_z:g} sigma)"
     return f"{alert}{cap} tail {tail_fraction:g} weights {weights}"
 
 
@@ -456,7 +436,7 @@ def scan_held_out(all_labels: list[Label], show_alerts: bool) -> None:
         f"\nheld out: one {HELD_OUT_MARKET} model of {', '.join(indices)} trained "
         f"{first.dates[0]}..{first.dates[first.split - 1]}, scanned "
         f"{first.dates[first.split]}..{first.dates[-1]} (the defaults: "
-        f"{describe((ALERT_BUDGET, TAIL_FRACTION, 'default', DEFAULT_CAP), True)}); extreme moves "
+        f"{describe((ALERT_BUDGET, TAIL_FRACTION, 'default', EXTREME_Z), True)}); extreme moves "
         f"{metadata['extreme_moves_per_year']:.1f}/ticker-year, threshold p<="
         f"{detector.alert_tail_prob:.3g}"
     )
@@ -529,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     scans = {name: scan(index) for name, index in indices.items()}
     budget = not args.one_threshold
     results = grid_results(scans, labels, budget)
-    default = (ALERT_BUDGET, TAIL_FRACTION, "default", DEFAULT_CAP)
+    default = (ALERT_BUDGET, TAIL_FRACTION, "default", EXTREME_Z)
     print(f"\nthe model's defaults ({describe(default, True)}), trained on the first years:")
     for name, s in scans.items():
         index = s.index

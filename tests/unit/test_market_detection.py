@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 
 import numpy as np
 import pytest
@@ -13,12 +12,8 @@ from tripwire.demo.market import generate_market
 from tripwire.detection.market import (
     ALERT_BUDGET,
     DETECTORS,
-    EXTREME_DECAY,
-    EXTREME_MULTIPLIER,
-    EXTREME_WARMUP,
     EXTREME_Z,
     FIRST_SCORED,
-    MIN_BUDGET,
     MOVE_WINDOW,
     REGIME_FEATURE,
     RUN_BARS,
@@ -28,7 +23,6 @@ from tripwire.detection.market import (
     MarketDetector,
     budget_threshold,
     burst_score,
-    conditional_z,
     ewma_z,
     extreme_moves_per_year,
     fit_tail,
@@ -54,7 +48,6 @@ from tripwire.features.ohlcv import (
 from tripwire.training.market import (
     NotEnoughBars,
     train_market_model,
-    training_jumps,
     training_raw_scores,
     training_rows,
 )
@@ -277,8 +270,8 @@ def test_training_is_deterministic_and_carries_its_calibration() -> None:
     assert set(meta["tails"]) == set(DETECTORS) and set(WEIGHTS) <= set(DETECTORS)
     assert meta["alert_budget"] == ALERT_BUDGET and meta["usual_volatility"] > 0
     # the threshold is learnt: the training rows raise ALERT_BUDGET alerts a ticker-year, or
-    # EXTREME_MULTIPLIER × their jumps if fewer, but at least MIN_BUDGET
-    budget = min(ALERT_BUDGET, max(MIN_BUDGET, EXTREME_MULTIPLIER * meta["extreme_moves_per_year"]))
+    # as many as they made extreme moves if fewer
+    budget = min(ALERT_BUDGET, meta["extreme_moves_per_year"])
     train_p = training_p(MarketDetector(one, meta), bars)
     assert (train_p <= meta["alert_tail_prob"]).sum() == int(budget * len(train_p) / 252)
     assert train_market_model(list(bars), alert_tail_prob=0.01)[1]["alert_tail_prob"] == 0.01
@@ -291,82 +284,39 @@ def training_p(detector: MarketDetector, bars: np.ndarray) -> np.ndarray:
     return combine(probs, detector.weights, "bonferroni")
 
 
-SIGMA = 2.0**-7  # a daily move whose square, mean and root are exact in binary
-
-
-def warm_returns() -> np.ndarray:
-    """EXTREME_WARMUP returns of ±SIGMA: they seed the conditional variance at SIGMA²."""
-    return SIGMA * (-1.0) ** np.arange(EXTREME_WARMUP)
-
-
-def test_conditional_z_is_the_return_over_the_ewma_sigma_before_it() -> None:
-    r = np.r_[warm_returns(), 3 * SIGMA, SIGMA]
-    z = conditional_z(r)
-    assert z.shape == (2,) and z[0] == 3.0  # against the warm-up's σ
-    variance = EXTREME_DECAY * SIGMA**2 + (1 - EXTREME_DECAY) * (3 * SIGMA) ** 2
-    assert z[1] == pytest.approx(SIGMA / np.sqrt(variance))  # the jump raised σ
-    assert conditional_z(r[:EXTREME_WARMUP]).shape == (0,)
-    assert np.isfinite(conditional_z(np.zeros(EXTREME_WARMUP + 5))).all()  # a flat series
-
-
-def test_a_jump_is_a_return_from_extreme_z_conditional_sigma() -> None:
-    at = conditional_z(np.r_[warm_returns(), -EXTREME_Z * SIGMA])  # a fall counts as a rise
-    under = conditional_z(np.r_[warm_returns(), np.nextafter(EXTREME_Z * SIGMA, 0.0)])
-    assert extreme_moves_per_year(at, bars_per_year=252) == 252.0  # one of one return
-    assert extreme_moves_per_year(under, bars_per_year=252) == 0.0
-    assert extreme_moves_per_year(np.zeros(0)) == 0.0
-
-
-def test_the_budget_is_the_multiplier_times_the_jumps_within_floor_and_budget() -> None:
-    half = np.zeros(504)  # two ticker-years
-    half[100] = EXTREME_Z  # one jump: 0.5 a ticker-year
-    assert market_budget(half, budget=8.0, multiplier=6.0) == 3.0
-    assert market_budget(half, budget=8.0, multiplier=4.0, min_budget=1.0) == 2.0
-    assert market_budget(half, budget=2.5, multiplier=6.0) == 2.5  # never above the budget
-    assert market_budget(half, budget=8.0, multiplier=6.0, extreme_z=None) == 8.0
-    # no jump at all, or too few: the floor, never a budget of 0
-    assert market_budget(np.zeros(504), budget=8.0) == MIN_BUDGET == 1.0
-    assert market_budget(half, budget=8.0, multiplier=1.0, min_budget=1.0) == 1.0
-    assert market_budget(np.zeros(504), budget=8.0, min_budget=2.0) == 2.0
-    assert market_budget(np.zeros(504), budget=0.5, min_budget=2.0) == 0.5
-
-
-def test_a_gaussian_garch_market_makes_no_jumps_one_with_planted_jumps_does() -> None:
-    """The demo's GARCH(1,1) market with normal innovations clusters its volatility but
-    hardly ever moves EXTREME_Z conditional σ; the same market with a 20 % jump every 60
-    days counts (nearly) each: σ after one has decayed by the next."""
-    bars, _ = dense(seed=9, tickers=6, days=760, plant=False)
-    calm = extreme_moves_per_year(training_jumps(list(bars)))
-    jumps = bars.copy()
-    days = range(130, 760, 60)
-    for i, day in itertools.product(range(len(jumps)), days):
-        jumps[i] = with_move(jumps[i], day, 0.2 * (-1) ** (day // 60))
-    jumpy = extreme_moves_per_year(training_jumps(list(jumps)))
-    planted = len(days) * 252 / (760 - 1 - EXTREME_WARMUP)  # a ticker-year
-    assert calm < 0.25  # once in four ticker-years at most
-    assert 0.9 * planted <= jumpy <= planted + calm  # (nearly) every planted jump, no more
-    assert market_budget(training_jumps(list(bars))) < 0.25 * EXTREME_MULTIPLIER + MIN_BUDGET
-    assert market_budget(training_jumps(list(jumps))) == ALERT_BUDGET
+def test_extreme_moves_are_training_bars_with_a_voting_view_from_extreme_z() -> None:
+    below = np.nextafter(EXTREME_Z, 0.0)
+    raw = {
+        "shock": np.array([EXTREME_Z, below, 0.0, 0.0]),
+        "move": np.array([0.0, 0.0, 0.0, 9.0]),
+        "burst": np.array([9.0, 9.0, 9.0, 9.0]),  # no vote: not counted
+    }
+    weights = {"shock": 0.5, "move": 0.5, "burst": 0.0}
+    # two of four bars: 252 / 2 a ticker-year of 252 bars
+    assert extreme_moves_per_year(raw, weights, bars_per_year=252) == 126.0
+    assert market_budget(raw, weights, budget=8.0) == 8.0  # the cap is above the budget
+    assert market_budget(raw, weights, budget=200.0) == 126.0
+    assert market_budget(raw, weights, budget=200.0, extreme_z=None) == 200.0
+    assert extreme_moves_per_year(raw, {"burst": 1.0}) == 252.0
+    assert extreme_moves_per_year(raw, {"shock": 1.0}, extreme_z=EXTREME_Z + 1e-9) == 0.0
 
 
 def test_a_market_without_news_spends_less_than_the_budget() -> None:
-    """A Gaussian walk hardly jumps EXTREME_Z conditional σ: its threshold is learnt for
-    MIN_BUDGET alerts a ticker-year (or EXTREME_MULTIPLIER × its rare jumps). The same walk
-    with a 10 % move every 20 days (news) gets the whole budget."""
+    """A Gaussian walk makes few moves of EXTREME_Z robust σ: its threshold is learnt for
+    that many alerts a ticker-year. The same walk with a 6 % move every 20 days (news) gets
+    the whole budget."""
     calm = np.stack([walk(np.full(760, 0.01), seed) for seed in (31, 32, 33)])
     news = calm.copy()
     for i in range(len(news)):
         for day in range(130 + 7 * i, 760, 20):
-            news[i] = with_move(news[i], day, 0.1 * (-1) ** (day // 20))
+            news[i] = with_move(news[i], day, 0.06 * (-1) ** (day // 20))
     for bars, spends_budget in ((calm, False), (news, True)):
         onnx, meta = train_market_model(list(bars))
-        budget = max(MIN_BUDGET, EXTREME_MULTIPLIER * meta["extreme_moves_per_year"])
-        assert (budget >= ALERT_BUDGET) == spends_budget
+        extreme = meta["extreme_moves_per_year"]
+        assert (extreme >= ALERT_BUDGET) == spends_budget
         train_p = training_p(MarketDetector(onnx, meta), bars)
         alerts = (train_p <= meta["alert_tail_prob"]).sum()
-        assert alerts == int(min(ALERT_BUDGET, budget) * len(train_p) / 252)
-    assert meta["extreme_z"] == EXTREME_Z and meta["min_budget"] == MIN_BUDGET
-    assert meta["extreme_multiplier"] == EXTREME_MULTIPLIER
+        assert alerts == int(min(ALERT_BUDGET, extreme) * len(train_p) / 252)
 
 
 def test_the_budget_threshold_is_below_the_kth_training_p() -> None:

@@ -31,11 +31,10 @@ maximum for the bounded forest score. The bar's p is the shared rule of ``vote.c
 the weighted Bonferroni ``min(1, min_d p_d / w_d)`` (``WEIGHTS``), and a bar with
 ``p <= alert_tail_prob`` is an anomaly. The threshold is learnt per model from its
 training rows (``budget_threshold``): the p under which they would have raised
-``ALERT_BUDGET`` alerts per ticker-year — or fewer: ``EXTREME_MULTIPLIER`` times the
-training returns a ticker-year of at least ``EXTREME_Z`` conditional σ (an EWMA of squared
-returns, ``conditional_z``), but at least ``MIN_BUDGET`` (``market_budget``). A calibrated
-p is a rank within the market, so without that cap a market without jumps would spend the
-budget on its noise. The budget, the cap, the weights and the tail fraction are
+``ALERT_BUDGET`` alerts per ticker-year — or fewer, as many as the training bars on which
+some voting view moved ``EXTREME_Z`` robust σ (``market_budget``): a calibrated p is a
+rank within the market, so without that cap a market without news would spend the budget
+on its noise. The budget, the weights and the tail fraction are
 chosen on real index histories, leave-one-index-out (``bench/market_real.py``,
 bench/RESULTS.md).
 
@@ -49,6 +48,7 @@ Runtime needs numpy and onnxruntime only; training lives in ``tripwire.training.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,18 +85,11 @@ ALERT_TAIL_PROB = 0.04
 # Training alerts per ticker-year a model's threshold is set to (``budget_threshold``),
 # chosen leave-one-index-out on real indices (bench/market_real.py, bench/RESULTS.md).
 ALERT_BUDGET = 8.0
-# A market alerts at most EXTREME_MULTIPLIER times as often as its training returns jumped:
-# |r_t| >= EXTREME_Z σ_{t|t-1}, σ an EWMA of squared returns (``conditional_z``), so a GARCH
-# market's volatility clusters are no jumps (real indices jump ~1 a ticker-year at 4σ, a
-# Gaussian GARCH market almost never). K and c chosen leave-one-index-out (bench/RESULTS.md).
-EXTREME_Z = 4.0
-EXTREME_MULTIPLIER = 10.0
-# RiskMetrics' daily decay, not tuned; the first EXTREME_WARMUP returns seed the variance.
-EXTREME_DECAY = 0.94
-EXTREME_WARMUP = 20
-# A market without a single jump still gets a threshold: one alert a ticker-year, the quietest
-# budget a user would still call a watch (fixed before the grid was run; bench/RESULTS.md).
-MIN_BUDGET = 1.0
+# A market alerts at most as often as its training bars moved extremely: some voting view at
+# least EXTREME_Z robust σ (``extreme_moves_per_year``). Real indices made 8.6–27 such bars a
+# ticker-year in training; a market without news (the synthetic bench's GARCH) makes ~3, and
+# a budget of 8 would be spent on its noise. Chosen leave-one-index-out (bench/RESULTS.md).
+EXTREME_Z = 3.5
 # Bars a ticker-year, per interval (intraday: ~6.5 trading hours a day).
 BARS_PER_YEAR = {
     Interval.D1: 252,
@@ -240,49 +233,35 @@ def budget_threshold(
     return float(np.nextafter(p[k], 0.0))
 
 
-def conditional_z(returns: npt.ArrayLike) -> FloatArray:
-    """(..., T - EXTREME_WARMUP) each return from the EXTREME_WARMUP-th over its conditional
-    σ: the square root of an EWMA (decay ``EXTREME_DECAY``) of the squared returns before it,
-    seeded by the mean square of the first EXTREME_WARMUP (floored: a flat series is no jump)."""
-    r = np.asarray(returns, dtype=np.float64)
-    T = r.shape[-1]
-    if T <= EXTREME_WARMUP:
-        return np.zeros((*r.shape[:-1], 0))
-    variance = np.mean(r[..., :EXTREME_WARMUP] ** 2, axis=-1)
-    floor = SCALE_FLOOR["log_return"] ** 2
-    z = np.empty((*r.shape[:-1], T - EXTREME_WARMUP))
-    for t in range(EXTREME_WARMUP, T):  # a recursion: a few thousand daily bars
-        z[..., t - EXTREME_WARMUP] = r[..., t] / np.sqrt(np.maximum(variance, floor))
-        variance = EXTREME_DECAY * variance + (1 - EXTREME_DECAY) * r[..., t] ** 2
-    return z
-
-
 def extreme_moves_per_year(
-    conditional: npt.ArrayLike, bars_per_year: int = 252, extreme_z: float = EXTREME_Z
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
+    bars_per_year: int = 252,
+    extreme_z: float = EXTREME_Z,
 ) -> float:
-    """Training returns a ticker-year whose ``conditional_z`` reached ``extreme_z`` in size:
-    how often the market jumped beyond its own current volatility."""
-    z = np.abs(np.asarray(conditional, dtype=np.float64))
-    if not z.size:
+    """Training bars a ticker-year on which some voting detector's raw score (a |z| in
+    robust σ) reached ``extreme_z``: how often the market really moved."""
+    voting = [
+        np.asarray(raw[d], dtype=np.float64) for d, w in weights.items() if w > 0 and d in raw
+    ]
+    if not voting or not voting[0].size:
         return 0.0
-    return float((z >= extreme_z).sum() * bars_per_year / z.size)
+    largest = np.max(voting, axis=0)
+    return float((largest >= extreme_z).sum() * bars_per_year / largest.size)
 
 
 def market_budget(
-    conditional: npt.ArrayLike,
+    raw: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, float],
     budget: float = ALERT_BUDGET,
     bars_per_year: int = 252,
     extreme_z: float | None = EXTREME_Z,
-    multiplier: float = EXTREME_MULTIPLIER,
-    min_budget: float = MIN_BUDGET,
 ) -> float:
     """The alerts a ticker-year a market's threshold is learnt for: ``budget``, but no more
-    than ``multiplier`` × its training's jumps (``extreme_moves_per_year`` of its
-    ``conditional`` z's) and no less than ``min_budget`` (None: no cap)."""
+    than its training's extreme moves (``extreme_moves_per_year``; None: no such cap)."""
     if extreme_z is None:
         return budget
-    extreme = extreme_moves_per_year(conditional, bars_per_year, extreme_z)
-    return min(budget, max(min_budget, multiplier * extreme))
+    return min(budget, extreme_moves_per_year(raw, weights, bars_per_year, extreme_z))
 
 
 def volume_score(z: FloatArray) -> FloatArray:

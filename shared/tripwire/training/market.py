@@ -22,12 +22,8 @@ from tripwire.detection.market import (
     BURST_BARS,
     BURST_FEATURES,
     EWMA_DECAY,
-    EXTREME_DECAY,
-    EXTREME_MULTIPLIER,
-    EXTREME_WARMUP,
     EXTREME_Z,
     FIRST_SCORED,
-    MIN_BUDGET,
     MOVE_WINDOW,
     RUN_BARS,
     SHOCK_FEATURES,
@@ -36,7 +32,6 @@ from tripwire.detection.market import (
     WEIGHTS,
     MarketDetector,
     budget_threshold,
-    conditional_z,
     detector_name,
     extreme_moves_per_year,
     fit_tail,
@@ -109,17 +104,6 @@ def training_rows(
     )
 
 
-def training_jumps(series: Sequence[npt.ArrayLike]) -> npt.NDArray[np.float64]:
-    """Every trained ticker's daily log returns over their conditional σ (``conditional_z``),
-    concatenated: what the budget's cap counts jumps in."""
-    z = [
-        conditional_z(np.diff(np.log(clean(bars)[:, RAW.index("close")])))
-        for bars in series
-        if np.shape(bars)[0] > FIRST_SCORED
-    ]
-    return np.concatenate(z) if z else np.zeros(0)
-
-
 def short_session_volume(
     series: Sequence[npt.ArrayLike], sessions: Sequence[npt.ArrayLike | None] | None
 ) -> float:
@@ -170,8 +154,6 @@ def train_market_model(
     alert_tail_prob: float | None = None,
     alert_budget: float = ALERT_BUDGET,
     extreme_z: float | None = EXTREME_Z,
-    extreme_multiplier: float = EXTREME_MULTIPLIER,
-    min_budget: float = MIN_BUDGET,
     tail_fraction: float = TAIL_FRACTION,
     weights: dict[str, float] | None = None,
     sessions: Sequence[npt.ArrayLike | None] | None = None,
@@ -183,8 +165,7 @@ def train_market_model(
     volatility, what an alert's "already volatile" is judged against. The alert threshold,
     unless given, is learnt from the training rows: the combined p under which they would
     have raised ``alert_budget`` alerts per ticker-year (``detection.market.budget_threshold``),
-    at most ``extreme_multiplier`` × their returns a ticker-year of ``extreme_z`` conditional
-    σ and at least ``min_budget`` (``market_budget``; ``extreme_z`` None: uncapped)."""
+    or as many as they made moves of ``extreme_z`` robust σ if fewer (``market_budget``)."""
     factor = short_session_volume(series, sessions)
     if sessions is not None:
         sessions = [short_session_shares(share, factor) for share in sessions]
@@ -206,13 +187,13 @@ def train_market_model(
     tails = {d: t.to_dict() for d, t in fitted.items() if informative(raw[d], t)}
     voting = dict(WEIGHTS if weights is None else weights)
     per_year = BARS_PER_YEAR[interval]
-    jumps = training_jumps(series)
-    extreme = None if extreme_z is None else extreme_moves_per_year(jumps, per_year, extreme_z)
+    learnt = {d: raw[d] for d in tails}
+    extreme = (
+        None if extreme_z is None else extreme_moves_per_year(learnt, voting, per_year, extreme_z)
+    )
     if alert_tail_prob is None:
         train_p = combine({d: fitted[d].tail_prob(raw[d]) for d in tails}, voting, "bonferroni")
-        budget = market_budget(
-            jumps, alert_budget, per_year, extreme_z, extreme_multiplier, min_budget
-        )
+        budget = market_budget(learnt, voting, alert_budget, per_year, extreme_z)
         alert_tail_prob = budget_threshold(train_p, budget, per_year)
     metadata.update(
         detector=detector_name(interval, market),
@@ -232,10 +213,6 @@ def train_market_model(
         run_bars=RUN_BARS,
         alert_budget=alert_budget,
         extreme_z=extreme_z,
-        extreme_multiplier=extreme_multiplier,
-        extreme_decay=EXTREME_DECAY,
-        extreme_warmup=EXTREME_WARMUP,
-        min_budget=min_budget,
         extreme_moves_per_year=extreme,
         volume_score=VOLUME_SCORE,
         short_session_volume=factor,
