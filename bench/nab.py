@@ -108,6 +108,12 @@ GRID: dict[str, tuple[str, ...]] = {
         "--set",
         "artime_flip_details=1",
     ),
+    # Declared before either was scored on NAB: the port with the range of the rows seen so
+    # far, widened by rebuilding ARTime and replaying them (artime_widen, ARTime's
+    # constants, replays capped at 8x the rows seen on cost grounds), alone and beside
+    # context at equal weight, as `artime` and `context+artime`.
+    "artime-widen": (*_ARTIME, "--set", "artime_widen=1"),
+    "context+artime-widen": ("--weights", "context=1,artime=1", "--set", "artime_widen=1"),
 }
 CACHE_DIR = Path(tempfile.gettempdir()) / "tripwire-nab-cache"
 
