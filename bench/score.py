@@ -6,10 +6,11 @@ settles), a steady trend (every few hundred rows a record rebuilds the memory) a
 walk. Prints ms per row, rows/s, the ratio to the reference, and the contextual detector's
 rebuilds and memory size at the end (contexts stored; it is what grows with the stream).
 `--also WEIGHTS` times more scorers against the same reference (e.g. `--also rcf=1`, the
-random cut forest alone); `--csv FILE` scores that file's first value column instead of
-the synthetic shapes (e.g. a NAB file).
+random cut forest alone), `--set NAME=VALUE` sets a knob of theirs (as `tripwire score
+--set`, e.g. `--set artime_widen=1`); `--csv FILE` scores that file's first value column
+instead of the synthetic shapes (e.g. a NAB file).
 
-    python bench/score.py [--rows 20000] [--also rcf=1 ...] [--csv FILE]
+    python bench/score.py [--rows 20000] [--also rcf=1 ...] [--set k=v ...] [--csv FILE]
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from __future__ import annotations
 import argparse
 import csv
 import time
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
 
+from tripwire.detection.artime import ARTimeScore
 from tripwire.detection.context_anomaly import ContextAnomaly
+from tripwire.detection.score_cli import build_config
 from tripwire.detection.streaming import STREAMING_WEIGHTS, StreamingConfig, StreamingScorer
-from tripwire.detection.vote import parse_weights
 
 STEP = timedelta(minutes=5)
 
@@ -39,32 +40,40 @@ def series(shape: str, n: int) -> np.ndarray:
     return np.cumsum(rng.normal(0, 1, n))
 
 
-def run(values: np.ndarray, weights: Mapping[str, float]) -> tuple[float, str]:
-    """Seconds for scoring `values` row by row, and the contextual detector's state."""
-    scorer = StreamingScorer(StreamingConfig(weights=dict(weights)))
+def run(values: np.ndarray, config: StreamingConfig) -> tuple[float, str]:
+    """Seconds for scoring `values` row by row, and the contextual detector's state (and
+    the widened ARTime's rebuilds)."""
+    scorer = StreamingScorer(config)
     start = datetime(2024, 1, 1)
     began = time.perf_counter()
     for i, v in enumerate(values):
         scorer.step(np.array([v]), start + i * STEP)
     took = time.perf_counter() - began
+    state = []
     context = scorer.detectors.get("context")
-    if not isinstance(context, ContextAnomaly):
-        return took, ""
-    return took, f"{context.rebuilds} rebuilds, {context.stored_contexts():,} contexts"
+    if isinstance(context, ContextAnomaly):
+        state.append(f"{context.rebuilds} rebuilds, {context.stored_contexts():,} contexts")
+    artime = scorer.detectors.get("artime")
+    if isinstance(artime, ARTimeScore) and artime.widen:
+        state.append(f"artime: {artime.rebuilds} rebuilds, {artime.replayed:,} rows replayed")
+    return took, "; ".join(state)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=20_000)
     ap.add_argument("--also", action="append", default=[], metavar="WEIGHTS")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--csv", help="score this file's first value column instead")
     args = ap.parse_args()
     n = args.rows
-    reference = {k: w for k, w in STREAMING_WEIGHTS.items() if k != "context"}
-    scorers = [("default, with context", dict(STREAMING_WEIGHTS))]
-    scorers += [(w, dict(parse_weights(w))) for w in args.also]
-    for _, weights in scorers:
-        run(series("seasonal", 500), weights)  # imports and first-use costs
+    reference = StreamingConfig(
+        weights={k: w for k, w in STREAMING_WEIGHTS.items() if k != "context"}
+    )
+    scorers = [("default, with context", StreamingConfig())]
+    scorers += [(w, build_config(w, args.set) or StreamingConfig()) for w in args.also]
+    for _, config in scorers:
+        run(series("seasonal", 500), config)  # imports and first-use costs
     if args.csv:
         with open(args.csv) as f:
             rows = list(csv.reader(f))[1:]  # after the header
@@ -72,12 +81,12 @@ def main() -> None:
     else:
         shapes = {shape: series(shape, n) for shape in ("seasonal", "trend", "walk")}
     print(f"rows per series: {', '.join(f'{len(v):,}' for v in shapes.values())}; one core")
-    print(f"{'series':9} {'scorer':22} {'ms/row':>7} {'rows/s':>7} {'ratio':>6}  contextual memory")
+    print(f"{'series':9} {'scorer':22} {'ms/row':>7} {'rows/s':>7} {'ratio':>6}  memory")
     for shape, values in shapes.items():
         ref_s, _ = run(values, reference)
         print(f"{shape:9} {'six detectors (ref)':22} {_rate(ref_s, len(values), ref_s)}")
-        for label, weights in scorers:
-            took, state = run(values, weights)
+        for label, config in scorers:
+            took, state = run(values, config)
             print(f"{shape:9} {label:22} {_rate(took, len(values), ref_s)}  {state}")
 
 

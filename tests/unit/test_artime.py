@@ -8,6 +8,7 @@ import numpy as np
 
 from tripwire.detection.artime import ARTimeScore, DualVigilanceArt, haar_dwt
 from tripwire.detection.score_cli import build_config, score_stream
+from tripwire.detection.streaming import StreamingScorer
 
 DAY = 288  # rows per day at 5-minute steps
 TROUGH = 4 * DAY + 3 * DAY // 4  # a trough of the daily sine, after the 750-row period
@@ -113,3 +114,93 @@ def test_a_margin_widens_the_periods_range_by_a_share_of_its_span() -> None:
     detector.score_learn(values[749:750])
     span = hi - lo
     assert detector.range == (lo - 0.5 * span, hi + 0.5 * span)
+
+
+# -- widen: the range of the rows seen so far, the detector rebuilt by replay -----------
+
+CREST = 4 * DAY + DAY // 4  # a crest of the daily sine, after the 750-row period
+
+
+def bounded_sine(n: int = 2_000, seed: int = 0) -> np.ndarray:
+    """The daily sine with bounded noise: after the period no row leaves its range by
+    more than half a level."""
+    rng = np.random.default_rng(seed)
+    return 50 + 20 * np.sin(2 * np.pi * np.arange(n) / DAY) + rng.uniform(-1, 1, n)
+
+
+def test_widen_without_new_extremes_is_the_member_as_it_was() -> None:
+    values = bounded_sine()
+    widened = ARTimeScore(widen=True)
+    assert np.array_equal(widened.score_learn(values), ARTimeScore().score_learn(values))
+    assert (widened.rebuilds, widened.replayed) == (0, 0)
+
+
+def test_a_new_max_rebuilds_as_if_the_range_were_known_from_the_start() -> None:
+    values = bounded_sine()
+    values[CREST] += 30  # a spike above everything seen
+    widened = ARTimeScore(widen=True)
+    s = widened.score_learn(values)
+    seen = values[: CREST + 1]
+    assert (widened.rebuilds, widened.replayed) == (1, CREST)
+    assert widened.range == (seen.min(), seen.max())
+    # Until the spike: the period's range, as without widen.
+    assert np.array_equal(s[:CREST], ARTimeScore().score_learn(values)[:CREST])
+    # From the spike on: a detector given that range before the first row.
+    fresh = ARTimeScore(value_range=(float(seen.min()), float(seen.max())))
+    assert np.array_equal(s[CREST:], fresh.score_learn(values)[CREST:])
+    block = range(CREST, CREST + widened.sstep)
+    assert s[block].max() > 0.5
+    assert np.mean(np.delete(s[750:], np.asarray(block) - 750) == 0.0) > 0.99
+
+
+def test_a_row_within_half_a_level_of_the_range_does_not_rebuild() -> None:
+    values = bounded_sine()
+    lo, hi = float(values[:750].min()), float(values[:750].max())
+    edge = hi + (hi - lo) / (2 * 80)  # half of one of the 80 levels above the range
+    values[CREST] = edge
+    inside = ARTimeScore(widen=True)
+    assert np.array_equal(inside.score_learn(values), ARTimeScore().score_learn(values))
+    assert inside.rebuilds == 0
+    values[CREST] = np.nextafter(edge, math.inf)
+    outside = ARTimeScore(widen=True)
+    outside.score_learn(values)
+    assert outside.rebuilds == 1 and outside.range == (lo, values[CREST])
+
+
+def test_widen_is_causal() -> None:
+    values = bounded_sine(3_000)
+    values[CREST] += 30
+    values[CREST + DAY] += 60  # a later, higher spike rebuilds again
+    widened = ARTimeScore(widen=True)
+    s = widened.score_learn(values)
+    assert widened.rebuilds == 2
+    cut = CREST + DAY  # the rows before the second spike never see it
+    assert np.array_equal(s[:cut], ARTimeScore(widen=True).score_learn(values[:cut]))
+    assert np.array_equal(s, ARTimeScore(widen=True).score_learn(values))
+
+
+def test_replays_stay_within_the_budget_on_a_trend() -> None:
+    rng = np.random.default_rng(0)
+    trend = 0.01 * np.arange(3_000) + rng.normal(0, 1, 3_000)  # a new max every few rows
+    free = ARTimeScore(widen=True, replay_budget=math.inf)
+    free.score_learn(trend)
+    capped = ARTimeScore(widen=True, replay_budget=8)
+    capped.score_learn(trend)
+    assert free.replayed > 8 * len(trend)  # uncapped, replays grow with the square
+    assert 0 < capped.replayed <= 8 * len(trend)
+    assert capped.rebuilds < free.rebuilds
+    # A deferred rebuild happens once the budget allows: the range keeps up with the trend.
+    assert capped.range[1] > trend[:2_500].max()
+    # At the boundary: a budget of 1 pays for one replay of the rows seen, never a second.
+    once = ARTimeScore(widen=True, replay_budget=1)
+    once.score_learn(trend)
+    assert once.rebuilds == 1 and once.replayed < len(trend)
+
+
+def test_widen_is_a_scorer_setting() -> None:
+    config = build_config("artime=1", ["artime_widen=1"])
+    assert config is not None
+    scorer = StreamingScorer(config)
+    artime = scorer.detectors["artime"]
+    assert isinstance(artime, ARTimeScore) and artime.widen
+    assert not ARTimeScore().widen

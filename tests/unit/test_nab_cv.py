@@ -86,3 +86,30 @@ def test_a_settings_cache_key_covers_only_the_members_it_loads() -> None:
     rcf = {p.name for p in bench.loaded_modules(["--weights", "rcf=1"])}
     assert "random_cut_forest.py" not in context | art
     assert "random_cut_forest.py" in rcf
+
+
+def test_nested_choice_prefers_the_setting_that_carries_over_to_the_setting_that_fits(
+    nab: ModuleType,
+) -> None:
+    files = ["a/one.csv", "b/two.csv", "c/three.csv"]
+    geoms = [_file(nab, f) for f in files]
+
+    def scores(hit: float, false_positive: float = 0.0) -> np.ndarray:
+        row = np.zeros(400)
+        row[192], row[300] = hit, false_positive
+        return row
+
+    # "fits" is perfect on a and b together at a threshold of 0.6, but a threshold learnt
+    # on a alone (0.9) misses b; "carries" hits both at 0.8 and pays one false positive.
+    by_setting = {
+        "fits": [scores(0.9), scores(0.6), scores(0.9)],
+        "carries": [scores(0.8, 0.8), scores(0.8), scores(0.8)],
+    }
+    by_fit = bench.cross_validate(nab, files, geoms, by_setting)
+    nested = bench.cross_validate(nab, files, geoms, by_setting, nested=True)
+    assert by_fit["folds"][2]["setting"] == "fits"
+    assert nested["folds"][2]["setting"] == "carries"
+    # The held-out category never votes: its own scores do not change the choice.
+    by_setting["fits"][2] = scores(0.0, 0.9)
+    again = bench.cross_validate(nab, files, geoms, by_setting, nested=True)
+    assert again["folds"][2]["setting"] == "carries"

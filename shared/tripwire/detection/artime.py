@@ -37,6 +37,13 @@ file's range, and ARTime's period, 15 % of the file's rows up to 750). The Haar 
 are ``(odd − even)/√2``, as Wavelets.jl's filter transform computes them (mirror filter
 ``[h₁, −h₂]`` run with a one-row shift); ``flip_details`` gives them the other sign, as
 this port's first version did (``(even − odd)/√2``).
+
+``widen``: the range is the min and max of the rows seen so far, not the period's. When a
+row falls more than half a level outside it, ARTime is rebuilt as if it had known the new
+range from the start (reset, the rows seen so far replayed without scores) and the row is
+scored by the rebuilt detector. Replays are capped at ``replay_budget`` times the rows seen
+(a trending series would otherwise cost a replay per row); a rebuild the budget defers
+happens as soon as it allows, and the rows until then are clipped as before.
 """
 
 from __future__ import annotations
@@ -157,13 +164,19 @@ class ARTimeScore(ValueStreamDetector):
         value_range: tuple[float, float] | None = None,
         margin: float = 0.0,
         flip_details: bool = False,
+        widen: bool = False,
+        replay_budget: float = 8.0,
         name: str = "artime",
     ) -> None:
         if probation < 4 * window or window & (window - 1):
             raise ValueError("need a power-of-two window and probation >= 4 windows")
+        if widen and value_range is not None:
+            raise ValueError("widen takes its range from the stream, not value_range")
         self.value_range = value_range
         self.margin = margin
         self.flip_details = flip_details
+        self.widen = widen
+        self.replay_budget = replay_budget
         self.name = name
         self.probation = probation - probation % 2
         self.window = window
@@ -176,8 +189,15 @@ class ARTimeScore(ValueStreamDetector):
         self._reset()
 
     def _reset(self) -> None:
-        self._buffer: list[float] = []
+        self._buffer: list[float] = []  # the period's rows; with widen, every row seen
+        self._seen_lo, self._seen_hi = math.inf, -math.inf
+        self.rebuilds = 0  # widening rebuilds
+        self.replayed = 0  # rows replayed by them
+        self._reset_art()
         self._lo, self._hi = self.value_range or (math.nan, math.nan)
+
+    def _reset_art(self) -> None:
+        """Forget everything ARTime learnt (not the rows kept for replay)."""
         self._i = 0
         self._dsi = 1
         self._ds_window: deque[float] = deque([0.0] * self.sstep, maxlen=self.sstep)
@@ -210,18 +230,39 @@ class ARTimeScore(ValueStreamDetector):
     def _score_learn_one(self, value: float) -> float:
         if not math.isfinite(value):
             return math.nan
-        if self.value_range is None and len(self._buffer) < self.probation:
+        if self.value_range is not None:
+            return self._sample(value)
+        in_period = len(self._buffer) < self.probation
+        if in_period or self.widen:
             self._buffer.append(value)
-            if self.value_range is None and len(self._buffer) < self.probation:
+            self._seen_lo, self._seen_hi = min(value, self._seen_lo), max(value, self._seen_hi)
+        if in_period:
+            if len(self._buffer) < self.probation:
                 return 0.0
             # The range is known: replay the period (its rows score 0 in ARTime too).
-            lo, hi = min(self._buffer), max(self._buffer)
-            self._lo, self._hi = lo - self.margin * (hi - lo), hi + self.margin * (hi - lo)
-            score = 0.0
-            for v in self._buffer:
-                score = self._sample(v)
-            return score
+            return self._rebuild()
+        if self.widen and self._outgrown():
+            replay = len(self._buffer) - 1
+            if self.replayed + replay <= self.replay_budget * len(self._buffer):
+                self.rebuilds += 1
+                self.replayed += replay
+                return self._rebuild()
         return self._sample(value)
+
+    def _outgrown(self) -> bool:
+        """Has a row fallen outside the range by more than half a level?"""
+        half_level = (self._hi - self._lo) / (2 * self.levels)
+        return self._seen_lo < self._lo - half_level or self._seen_hi > self._hi + half_level
+
+    def _rebuild(self) -> float:
+        """ARTime started afresh with the range of the kept rows, fed them all; the last
+        row's score (the rows before it were scored already)."""
+        lo, hi = self._seen_lo, self._seen_hi
+        self._reset_art()
+        self._lo, self._hi = lo - self.margin * (hi - lo), hi + self.margin * (hi - lo)
+        for v in self._buffer[:-1]:
+            self._sample(v)
+        return self._sample(self._buffer[-1])
 
     # -- ARTime's process_sample!: downsample, levelise, encode ----------------------
 

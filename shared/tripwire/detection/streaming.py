@@ -113,6 +113,7 @@ class StreamingConfig:
     artime_probation: int = 750  # ARTime's own period for long series (artime), not fitted
     artime_margin: float = 0.0  # share of the period's span added to its range on each side
     artime_flip_details: int = 0  # 1: Haar details (even − odd), the port's first version
+    artime_widen: int = 0  # 1: the range of the rows seen so far, widened by replay
     rcf_shingle: int = 8  # published RCF defaults (random_cut_forest), not fitted to NAB
     rcf_trees: int = 50
     rcf_sample: int = 256
@@ -175,6 +176,7 @@ def _build_detector(name: str, cfg: StreamingConfig) -> OnlineDetector:
             probation=cfg.artime_probation,
             margin=cfg.artime_margin,
             flip_details=bool(cfg.artime_flip_details),
+            widen=bool(cfg.artime_widen),
             name=name,
         )
     if name == "rcf":
