@@ -437,7 +437,9 @@ def scan_held_out(all_labels: list[Label], show_alerts: bool) -> None:
         f"{first.dates[0]}..{first.dates[first.split - 1]}, scanned "
         f"{first.dates[first.split]}..{first.dates[-1]} (the defaults: "
         f"{describe((ALERT_BUDGET, TAIL_FRACTION, 'default', EXTREME_Z), True)}); extreme moves "
-        f"{metadata['extreme_moves_per_year']:.1f}/ticker-year, threshold p<="
+        f"{metadata['extreme_moves_per_year']:.1f}/ticker-year, jumps "
+        f"{metadata['jumps']} in {metadata['jump_returns']} returns "
+        f"({'quiet' if metadata['quiet'] else 'not quiet'}), threshold p<="
         f"{detector.alert_tail_prob:.3g}"
     )
     alerts = scores.tail_prob <= detector.alert_tail_prob

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from tripwire.detection.market import (
     DETECTORS,
     EXTREME_Z,
     FIRST_SCORED,
+    JUMP_WARMUP,
+    JUMP_Z,
     MOVE_WINDOW,
     REGIME_FEATURE,
     RUN_BARS,
@@ -23,14 +26,17 @@ from tripwire.detection.market import (
     MarketDetector,
     budget_threshold,
     burst_score,
+    conditional_z,
     ewma_z,
     extreme_moves_per_year,
     fit_tail,
     market_budget,
     previous_energy,
+    quiet_market,
     regime_entry,
     run_z,
     shock_score,
+    training_jumps,
 )
 from tripwire.detection.vote import combine
 from tripwire.domain.calendars import CALENDARS
@@ -301,22 +307,63 @@ def test_extreme_moves_are_training_bars_with_a_voting_view_from_extreme_z() -> 
     assert extreme_moves_per_year(raw, {"shock": 1.0}, extreme_z=EXTREME_Z + 1e-9) == 0.0
 
 
-def test_a_market_without_news_spends_less_than_the_budget() -> None:
-    """A Gaussian walk makes few moves of EXTREME_Z robust σ: its threshold is learnt for
-    that many alerts a ticker-year. The same walk with a 6 % move every 20 days (news) gets
-    the whole budget."""
-    calm = np.stack([walk(np.full(760, 0.01), seed) for seed in (31, 32, 33)])
+def with_news(calm: np.ndarray, every: int) -> np.ndarray:
+    """``calm`` (k, T, 5) with a 6 % move (6σ of a 1 % walk) every ``every`` days."""
     news = calm.copy()
     for i in range(len(news)):
-        for day in range(130 + 7 * i, 760, 20):
-            news[i] = with_move(news[i], day, 0.06 * (-1) ** (day // 20))
-    for bars, spends_budget in ((calm, False), (news, True)):
+        for day in range(130 + 7 * i, news.shape[1], every):
+            news[i] = with_move(news[i], day, 0.06 * (-1) ** (day // every))
+    return news
+
+
+def test_a_market_with_little_news_spends_less_than_the_budget() -> None:
+    """A market that jumps (not quiet) but makes fewer moves of EXTREME_Z robust σ than the
+    budget has its threshold learnt for that many alerts a ticker-year; one with a 6 % move
+    every 20 days gets the whole budget."""
+    calm = np.stack([walk(np.full(760, 0.01), seed) for seed in (31, 32, 33)])
+    for bars, spends_budget in ((with_news(calm, 90), False), (with_news(calm, 20), True)):
         onnx, meta = train_market_model(list(bars))
+        assert not meta["quiet"]
         extreme = meta["extreme_moves_per_year"]
         assert (extreme >= ALERT_BUDGET) == spends_budget
         train_p = training_p(MarketDetector(onnx, meta), bars)
         alerts = (train_p <= meta["alert_tail_prob"]).sum()
         assert alerts == int(min(ALERT_BUDGET, extreme) * len(train_p) / 252)
+
+
+def test_a_quiet_markets_threshold_is_the_nominal_one_alert_a_ticker_year() -> None:
+    """A Gaussian walk jumps no more than a conditionally normal market: it would spend a
+    learnt budget on its noise, so its threshold is p <= 1/252."""
+    calm = np.stack([walk(np.full(760, 0.01), seed) for seed in (31, 32, 33)])
+    onnx, meta = train_market_model(list(calm))
+    assert meta["quiet"] and meta["jump_returns"] == 3 * (759 - JUMP_WARMUP)
+    assert MarketDetector(onnx, meta).alert_tail_prob == 1 / 252
+    _, never_quiet = train_market_model(list(calm), quiet_level=None)
+    assert not never_quiet["quiet"] and never_quiet["alert_tail_prob"] != 1 / 252
+
+
+def test_a_jump_is_a_return_of_jump_z_conditional_sigmas() -> None:
+    """Against an EWMA of the squared returns before it, seeded by the first JUMP_WARMUP."""
+    r = np.r_[np.full(JUMP_WARMUP, 0.01), 0.04, 0.01]
+    z = conditional_z(r)
+    assert z[0] == pytest.approx(4.0)  # 4 % against a σ of 1 %
+    assert z[1] == pytest.approx(0.01 / np.sqrt(0.94e-4 + 0.06 * 0.04**2))
+    assert conditional_z(r[:JUMP_WARMUP]).size == 0
+
+    def bars(move: float) -> np.ndarray:
+        close = 100 * np.exp(np.cumsum(np.r_[0.0, r[:JUMP_WARMUP], move, 0.01]))
+        return np.stack([close] * 4 + [np.full(len(close), 1e6)], axis=-1)
+
+    # two tickers, two returns judged each: one jump (5σ), one not (3σ)
+    assert training_jumps([bars(0.05), bars(0.03)]) == (1, 4)
+
+
+def test_a_market_is_quiet_until_its_jumps_are_unlikely_under_normal_returns() -> None:
+    """P(Poisson(μ) >= jumps) > QUIET_LEVEL; μ = 1 here: P(>= 4) = 0.019, P(>= 5) = 0.0037."""
+    one_expected = round(1 / math.erfc(JUMP_Z / math.sqrt(2)))
+    assert quiet_market(4, one_expected) and not quiet_market(5, one_expected)
+    assert quiet_market(5, one_expected, level=0.003)
+    assert quiet_market(0, 0) and not quiet_market(1, 0)
 
 
 def test_the_budget_threshold_is_below_the_kth_training_p() -> None:
@@ -470,8 +517,10 @@ def half_days() -> tuple[np.ndarray, np.ndarray, MarketDetector]:
     short = share < 1
     bars[:, short, 4] *= share[short] * THIN
     shares = [share[:750]] * len(bars)
-    # the budget uncapped, as an index's: Gaussian walks make few extreme moves
-    uncapped = train_market_model(list(bars[:, :750]), sessions=shares, extreme_z=None)
+    # the whole budget, as an index's: Gaussian walks make few extreme moves and no jumps
+    uncapped = train_market_model(
+        list(bars[:, :750]), sessions=shares, extreme_z=None, quiet_level=None
+    )
     detector = MarketDetector(*uncapped)
     return bars, share, detector
 

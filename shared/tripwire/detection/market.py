@@ -34,9 +34,10 @@ training rows (``budget_threshold``): the p under which they would have raised
 ``ALERT_BUDGET`` alerts per ticker-year — or fewer, as many as the training bars on which
 some voting view moved ``EXTREME_Z`` robust σ (``market_budget``): a calibrated p is a
 rank within the market, so without that cap a market without news would spend the budget
-on its noise. The budget, the weights and the tail fraction are
-chosen on real index histories, leave-one-index-out (``bench/market_real.py``,
-bench/RESULTS.md).
+on its noise. A market whose training jumped no more than a conditionally normal market
+(``quiet_market``) gets the nominal threshold of one alert a ticker-year instead. The
+budget, the weights and the tail fraction are chosen on real index histories,
+leave-one-index-out (``bench/market_real.py``, bench/RESULTS.md).
 
 Explanations are leave-one-out: a feature's contribution is how many decades the combined
 p rises when that feature alone is set back to the ticker's usual value (z = 0) — one
@@ -48,7 +49,8 @@ Runtime needs numpy and onnxruntime only; training lives in ``tripwire.training.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +92,15 @@ ALERT_BUDGET = 8.0
 # ticker-year in training; a market without news (the synthetic bench's GARCH) makes ~3, and
 # a budget of 8 would be spent on its noise. Chosen leave-one-index-out (bench/RESULTS.md).
 EXTREME_Z = 3.5
+# A market is quiet when its training jumped no more often than a conditionally normal market
+# would (``quiet_market``): a jump a return of at least JUMP_Z σ of an EWMA (RiskMetrics'
+# λ) of the squared returns before it. A quiet market's budget would be spent on its noise,
+# so its threshold is the nominal one alert a ticker-year (p ≤ 1/bars a year: the combined
+# p is a Bonferroni bound). None fitted (bench/RESULTS.md, "A quiet market's nominal ...").
+JUMP_Z = 4.0
+JUMP_DECAY = 0.94
+JUMP_WARMUP = 20  # the first returns seed the variance
+QUIET_LEVEL = 0.01
 # Bars a ticker-year, per interval (intraday: ~6.5 trading hours a day).
 BARS_PER_YEAR = {
     Interval.D1: 252,
@@ -262,6 +273,49 @@ def market_budget(
     if extreme_z is None:
         return budget
     return min(budget, extreme_moves_per_year(raw, weights, bars_per_year, extreme_z))
+
+
+def conditional_z(returns: npt.ArrayLike) -> FloatArray:
+    """(T - JUMP_WARMUP,) each return from the JUMP_WARMUP-th over its conditional σ: the
+    square root of an EWMA (JUMP_DECAY) of the squared returns before it, seeded by the
+    mean square of the first JUMP_WARMUP (floored: a flat series makes no jump)."""
+    r = np.asarray(returns, dtype=np.float64)
+    if len(r) <= JUMP_WARMUP:
+        return np.zeros(0)
+    variance = float(np.mean(r[:JUMP_WARMUP] ** 2))
+    floor = SCALE_FLOOR["log_return"] ** 2
+    z = np.empty(len(r) - JUMP_WARMUP)
+    for t in range(JUMP_WARMUP, len(r)):  # a recursion over a few thousand bars
+        z[t - JUMP_WARMUP] = r[t] / math.sqrt(max(variance, floor))
+        variance = JUMP_DECAY * variance + (1 - JUMP_DECAY) * r[t] ** 2
+    return z
+
+
+def training_jumps(series: Sequence[npt.ArrayLike]) -> tuple[int, int]:
+    """(jumps, returns judged) over every ticker's bars ``(T_i, 5)``: close-to-close log
+    returns of at least JUMP_Z conditional σ (``conditional_z``)."""
+    jumps = judged = 0
+    for bars in series:
+        close = np.asarray(bars, dtype=np.float64)[:, RAW.index("close")]
+        close = close[np.isfinite(close) & (close > 0)]
+        z = conditional_z(np.diff(np.log(close)))
+        jumps += int((np.abs(z) >= JUMP_Z).sum())
+        judged += len(z)
+    return jumps, judged
+
+
+def quiet_market(jumps: int, judged: int, level: float = QUIET_LEVEL) -> bool:
+    """Whether ``jumps`` in ``judged`` returns are no more than a conditionally normal market
+    makes: P(Poisson(judged × P(|N(0,1)| ≥ JUMP_Z)) ≥ jumps) > ``level``."""
+    expected = judged * math.erfc(JUMP_Z / math.sqrt(2))
+    if jumps <= 0:
+        return True
+    if expected <= 0:
+        return False
+    below = math.fsum(
+        math.exp(i * math.log(expected) - expected - math.lgamma(i + 1)) for i in range(jumps)
+    )
+    return 1.0 - below > level
 
 
 def volume_score(z: FloatArray) -> FloatArray:

@@ -25,6 +25,7 @@ from tripwire.detection.market import (
     EXTREME_Z,
     FIRST_SCORED,
     MOVE_WINDOW,
+    QUIET_LEVEL,
     RUN_BARS,
     SHOCK_FEATURES,
     TAIL_FRACTION,
@@ -38,8 +39,10 @@ from tripwire.detection.market import (
     market_budget,
     moves,
     previous_energy,
+    quiet_market,
     raw_scores,
     short_session_shares,
+    training_jumps,
     volume_level_z,
 )
 from tripwire.detection.vote import CompactTail, combine
@@ -154,6 +157,7 @@ def train_market_model(
     alert_tail_prob: float | None = None,
     alert_budget: float = ALERT_BUDGET,
     extreme_z: float | None = EXTREME_Z,
+    quiet_level: float | None = QUIET_LEVEL,
     tail_fraction: float = TAIL_FRACTION,
     weights: dict[str, float] | None = None,
     sessions: Sequence[npt.ArrayLike | None] | None = None,
@@ -165,7 +169,10 @@ def train_market_model(
     volatility, what an alert's "already volatile" is judged against. The alert threshold,
     unless given, is learnt from the training rows: the combined p under which they would
     have raised ``alert_budget`` alerts per ticker-year (``detection.market.budget_threshold``),
-    or as many as they made moves of ``extreme_z`` robust σ if fewer (``market_budget``)."""
+    or as many as they made moves of ``extreme_z`` robust σ if fewer (``market_budget``);
+    a market whose training jumped no more than a conditionally normal one
+    (``quiet_market`` at ``quiet_level``; None: never quiet) gets the nominal one alert a
+    ticker-year, p ≤ 1 / bars a year."""
     factor = short_session_volume(series, sessions)
     if sessions is not None:
         sessions = [short_session_shares(share, factor) for share in sessions]
@@ -191,7 +198,11 @@ def train_market_model(
     extreme = (
         None if extreme_z is None else extreme_moves_per_year(learnt, voting, per_year, extreme_z)
     )
-    if alert_tail_prob is None:
+    jumps, judged = training_jumps(series)
+    quiet = quiet_level is not None and quiet_market(jumps, judged, quiet_level)
+    if alert_tail_prob is None and quiet:
+        alert_tail_prob = 1.0 / per_year
+    elif alert_tail_prob is None:
         train_p = combine({d: fitted[d].tail_prob(raw[d]) for d in tails}, voting, "bonferroni")
         budget = market_budget(learnt, voting, alert_budget, per_year, extreme_z)
         alert_tail_prob = budget_threshold(train_p, budget, per_year)
@@ -214,6 +225,9 @@ def train_market_model(
         alert_budget=alert_budget,
         extreme_z=extreme_z,
         extreme_moves_per_year=extreme,
+        jumps=jumps,
+        jump_returns=judged,
+        quiet=quiet,
         volume_score=VOLUME_SCORE,
         short_session_volume=factor,
         short_sessions=sessions is not None,  # volume judged per session share
