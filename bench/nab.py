@@ -478,11 +478,13 @@ def run_cv(args: argparse.Namespace) -> int:
         by_setting[name] = raw_scores(GRID[name], files, data, args.cache_dir, args.jobs)
         print(f"scored {name!r} ({time.monotonic() - started:.0f} s)", flush=True)
     # Each setting alone (only NAB's threshold chosen): in-sample / CV per profile.
-    print(f"\n{'setting':<18} {'standard':>15} {'low FP':>15} {'low FN':>15}  (in-sample / CV)")
+    width = max(len(n) for n in names)
+    header = f"{'standard':>15} {'low FP':>15} {'low FN':>15}  (in-sample / CV)"
+    print(f"\n{'setting':<{width}} {header}")
     for name in names:
         one = cross_validate(nab, files, geoms, {name: by_setting[name]})["profiles"]
         cells = " ".join(f"{r['in_sample']:7.2f}/{r['cv']:<7.2f}" for r in one.values())
-        print(f"{name:<18} {cells}  {shlex.join(GRID[name]) or '(defaults)'}")
+        print(f"{name:<{width}} {cells}  {shlex.join(GRID[name]) or '(defaults)'}")
     print(f"\nleave-one-category-out, grid {names} (setting by the standard profile)")
     for nested in (False, True):
         print_protocol(cross_validate(nab, files, geoms, by_setting, nested), nested)
