@@ -1,10 +1,12 @@
-"""`tripwire score` cost per row: the default streaming ensemble vs the same ensemble
-without its contextual detector (the reference, same process), on long synthetic series.
+"""`tripwire score` cost per row: the default streaming scorer (context + widened ARTime)
+vs a reference in the same process — the earlier default vote's six detectors without its
+contextual one (`VOTE_WEIGHTS` less context, as in earlier runs) — on long synthetic series.
 
 Three shapes of 20,000 five-minute rows: seasonal with noise (the contextual memory
 settles), a steady trend (every few hundred rows a record rebuilds the memory) and a random
 walk. Prints ms per row, rows/s, the ratio to the reference, and the contextual detector's
-rebuilds and memory size at the end (contexts stored; it is what grows with the stream).
+rebuilds and memory size at the end (contexts stored; it is what grows with the stream)
+and the widened ARTime's rebuilds, replays and rows kept for them.
 `--also WEIGHTS` times more scorers against the same reference (e.g. `--also rcf=1`, the
 random cut forest alone), `--set NAME=VALUE` sets a knob of theirs (as `tripwire score
 --set`, e.g. `--set artime_widen=1`); `--csv FILE` scores that file's first value column
@@ -25,7 +27,7 @@ import numpy as np
 from tripwire.detection.artime import ARTimeScore
 from tripwire.detection.context_anomaly import ContextAnomaly
 from tripwire.detection.score_cli import build_config
-from tripwire.detection.streaming import STREAMING_WEIGHTS, StreamingConfig, StreamingScorer
+from tripwire.detection.streaming import VOTE_WEIGHTS, StreamingConfig, StreamingScorer
 
 STEP = timedelta(minutes=5)
 
@@ -55,7 +57,10 @@ def run(values: np.ndarray, config: StreamingConfig) -> tuple[float, str]:
         state.append(f"{context.rebuilds} rebuilds, {context.stored_contexts():,} contexts")
     artime = scorer.detectors.get("artime")
     if isinstance(artime, ARTimeScore) and artime.widen:
-        state.append(f"artime: {artime.rebuilds} rebuilds, {artime.replayed:,} rows replayed")
+        state.append(
+            f"artime: {artime.rebuilds} rebuilds, {artime.replayed:,} rows replayed, "
+            f"{len(artime._buffer):,} kept"
+        )
     return took, "; ".join(state)
 
 
@@ -67,10 +72,8 @@ def main() -> None:
     ap.add_argument("--csv", help="score this file's first value column instead")
     args = ap.parse_args()
     n = args.rows
-    reference = StreamingConfig(
-        weights={k: w for k, w in STREAMING_WEIGHTS.items() if k != "context"}
-    )
-    scorers = [("default, with context", StreamingConfig())]
+    reference = StreamingConfig(weights={k: w for k, w in VOTE_WEIGHTS.items() if k != "context"})
+    scorers = [("default", StreamingConfig())]
     scorers += [(w, build_config(w, args.set) or StreamingConfig()) for w in args.also]
     for _, config in scorers:
         run(series("seasonal", 500), config)  # imports and first-use costs

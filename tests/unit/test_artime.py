@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from tripwire.detection.artime import ARTimeScore, DualVigilanceArt, haar_dwt
 from tripwire.detection.score_cli import build_config, score_stream
@@ -195,6 +196,33 @@ def test_replays_stay_within_the_budget_on_a_trend() -> None:
     once = ARTimeScore(widen=True, replay_budget=1)
     once.score_learn(trend)
     assert once.rebuilds == 1 and once.replayed < len(trend)
+
+
+def test_only_the_last_replay_rows_are_kept_and_replayed() -> None:
+    keep = 1_000
+    values = bounded_sine(3_000)
+    late = CREST + 4 * DAY  # a new max long after the first `keep` rows
+    values[late] += 30
+    widened = ARTimeScore(widen=True, replay_rows=keep)
+    s = widened.score_learn(values)
+    assert (widened.rebuilds, widened.replayed) == (1, keep - 1)
+    assert len(widened._buffer) == keep  # memory bounded, whatever the stream's length
+    seen = values[: late + 1]
+    assert widened.range == (seen.min(), seen.max())  # the range spans every row seen
+    # From the spike on: a detector given that range and fed only the kept rows.
+    fresh = ARTimeScore(value_range=(float(seen.min()), float(seen.max())))
+    assert np.array_equal(s[late:], fresh.score_learn(values[late - keep + 1 :])[keep - 1 :])
+    # Keeping every row up to the rebuild is the member without a bound.
+    assert np.array_equal(
+        ARTimeScore(widen=True, replay_rows=late + 1).score_learn(values),
+        ARTimeScore(widen=True).score_learn(values),
+    )
+
+
+def test_replay_rows_must_hold_the_period() -> None:
+    ARTimeScore(widen=True, replay_rows=750)
+    with pytest.raises(ValueError, match="replay_rows"):
+        ARTimeScore(widen=True, replay_rows=749)
 
 
 def test_widen_is_a_scorer_setting() -> None:

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from tests.bench_scripts import load_bench, load_module
+from tripwire.detection.score_cli import build_config
+from tripwire.detection.streaming import VOTE_WEIGHTS, StreamingConfig
 
 bench = load_bench("nab")
 
@@ -113,3 +115,21 @@ def test_nested_choice_prefers_the_setting_that_carries_over_to_the_setting_that
     by_setting["fits"][2] = scores(0.0, 0.9)
     again = bench.cross_validate(nab, files, geoms, by_setting, nested=True)
     assert again["folds"][2]["setting"] == "carries"
+
+
+def test_the_default_scorer_is_the_setting_the_protocol_chooses_on_all_files() -> None:
+    # The in-sample choice of `bench/nab.py --cv` (bench/RESULTS.md), on top of the
+    # defaults every GRID setting was scored under.
+    chosen = (*bench.EARLIER_DEFAULTS, *bench.GRID["context-margin0.1+artime-widen"])
+    assert build_config(*bench._setting_options(chosen)) == StreamingConfig()
+
+
+def test_grid_settings_keep_the_defaults_they_were_scored_under() -> None:
+    vote = build_config(*bench._setting_options((*bench.EARLIER_DEFAULTS, *bench.GRID["vote"])))
+    assert vote is not None
+    assert (vote.weights, vote.context_margin, vote.artime_widen) == (VOTE_WEIGHTS, 0.05, 0)
+    context = build_config(
+        *bench._setting_options((*bench.EARLIER_DEFAULTS, *bench.GRID["context"]))
+    )
+    assert context is not None
+    assert (context.weights, context.context_margin) == ({"context": 1.0}, 0.05)
