@@ -60,9 +60,7 @@ PUBLISHED: list[tuple[str, float, float, float]] = [
 ]
 
 
-# The declared grid of `--cv`: setting name -> `tripwire score` arguments, on top of
-# EARLIER_DEFAULTS. Ties go to the earlier entry. Figures per setting: bench/RESULTS.md.
-# The scorer's defaults when these settings were declared and scored; pinned, since the
+# The scorer's defaults when the GRID settings were declared and scored; pinned, since the
 # default became the protocol's choice (`context-margin0.1+artime-widen`).
 EARLIER_DEFAULTS = (
     "--weights",
@@ -72,6 +70,8 @@ EARLIER_DEFAULTS = (
     "--set",
     "artime_widen=0",
 )
+# The declared grid of `--cv`: setting name -> `tripwire score` arguments, on top of
+# EARLIER_DEFAULTS. Ties go to the earlier entry. Figures per setting: bench/RESULTS.md.
 _CONTEXT = ("--weights", "context=1")
 _ARTIME = ("--weights", "artime=1", "--set", "novelty_horizon=0")
 GRID: dict[str, tuple[str, ...]] = {

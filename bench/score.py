@@ -59,7 +59,7 @@ def run(values: np.ndarray, config: StreamingConfig) -> tuple[float, str]:
     if isinstance(artime, ARTimeScore) and artime.widen:
         state.append(
             f"artime: {artime.rebuilds} rebuilds, {artime.replayed:,} rows replayed, "
-            f"{len(artime._buffer):,} kept"
+            f"{artime.kept_rows:,} kept"
         )
     return took, "; ".join(state)
 

@@ -206,7 +206,7 @@ def test_only_the_last_replay_rows_are_kept_and_replayed() -> None:
     widened = ARTimeScore(widen=True, replay_rows=keep)
     s = widened.score_learn(values)
     assert (widened.rebuilds, widened.replayed) == (1, keep - 1)
-    assert len(widened._buffer) == keep  # memory bounded, whatever the stream's length
+    assert widened.kept_rows == keep  # memory bounded, whatever the stream's length
     seen = values[: late + 1]
     assert widened.range == (seen.min(), seen.max())  # the range spans every row seen
     # From the spike on: a detector given that range and fed only the kept rows.

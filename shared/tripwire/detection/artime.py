@@ -233,6 +233,11 @@ class ARTimeScore(ValueStreamDetector):
         self._sim_count = 0
 
     @property
+    def kept_rows(self) -> int:
+        """Rows kept for replay (at most ``replay_rows``)."""
+        return len(self._buffer)
+
+    @property
     def range(self) -> tuple[float, float]:
         """The values mapped to levels 0 and ``levels`` (NaN until the period is over)."""
         return self._lo, self._hi
